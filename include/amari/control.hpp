@@ -1,0 +1,23 @@
+#pragma once
+// How a long computation reports progress and learns that it should stop.
+//
+// The library never installs signal handlers; the caller (the CLI) owns a flag that its handler
+// sets to the signal number, and long computations look at it at their safe points (after a
+// sample is recorded, between grid rows). A computation that writes a file flushes it and marks it
+// interrupted before throwing amari::Interrupted.
+#include <atomic>
+#include <functional>
+
+namespace amari {
+
+struct run_control {
+  const std::atomic<int>* stop = nullptr;                   // non-zero: stop at the next safe point
+  std::function<void(double done, double total)> progress;  // called at safe points (may be empty)
+
+  int stop_requested() const noexcept { return stop ? stop->load(std::memory_order_relaxed) : 0; }
+  void report(double done, double total) const {
+    if (progress) progress(done, total);
+  }
+};
+
+}  // namespace amari

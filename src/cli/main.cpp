@@ -1,0 +1,88 @@
+// amari: the command-line front end. One try/catch maps errors to exit codes:
+//   0 success, 1 runtime failure, 2 usage (bad option or value), 130/143 interrupted (SIGINT/SIGTERM).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "amari/error.hpp"
+#include "amari/version.hpp"
+#include "command.hpp"
+#include "signals.hpp"
+
+namespace {
+
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() && s.find_first_of(" \t\n'\"\\$`*?[]{}()<>|&;!#~") == std::string::npos) return s;
+  std::string out = "'";
+  for (char ch : s) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return out + "'";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace amari::cli;
+  CLI::App app{"amari: statistical dynamics of random neural networks -- finite-size simulation and "
+               "mean-field theory of the time (rate network) and depth (deep network) pictures.",
+               "amari"};
+  app.set_version_flag("--version", fmt::format("amari {} ({})", amari::version(), amari::git_describe()));
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  app.footer("Run `amari <command> --help` for the options of a command.");
+
+  std::vector<std::unique_ptr<command>> commands;
+  commands.push_back(make_simulate_command());
+  commands.push_back(make_meanfield_command());
+  commands.push_back(make_dmft_command());
+  commands.push_back(make_maps_command());
+  commands.push_back(make_edge_command());
+  commands.push_back(make_phase_command());
+  commands.push_back(make_deepnet_command());
+  commands.push_back(make_compare_command());
+  commands.push_back(make_inspect_command());
+
+  std::vector<std::unique_ptr<OptionSet>> option_sets;
+  std::vector<CLI::App*> subs;
+  for (auto& c : commands) {
+    CLI::App* sub = app.add_subcommand(c->name(), c->summary());
+    option_sets.push_back(std::make_unique<OptionSet>(*sub));
+    c->declare(*option_sets.back());
+    subs.push_back(sub);
+  }
+
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + shell_quote(argv[i]);
+
+  try {
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::Success& e) {
+      return app.exit(e);  // --help, --version
+    } catch (const CLI::ParseError& e) {
+      // One line, naming what was wrong; exit code 2 (usage).
+      std::string what = e.what();
+      if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+      std::fprintf(stderr, "amari: %s (see `amari --help`)\n", what.c_str());
+      return 2;
+    }
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      if (!subs[i]->parsed()) continue;
+      option_sets[i]->resolve();
+      install_signal_handlers();
+      return commands[i]->run(invocation{*option_sets[i], command_line});
+    }
+    return 2;
+  } catch (const amari::Interrupted& e) {
+    std::fprintf(stderr, "amari: %s\n", e.what());
+    return 128 + e.signal();
+  } catch (const amari::InvalidArgument& e) {
+    std::fprintf(stderr, "amari: %s\n", e.what());
+    return 2;
+  } catch (const amari::Error& e) {
+    std::fprintf(stderr, "amari: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "amari: internal error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,26 @@
+#pragma once
+// A progress bar on stderr for runs longer than about 2 s: shown only when stderr is a terminal
+// and --quiet was not given. Plugs into amari::run_control::progress.
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace amari::cli {
+
+class progress_bar {
+ public:
+  progress_bar(std::string label, bool quiet);
+  ~progress_bar();  // clears the line if anything was drawn
+  void operator()(double done, double total);
+  std::function<void(double, double)> callback() {
+    return [this](double d, double t) { (*this)(d, t); };
+  }
+
+ private:
+  std::string label_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace amari::cli
