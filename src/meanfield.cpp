@@ -88,14 +88,26 @@ double norm2(const std::array<double, 2>& v) { return std::hypot(v[0], v[1]); }
 
 }  // namespace
 
-void amari_ode::operator()(const meanfield_state& x, meanfield_state& dxdt, double) const {
+void amari_ode::operator()(const meanfield_state& x, meanfield_state& dxdt, double t) const {
+  if (!std::isfinite(x[0]) || !std::isfinite(x[1]) || std::abs(x[0]) > 1e100 || x[1] > 1e100)
+    throw NumericalError(fmt::format("the order parameters diverge near t = {} (m = {}, q = {}): no "
+                                     "bounded solution for these parameters",
+                                     format_number(t), format_number(x[0]), format_number(x[1])));
   const auto r = residual(p_, x[0], x[1]);
   dxdt[0] = r[0];
   dxdt[1] = r[1];
 }
 
+namespace {
+// Below this variance the expectations are taken at q = 0 (the point values; the error is O(q)):
+// the activations are accurate in absolute, not relative, terms, so E[z phi phi'] / sqrt(q) loses
+// its digits as q -> 0 (1e-12 relative at q = 1e-14, 1e-9 at 1e-16).
+constexpr double q_point = 1e-14;
+double effective_q(double q) { return q < q_point ? 0.0 : q; }
+}  // namespace
+
 std::array<double, 4> meanfield_jacobian(const meanfield_params& p, double m, double q) {
-  q = std::max(q, 0.0);
+  q = effective_q(q);
   const Activation& a = p.phi;
   const double sw2 = p.sigma_w * p.sigma_w;
   // d/dm E[phi^2] = 2 E[phi phi']; at q = 0 the point value.
@@ -124,7 +136,7 @@ meanfield_fixed_point classify_fixed_point(const meanfield_params& p, double m, 
   if (l2.real() < l1.real() || (l2.real() == l1.real() && l2.imag() < l1.imag())) std::swap(l1, l2);
   fp.eigenvalues = {l1, l2};
   fp.stable = l1.real() < 0 && l2.real() < 0;
-  fp.chi_1 = p.sigma_w * p.sigma_w * E_dphi2(p.phi, std::max(q, 0.0), m);
+  fp.chi_1 = p.sigma_w * p.sigma_w * E_dphi2(p.phi, effective_q(q), m);
   fp.network_stable = fp.stable && fp.chi_1 < 1;
   return fp;
 }
@@ -165,6 +177,8 @@ std::optional<std::array<double, 2>> newton_fixed_point(const meanfield_params& 
   }
   const double scale = 1 + std::abs(x[0]) + x[1];
   if (!(norm2(F) < 1e-11 * scale)) return std::nullopt;
+  // A fixed point on the boundary q = 0 (sigma_b = 0, phi(m) = 0), reached from above.
+  if (x[1] > 0 && x[1] < q_point && norm2(residual(p, x[0], 0.0)) <= norm2(F)) x[1] = 0;
   return x;
 }
 

@@ -247,3 +247,20 @@ TEST_CASE("bad variances and correlations are refused", "[gauss]") {
   CHECK_THROWS_AS(amari::E_phi_phi(act, 1.0, -2.0, 0.5), amari::InvalidArgument);
   CHECK_THROWS_WITH(amari::E_phi_phi(act, 1.0, 1.0, 2.0), Catch::Contains("c = 2") && Catch::Contains("[-1, 1]"));
 }
+
+TEST_CASE("tiny variances: the rule keeps its nodes apart and tends to the point value", "[gauss]") {
+  // For q -> 0 the smooth rule's sinh map is nearly linear over its range; computing sinh(u) as
+  // (e^u - e^-u) / 2 once collapsed every node onto z0 (E[phi'] was 6.98 at q = 1e-40). The
+  // weights must still sum to one and E[f] tend to f(m): E[phi'] = phi'(m) + O(q) for both odd
+  // and shifted arguments, through the quadrature (tanh, erf) and the closed form (erf).
+  for (const char* name : {"tanh", "erf", "tanh:g=2"}) {
+    const Activation act = Activation::parse(name);
+    for (double q : {1e-16, 1e-24, 1e-40, 1e-100, 1e-300})
+      for (double m : {0.0, 0.3}) {
+        INFO(name << " q = " << q << ", m = " << m);
+        CHECK_THAT(amari::expect(act, [](const auto& v) { return v.x() * 0 + 1; }, q, m), close_to(1.0, 1e-14));
+        CHECK_THAT(amari::E_dphi(act, q, m, method::quadrature), close_to(act.dphi(m), 1e-12));
+        CHECK_THAT(amari::E_dphi2(act, q, m, method::quadrature), close_to(act.dphi(m) * act.dphi(m), 1e-12));
+      }
+  }
+}
