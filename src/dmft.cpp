@@ -551,6 +551,12 @@ dmft_lyapunov_result dmft_lyapunov(const dmft_params& p, const dmft_stationary& 
 std::optional<dmft_transition> dmft_transition_point(const Activation& phi, double sigma_b) {
   require_nonnegative("sigma_b", sigma_b);
   if (!phi.bounded()) return std::nullopt;
+  if (sigma_b == 0 && phi.odd()) {
+    // q* = 0 up to the transition, where V''(0; 0) = -1 + sigma_w^2 phi'(0)^2 vanishes: exactly
+    // 1 / phi'(0). (The root finder below gets there only to ~1e-11: E[phi^2] at q* -> 0 has
+    // relative errors 3e-16 / sqrt(q*).)
+    return dmft_transition{1 / phi.dphi0(), 0.0};
+  }
   // For each sigma_w: the static solution D = q* as the root of V'(D; D) (two-point expectations
   // at c = 1), then V''(q*; q*).
   auto qstar = [&](double sw) {

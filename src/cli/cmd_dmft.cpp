@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
 #include "amari/dmft.hpp"
 #include "amari/error.hpp"
@@ -14,6 +15,17 @@
 namespace amari::cli {
 
 namespace {
+
+// Rows of a table of n samples to print: every stride-th with stride from 1, 2, 5, 10, 20, 50, ...
+// so that about 25 rows remain, and the last.
+std::vector<std::size_t> table_rows(std::size_t n) {
+  std::size_t stride = 1;
+  for (std::size_t k = 0; n > 25 * stride; ++k) stride *= (k % 3 == 1) ? 5 : 2;  // 2, 10, 20, 100, ...
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < n; i += stride) rows.push_back(i);
+  if (n > 0 && rows.back() != n - 1) rows.push_back(n - 1);
+  return rows;
+}
 
 nlohmann::json number_or_null(const std::optional<double>& x) {
   if (!x || !std::isfinite(*x)) return nullptr;
@@ -93,13 +105,12 @@ class dmft_command final : public command {
                   coincide ? "they coincide: both are the point where the static solution's chi_1 reaches 1"
                            : "they differ");
     }
-    // Delta(tau), at most about 25 rows.
+    if (!st.chaotic) return 0;  // Delta(tau) = q*: nothing to tabulate
     const auto& tau = r.trajectory.tau;
-    const std::size_t stride = std::max<std::size_t>(1, (tau.size() + 24) / 25);
+    const auto rows = table_rows(tau.size());
     std::printf("  %12s  %18s\n", "tau", "Delta(tau)");
-    for (std::size_t i = 0; i < tau.size(); i += stride)
-      std::printf("  %12.6g  %18.12g\n", tau[i], r.trajectory.delta[i]);
-    if (stride > 1) std::printf("  (%zu lags; --json for all)\n", tau.size());
+    for (std::size_t i : rows) std::printf("  %12.6g  %18.12g\n", tau[i], r.trajectory.delta[i]);
+    if (rows.size() < tau.size()) std::printf("  (%zu lags; --json for all)\n", tau.size());
     return 0;
   }
 

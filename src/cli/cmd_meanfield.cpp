@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
 #include "amari/error.hpp"
 #include "amari/meanfield.hpp"
@@ -14,6 +15,17 @@
 namespace amari::cli {
 
 namespace {
+
+// Rows of a table of n samples to print: every stride-th with stride from 1, 2, 5, 10, 20, 50, ...
+// so that about 25 rows remain, and the last.
+std::vector<std::size_t> table_rows(std::size_t n) {
+  std::size_t stride = 1;
+  for (std::size_t k = 0; n > 25 * stride; ++k) stride *= (k % 3 == 1) ? 5 : 2;  // 2, 10, 20, 100, ...
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < n; i += stride) rows.push_back(i);
+  if (n > 0 && rows.back() != n - 1) rows.push_back(n - 1);
+  return rows;
+}
 
 // The plain-language note for a fixed point that Amari's ODE calls stable (or that the trajectory
 // reaches) but that the network cannot hold: chi_1 > 1.
@@ -108,11 +120,10 @@ class meanfield_command final : public command {
                 format_number(p_.sigma_w).c_str(), format_number(p_.sigma_b).c_str());
     std::printf("  from (m0, q0) = (%s, %s); rtol %s, atol %s\n", format_number(s_.m0).c_str(),
                 format_number(s_.q0).c_str(), format_number(s_.rtol).c_str(), format_number(s_.atol).c_str());
-    const std::size_t stride = std::max<std::size_t>(1, (r.t.size() + 24) / 25);
+    const auto rows = table_rows(r.t.size());
     std::printf("  %12s  %18s  %18s\n", "t", "m", "q");
-    for (std::size_t i = 0; i < r.t.size(); i += stride)
-      std::printf("  %12.6g  %18.12g  %18.12g\n", r.t[i], r.m[i], r.q[i]);
-    if (stride > 1) std::printf("  (%zu samples; --json for all)\n", r.t.size());
+    for (std::size_t i : rows) std::printf("  %12.6g  %18.12g  %18.12g\n", r.t[i], r.m[i], r.q[i]);
+    if (rows.size() < r.t.size()) std::printf("  (%zu samples; --json for all)\n", r.t.size());
     std::printf("  fixed points:\n");
     for (std::size_t i = 0; i < r.fixed_points.size(); ++i) {
       const auto& fp = r.fixed_points[i];
