@@ -102,13 +102,15 @@ namespace {
 // Below this variance the expectations are taken at q = 0 (the point values; the error is O(q)):
 // the activations are accurate in absolute, not relative, terms, so E[z phi phi'] / sqrt(q) loses
 // its digits as q -> 0 (1e-12 relative at q = 1e-14, 1e-9 at 1e-16).
+// For kinked activations the limit q -> 0 at a kink is the mean of the one-sided values, which
+// the closed forms and panel rules give at q = q_point; the point values (one-sided) do not.
 constexpr double q_point = 1e-14;
-double effective_q(double q) { return q < q_point ? 0.0 : q; }
+double effective_q(const Activation& a, double q) { return q < q_point ? (a.smooth() ? 0.0 : q_point) : q; }
 }  // namespace
 
 std::array<double, 4> meanfield_jacobian(const meanfield_params& p, double m, double q) {
-  q = effective_q(q);
   const Activation& a = p.phi;
+  q = effective_q(a, q);
   const double sw2 = p.sigma_w * p.sigma_w;
   // d/dm E[phi^2] = 2 E[phi phi']; at q = 0 the point value.
   const double e_phi_dphi =
@@ -136,7 +138,7 @@ meanfield_fixed_point classify_fixed_point(const meanfield_params& p, double m, 
   if (l2.real() < l1.real() || (l2.real() == l1.real() && l2.imag() < l1.imag())) std::swap(l1, l2);
   fp.eigenvalues = {l1, l2};
   fp.stable = l1.real() < 0 && l2.real() < 0;
-  fp.chi_1 = p.sigma_w * p.sigma_w * E_dphi2(p.phi, effective_q(q), m);
+  fp.chi_1 = p.sigma_w * p.sigma_w * E_dphi2(p.phi, effective_q(p.phi, q), m);
   fp.network_stable = fp.stable && fp.chi_1 < 1;
   return fp;
 }

@@ -20,6 +20,7 @@
 #include "amari/dmft.hpp"
 #include "amari/error.hpp"
 #include "amari/gauss.hpp"
+#include "amari/store.hpp"
 #include "reference.hpp"
 #include "tolerance.hpp"
 
@@ -357,4 +358,25 @@ TEST_CASE("amari dmft: the command's JSON contract", "[dmft][cli]") {
   CHECK(bad.status == 2);
   CHECK(bad.out.find("sigma_w") != std::string::npos);
   CHECK(run_cli("dmft --tau-max 10 --dt-out 0").status == 2);
+}
+
+TEST_CASE("amari dmft -o: the /dmft layout of docs/FORMAT.md", "[dmft][cli]") {
+  const std::string path = "dmft_cli_test.h5";
+  std::remove(path.c_str());
+  REQUIRE(run_cli("dmft --phi tanh --sigma-w 2 --tau-max 10 --dt-out 0.5 --quiet --force -o " + path).status == 0);
+  {
+  auto f = amari::store::file::open_read(path);
+  CHECK(f.status() == "complete");
+  auto g = f.group_at("/dmft");
+  CHECK_THAT(g.attr_double("delta_0"), close_to(1.92480541374, 1e-10));
+  CHECK(g.attr_int("chaotic") == 1);
+  CHECK(g.has_attr("lyapunov"));
+  CHECK(g.has_attr("decay_time"));
+  const auto tau = g.read_doubles("tau"), delta = g.read_doubles("delta");
+  REQUIRE(tau.size() == 21);
+  CHECK(tau[2] == 1.0);
+  CHECK_THAT(delta[2], close_to(1.86300263061, 0, 1e-9));
+  CHECK(f.info("/dmft/delta").dims == std::vector<std::string>{"tau"});
+  }
+  std::remove(path.c_str());
 }

@@ -6,12 +6,14 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "amari/error.hpp"
 #include "amari/gauss.hpp"
 #include "amari/meanfield.hpp"
+#include "amari/store.hpp"
 #include "reference.hpp"
 #include "tolerance.hpp"
 
@@ -352,4 +354,37 @@ TEST_CASE("amari meanfield: the command's JSON contract and the network note", "
   const auto bad = run_cli("meanfield --phi tahn");
   CHECK(bad.status == 2);
   CHECK(bad.out.find("phi") != std::string::npos);
+}
+
+TEST_CASE("amari meanfield -o: the /meanfield layout of docs/FORMAT.md", "[meanfield][cli]") {
+  const std::string path = "meanfield_cli_test.h5";
+  std::remove(path.c_str());
+  const std::string args = "meanfield --phi tanh --w0 2 --b0 0.1 --sigma-w 1 --sigma-b 0.2 --m0 0.5 --q0 0.5 "
+                           "--times 0,0.5,1,2,5,10,20 --quiet -o " + path;
+  REQUIRE(run_cli(args).status == 0);
+  {
+    auto f = amari::store::file::open_read(path);
+    CHECK(f.status() == "complete");
+    auto g = f.group_at("/meanfield");
+    CHECK(g.attr_string("phi") == "tanh");
+    CHECK(g.attr_double("w0") == 2.0);
+    CHECK(g.attr_int("final_fixed_point") == 2);
+    CHECK(g.read_doubles("t") == std::vector<double>{0, 0.5, 1, 2, 5, 10, 20});
+    CHECK_THAT(g.read_doubles("m").back(), close_to(1.78318243709, 1e-9));
+    CHECK_THAT(g.read_doubles("q").back(), close_to(0.815155289808, 1e-9));
+    auto fg = f.group_at("/meanfield/fixed_points");
+    CHECK(fg.shape("eigenvalues_real") == std::vector<std::uint64_t>{3, 2});
+    CHECK_THAT(fg.read_doubles("eigenvalues_real")[4], close_to(-2.08207518172, 1e-9));
+    CHECK(fg.read_ints("stable") == std::vector<std::int64_t>{1, 0, 1});
+    CHECK(f.info("/meanfield/q").dims == std::vector<std::string>{"t"});
+  }
+  // An existing file is refused without --force (and kept), replaced with it.
+  const auto again = run_cli(args);
+  CHECK(again.status != 0);
+  CHECK(again.out.find("--force") != std::string::npos);
+  CHECK(run_cli(args + " --force").status == 0);
+  // Bad input: exit 2 and no file.
+  std::remove(path.c_str());
+  CHECK(run_cli("meanfield --rtol 0 -o " + path).status == 2);
+  CHECK(!std::ifstream(path).good());
 }

@@ -8,6 +8,7 @@
 
 #include "amari/dmft.hpp"
 #include "amari/error.hpp"
+#include "amari/store.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -32,6 +33,33 @@ nlohmann::json number_or_null(const std::optional<double>& x) {
   return *x;
 }
 
+// /dmft of docs/FORMAT.md.
+void write_file(const std::string& path, bool force, const invocation& inv, const dmft_params& p,
+                const dmft_result& r) {
+  auto f = store::file::create(path, {.force = force, .command_line = inv.command_line,
+                                      .config_toml = inv.options.resolved_toml(), .product = "dmft"});
+  auto g = f.group_at("/dmft");
+  const auto& st = r.stationary;
+  g.attr("phi", p.phi.spec());
+  g.attr("sigma_w", p.sigma_w);
+  g.attr("sigma_b", p.sigma_b);
+  g.attr("chaotic", std::int64_t(st.chaotic));
+  g.attr("delta_0", st.delta_0);
+  g.attr("delta_inf", st.delta_inf);
+  g.attr("q_static", st.q_static);
+  g.attr("chi_1", st.chi_1);
+  if (r.decay_time) g.attr("decay_time", *r.decay_time);
+  if (r.lyapunov) g.attr("lyapunov", *r.lyapunov);
+  if (r.transition) g.attr("transition_sigma_w", r.transition->sigma_w);
+  if (r.edge_of_chaos) g.attr("edge_of_chaos_sigma_w", *r.edge_of_chaos);
+  if (!st.chaotic) g.attr("message", st.message);
+  g.write_scale("tau", r.trajectory.tau, {.description = "lag", .units = "leak time constants"});
+  g.write("delta", r.trajectory.delta,
+          {.description = "autocorrelation Delta(tau) = <h(t) h(t + tau)> of the stationary state",
+           .units = "h^2", .dims = {"tau"}});
+  f.finish("complete");
+}
+
 class dmft_command final : public command {
  public:
   std::string name() const override { return "dmft"; }
@@ -44,17 +72,21 @@ class dmft_command final : public command {
     opts.add("sigma-b", p_.sigma_b, "bias standard deviation, b_i ~ N(0, sigma_b^2)", "units of h");
     opts.add("tau-max", s_.tau_max, "last lag tau of the autocorrelation Delta(tau)", "leak time constants");
     opts.add("dt-out", s_.dt_out, "spacing of the output lags", "leak time constants");
+    opts.add("o,output", output_, "write the result to this HDF5 file (/dmft, docs/FORMAT.md)", "path");
+    opts.add_flag("force", force_, "overwrite the output file if it exists");
     opts.add_flag("json", json_, "print the result as one JSON object on stdout");
     opts.add_flag("quiet", quiet_, "no progress bar and no text report");
   }
 
-  int run(const invocation&) override {
+  int run(const invocation& inv) override {
     p_.phi = Activation::parse(phi_, "phi");
     p_.validate();
     s_.validate();
+    if (!output_.empty()) store::file::check_writable(output_, force_);
     progress_bar bar("dmft", quiet_ || json_);
     run_control control{&stop_flag(), bar.callback()};
     const dmft_result r = solve_dmft(p_, s_, control);
+    if (!output_.empty()) write_file(output_, force_, inv, p_, r);
     const auto& st = r.stationary;
     const bool coincide = r.transition && r.edge_of_chaos &&
                           std::abs(r.transition->sigma_w - *r.edge_of_chaos) <= 1e-9 * *r.edge_of_chaos;
@@ -118,7 +150,8 @@ class dmft_command final : public command {
   std::string phi_ = "tanh";
   dmft_params p_;
   dmft_settings s_;
-  bool json_ = false, quiet_ = false;
+  std::string output_;
+  bool json_ = false, quiet_ = false, force_ = false;
 };
 
 }  // namespace

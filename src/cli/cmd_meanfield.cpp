@@ -8,6 +8,7 @@
 
 #include "amari/error.hpp"
 #include "amari/meanfield.hpp"
+#include "amari/store.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -45,13 +46,69 @@ std::string network_note(const meanfield_params& p, const meanfield_result& r) {
       "> 1, so the static state it describes breaks up into chaos and the network's variance is not "
       "this q. ",
       *which, fp.q, fp.chi_1);
-  if (p.w0 == 0 && p.b0 == 0)
+  if (!p.phi.bounded())
+    s += "For this unbounded activation the network then has no stationary state: its activity grows "
+         "without bound.";
+  else if (p.w0 == 0 && p.b0 == 0)
     s += fmt::format("The chaotic state's variance is the DMFT's Delta_0: run `amari dmft --phi {} "
                      "--sigma-w {} --sigma-b {}`.",
                      p.phi.spec(), format_number(p.sigma_w), format_number(p.sigma_b));
   else
     s += "The dynamic mean-field theory of the chaotic state (`amari dmft`) treats w0 = b0 = 0.";
   return s;
+}
+
+// /meanfield of docs/FORMAT.md.
+void write_file(const std::string& path, bool force, const invocation& inv, const meanfield_params& p,
+                const meanfield_settings& s, const meanfield_result& r, const std::string& note) {
+  auto f = store::file::create(path, {.force = force, .command_line = inv.command_line,
+                                      .config_toml = inv.options.resolved_toml(), .product = "meanfield"});
+  auto g = f.group_at("/meanfield");
+  g.attr("phi", p.phi.spec());
+  g.attr("w0", p.w0);
+  g.attr("b0", p.b0);
+  g.attr("sigma_w", p.sigma_w);
+  g.attr("sigma_b", p.sigma_b);
+  g.attr("m0", s.m0);
+  g.attr("q0", s.q0);
+  g.attr("rtol", s.rtol);
+  g.attr("atol", s.atol);
+  g.attr("final_fixed_point", r.final_fixed_point ? std::int64_t(*r.final_fixed_point) : std::int64_t(-1));
+  if (!note.empty()) g.attr("note", note);
+  g.write_scale("t", r.t, {.description = "time", .units = "leak time constants"});
+  g.write("m", r.m, {.description = "population mean of h", .units = "h", .dims = {"t"}});
+  g.write("q", r.q, {.description = "population variance of h", .units = "h^2", .dims = {"t"}});
+
+  auto fg = f.group_at("/meanfield/fixed_points");
+  const std::size_t n = r.fixed_points.size();
+  std::vector<std::int64_t> index(n), stable(n), network_stable(n), component{0, 1};
+  std::vector<double> m(n), q(n), chi(n), re(2 * n), im(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& fp = r.fixed_points[i];
+    index[i] = std::int64_t(i);
+    m[i] = fp.m;
+    q[i] = fp.q;
+    chi[i] = fp.chi_1;
+    stable[i] = fp.stable;
+    network_stable[i] = fp.network_stable;
+    for (int k = 0; k < 2; ++k) {
+      re[2 * i + k] = fp.eigenvalues[k].real();
+      im[2 * i + k] = fp.eigenvalues[k].imag();
+    }
+  }
+  fg.write_scale("fixed_point", index, {.description = "index of the fixed point (sorted by m, then q)"});
+  fg.write_scale("eigenvalue", component, {.description = "index of the Jacobian eigenvalue (by ascending real part)"});
+  fg.write("m", m, {.description = "mean of h at the fixed point", .units = "h", .dims = {"fixed_point"}});
+  fg.write("q", q, {.description = "variance of h at the fixed point", .units = "h^2", .dims = {"fixed_point"}});
+  fg.write("eigenvalues_real", re, {.description = "real parts of the Jacobian's eigenvalues", .units = "1/leak time constant",
+                                    .dims = {"fixed_point", "eigenvalue"}}, {n, 2});
+  fg.write("eigenvalues_imag", im, {.description = "imaginary parts of the Jacobian's eigenvalues", .units = "1/leak time constant",
+                                    .dims = {"fixed_point", "eigenvalue"}}, {n, 2});
+  fg.write("stable", stable, {.description = "1 if both eigenvalues have negative real part", .dims = {"fixed_point"}});
+  fg.write("chi_1", chi, {.description = "sigma_w^2 E[phi'(x)^2]: the network's static state is unstable if > 1",
+                          .dims = {"fixed_point"}});
+  fg.write("network_stable", network_stable, {.description = "1 if stable and chi_1 < 1", .dims = {"fixed_point"}});
+  f.finish("complete");
 }
 
 class meanfield_command final : public command {
@@ -74,21 +131,25 @@ class meanfield_command final : public command {
              "leak time constants");
     opts.add("rtol", s_.rtol, "relative tolerance of the adaptive integrator");
     opts.add("atol", s_.atol, "absolute tolerance of the adaptive integrator");
+    opts.add("o,output", output_, "write the result to this HDF5 file (/meanfield, docs/FORMAT.md)", "path");
+    opts.add_flag("force", force_, "overwrite the output file if it exists");
     opts.add_flag("json", json_, "print the result as one JSON object on stdout");
     opts.add_flag("quiet", quiet_, "no progress bar and no text report");
     opts_ = &opts;
   }
 
-  int run(const invocation&) override {
+  int run(const invocation& inv) override {
     if (opts_->given("times") && (opts_->given("t-end") || opts_->given("dt-out")))
       throw InvalidArgument("times: give either --times or --t-end/--dt-out, not both");
     p_.phi = Activation::parse(phi_, "phi");
     p_.validate();
     s_.validate();
+    if (!output_.empty()) store::file::check_writable(output_, force_);
     progress_bar bar("meanfield", quiet_ || json_);
     run_control control{&stop_flag(), bar.callback()};
     const meanfield_result r = solve_meanfield(p_, s_, control);
     const std::string note = network_note(p_, r);
+    if (!output_.empty()) write_file(output_, force_, inv, p_, s_, r, note);
 
     if (json_) {
       nlohmann::json j;
@@ -146,7 +207,8 @@ class meanfield_command final : public command {
   std::string phi_ = "tanh";
   meanfield_params p_;
   meanfield_settings s_;
-  bool json_ = false, quiet_ = false;
+  std::string output_;
+  bool json_ = false, quiet_ = false, force_ = false;
   const OptionSet* opts_ = nullptr;
 };
 
