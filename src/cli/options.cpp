@@ -5,7 +5,6 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <sstream>
-#include <utility>
 #include <toml++/toml.h>
 
 #include "amari/error.hpp"
@@ -138,9 +137,8 @@ OptionSet::entry& OptionSet::make(const std::string& name, const std::string& he
   std::string text = help;
   if (!unit.empty()) text += fmt::format(" [{}]", unit);
   if (flag) {
-    // As a const string: a mutable std::string lvalue would select CLI11's add_flag(name, result)
-    // overload and bind the flag's value to this local (a dangling reference once a flag is given).
-    e->opt = app_.add_flag(short_flag + "--" + e->name, std::as_const(text));
+    // (Not add_flag(name, text): a non-const std::string there is taken as the flag's target.)
+    e->opt = app_.add_flag(short_flag + "--" + e->name)->description(text);
   } else {
     e->opt = app_.add_option(short_flag + "--" + e->name, e->raw, text);
     if (!default_text.empty()) e->opt->default_str(default_text);
