@@ -309,6 +309,14 @@ TEST_CASE("dmft: the transition is the depth map's edge of chaos", "[dmft]") {
     const double s0 = s2 - a2 * (s1 - s2) / (a1 - a2);
     CHECK_THAT(s0, close_to(sc, 0, 1e-5));
     CHECK(!amari::solve_dmft_stationary(params("tanh", sc - 1e-4, sb)).chaotic);
+    // Closer in, where the energy gap is O(A^3): the amplitude stays linear down to 1e-6 above
+    // the transition (the slope from the two points above, to 1%), and within 1e-9 the solver
+    // reports the static solution instead of failing.
+    const double slope = (a1 - a2) / (s1 - s2);
+    for (double d : {1e-5, 1e-6}) CHECK_THAT(amp(sc + d), close_to(slope * d, 0.01));
+    const auto at = amari::solve_dmft_stationary(params("tanh", sc + 1e-9, sb));
+    CHECK(!at.chaotic);
+    CHECK(at.message.find("no resolvable chaotic solution") != std::string::npos);
   }
   CHECK(!amari::dmft_transition_point(Activation::parse("relu"), 0.1));
 }
