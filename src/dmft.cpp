@@ -634,6 +634,10 @@ std::optional<dmft_transition> dmft_transition_point(const Activation& phi, doub
 std::optional<double> depth_map_edge_of_chaos(const Activation& phi, double sigma_b) {
   require_nonnegative("sigma_b", sigma_b);
   if (!phi.bounded()) return std::nullopt;
+  // sigma_b = 0, odd phi: q* = 0 and chi_1 = sigma_w^2 phi'(0)^2 up to the edge, 1 / phi'(0). (The
+  // root finder gets within 1e-9..1e-11 of it only: q* -> 0 there, where E[phi^2] loses relative
+  // accuracy.)
+  if (sigma_b == 0 && phi.odd()) return 1 / phi.dphi0();
   auto chi = [&](double sw) {
     const auto q = static_variance(dmft_params{phi, sw, sigma_b});
     return sw * sw * E_dphi2(phi, *q) - 1;

@@ -336,8 +336,14 @@ meanfield_result solve_meanfield(const meanfield_params& p, const meanfield_sett
     const auto r = residual(p, x[0], x[1]);
     if (norm2(r) < 1e-12 * (1 + std::abs(x[0]) + x[1])) {
       if (const auto y = newton_fixed_point(p, x[0], x[1])) {
-        res.fixed_points.push_back(classify_fixed_point(p, (*y)[0], (*y)[1]));
-        res.final_fixed_point = res.fixed_points.size() - 1;
+        // One the grid search missed: add it, keeping the list sorted by (m, q).
+        const auto fp = classify_fixed_point(p, (*y)[0], (*y)[1]);
+        auto& fps = res.fixed_points;
+        const auto at = std::find_if(fps.begin(), fps.end(), [&](const auto& f) {
+          return f.m > fp.m || (f.m == fp.m && f.q > fp.q);
+        });
+        res.final_fixed_point = static_cast<std::size_t>(at - fps.begin());
+        fps.insert(at, fp);
       }
       break;
     }
