@@ -248,7 +248,7 @@ namespace {
 
 // A Chebyshev interpolant on [a, b] (hand-written because Boost's chebyshev_transform needs FFTW,
 // which is not among our dependencies): f(x) = c0/2 + sum_k c_k T_k(t), t = (2x - a - b)/(b - a),
-// coefficients from f at the n Chebyshev points of the first kind (a direct O(n^2) DCT: n <= 256).
+// coefficients from f at the n Chebyshev points of the first kind (a direct O(n^2) DCT: n <= 512).
 class chebyshev {
  public:
   chebyshev() = default;
@@ -448,10 +448,6 @@ std::vector<double> uniform_grid(double tau_max, double dt) {
   if (g.back() < tau_max * (1 - 1e-12)) g.push_back(tau_max);
   return g;
 }
-
-}  // namespace
-
-namespace {
 
 dmft_trajectory trajectory_on(const separatrix_flow& flow, const dmft_stationary& s, double tau_max, double dt) {
   dmft_trajectory tr;

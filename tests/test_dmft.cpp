@@ -373,18 +373,18 @@ TEST_CASE("amari dmft -o: the /dmft layout of docs/FORMAT.md", "[dmft][cli]") {
   std::remove(path.c_str());
   REQUIRE(run_cli("dmft --phi tanh --sigma-w 2 --tau-max 10 --dt-out 0.5 --quiet --force -o " + path).status == 0);
   {
-  auto f = amari::store::file::open_read(path);
-  CHECK(f.status() == "complete");
-  auto g = f.group_at("/dmft");
-  CHECK_THAT(g.attr_double("delta_0"), close_to(1.92480541374, 1e-10));
-  CHECK(g.attr_int("chaotic") == 1);
-  CHECK(g.has_attr("lyapunov"));
-  CHECK(g.has_attr("decay_time"));
-  const auto tau = g.read_doubles("tau"), delta = g.read_doubles("delta");
-  REQUIRE(tau.size() == 21);
-  CHECK(tau[2] == 1.0);
-  CHECK_THAT(delta[2], close_to(1.86300263061, 0, 1e-9));
-  CHECK(f.info("/dmft/delta").dims == std::vector<std::string>{"tau"});
+    auto f = amari::store::file::open_read(path);
+    CHECK(f.status() == "complete");
+    auto g = f.group_at("/dmft");
+    CHECK_THAT(g.attr_double("delta_0"), close_to(1.92480541374, 1e-10));
+    CHECK(g.attr_int("chaotic") == 1);
+    CHECK(g.has_attr("lyapunov"));
+    CHECK(g.has_attr("decay_time"));
+    const auto tau = g.read_doubles("tau"), delta = g.read_doubles("delta");
+    REQUIRE(tau.size() == 21);
+    CHECK(tau[2] == 1.0);
+    CHECK_THAT(delta[2], close_to(1.86300263061, 0, 1e-9));
+    CHECK(f.info("/dmft/delta").dims == std::vector<std::string>{"tau"});
   }
   std::remove(path.c_str());
 }
