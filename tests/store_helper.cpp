@@ -1,12 +1,15 @@
 // A child process for the store tests (tests/test_store_crash.cpp, test_store.cpp):
 //
-//   store_helper writer PATH FLUSH_EVERY [COMPRESSION]
+//   store_helper writer PATH FLUSH_EVERY [COMPRESSION [COMPUTE_US]]
 //       writes a time series t = k * 0.1, m = sin(t), traces[i] = k + i / 1000 (8 neurons) and a
 //       checkpoint, flushes every FLUSH_EVERY samples and prints "flushed ROWS" after each flush,
-//       forever (until killed)
-//   store_helper fill PATH LIMIT_BYTES
+//       forever (until killed). COMPUTE_US: microseconds of sleep per FLUSH_EVERY samples, the
+//       stand-in for the computation of a real run (0: flush as fast as possible)
+//   store_helper fill PATH LIMIT_BYTES [nocheck]
 //       with a file size limit of LIMIT_BYTES (SIGXFSZ ignored: writes fail with EFBIG, as on a
-//       full disk), writes series until the store throws; prints the message; exit 3
+//       full disk), writes series until the store throws; prints the message; exit 3. With
+//       `nocheck` the store's check of the room left before each flush is off, so that HDF5's
+//       write itself fails.
 //   store_helper check-writable-as-nobody PATH
 //       drops root privileges (user nobody) and tries to create PATH; prints the message
 //   store_helper signal PATH
@@ -70,10 +73,11 @@ struct writer {
   }
 };
 
-int run_writer(const std::string& path, long every, int compression) {
+int run_writer(const std::string& path, long every, int compression, long compute_us) {
   writer w(path, compression);
   while (true) {
     w.step();
+    if (compute_us > 0 && w.k % every == every / 2) ::usleep(static_cast<useconds_t>(compute_us));
     if (w.k % every == 0) {
       w.checkpoint_and_flush();
       std::printf("flushed %lld\n", static_cast<long long>(w.k));
@@ -82,7 +86,8 @@ int run_writer(const std::string& path, long every, int compression) {
   }
 }
 
-int run_fill(const std::string& path, long limit) {
+int run_fill(const std::string& path, long limit, bool nocheck) {
+  if (nocheck) ::setenv("AMARI_STORE_TEST_NO_SPACE_CHECK", "1", 1);
   std::signal(SIGXFSZ, SIG_IGN);
   rlimit rl{static_cast<rlim_t>(limit), static_cast<rlim_t>(limit)};
   if (::setrlimit(RLIMIT_FSIZE, &rl) != 0) {
@@ -147,8 +152,10 @@ int main(int argc, char** argv) {
   }
   const std::string mode = argv[1], path = argv[2];
   try {
-    if (mode == "writer" && argc >= 4) return run_writer(path, std::atol(argv[3]), argc >= 5 ? std::atoi(argv[4]) : 4);
-    if (mode == "fill" && argc >= 4) return run_fill(path, std::atol(argv[3]));
+    if (mode == "writer" && argc >= 4)
+      return run_writer(path, std::atol(argv[3]), argc >= 5 ? std::atoi(argv[4]) : 4, argc >= 6 ? std::atol(argv[5]) : 0);
+    if (mode == "fill" && argc >= 4)
+      return run_fill(path, std::atol(argv[3]), argc >= 5 && std::string(argv[4]) == "nocheck");
     if (mode == "check-writable-as-nobody") return run_as_nobody(path);
     if (mode == "signal") return run_signal(path);
   } catch (const std::exception& e) {
