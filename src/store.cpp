@@ -730,6 +730,11 @@ void write_slot_item(file_state& fs, hid_t g, const std::string& slot_path, cons
   ck(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY), fs.path, "cannot write checkpoint '{}'", ds_path);
   handle ds(ck(H5Dcreate2(g, name.c_str(), ftype.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), fs.path,
                "cannot write checkpoint '{}'", ds_path));
+  // Attributes are metadata: written once, at creation (later commits rewrite only the raw data).
+  std::string description = "state of the run for --resume (docs/FORMAT.md, Checkpoint and resume)";
+  if (name == "series_rows") description = "rows of each series (see `series`) when this checkpoint was written";
+  if (name == "flush_index") description = "which commit this checkpoint is (the larger of the two slots is newer)";
+  write_attr(fs.path, ds.get(), "description", description);
   ck(H5Dwrite(ds.get(), mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), fs.path, "cannot write checkpoint '{}'",
      ds_path);
 }
@@ -785,6 +790,7 @@ void file_state::commit_checkpoint() {
       ck(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY), path, "cannot write checkpoint '{}'", ds_path);
       handle ds(ck(H5Dcreate2(g.get(), "series", ft.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), path,
                    "cannot write checkpoint '{}'", ds_path));
+      write_attr(path, ds.get(), "description", std::string("paths of the series of the file (see series_rows)"));
       if (!names.empty())
         ck(H5Dwrite(ds.get(), ft.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, packed.data()), path,
            "cannot write checkpoint '{}'", ds_path);

@@ -2,6 +2,7 @@
 // checkpoints and resume, and the refusals (existing file, missing directory, not an amari file,
 // newer format version), each checking that nothing was clobbered.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "amari/error.hpp"
+#include "amari/inspect.hpp"
 #include "amari/store.hpp"
 #include "amari/version.hpp"
 #include "store_test_util.hpp"
@@ -686,4 +688,117 @@ TEST_CASE("a full disk gives a clear error and leaves the flushed data readable"
     const std::string out = check_with_h5py({"crash", path, "1000"});
     if (out != "SKIP") CHECK_THAT(out, Catch::EndsWith("OK\n"));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// amari inspect
+
+namespace {
+
+// A file with a time series, scalar results, a labelled grid and a checkpoint, all values known.
+std::string make_inspect_fixture(const temp_dir& dir) {
+  const std::string path = dir / "inspect.h5";
+  auto f = st::file::create(path, opts());
+  auto tr = f.group_at("/trajectory");
+  auto t = tr.make_series_scale("t", {.description = "time", .units = "1/leak rate"});
+  auto m = tr.make_series("m", {}, {.description = "population mean of h", .dims = {"t"}});
+  auto q = tr.make_series("q", {}, {.description = "population variance of h", .dims = {"t"}});
+  tr.write_scale("neuron", std::vector<std::int64_t>{0, 1}, {.description = "recorded neuron"});
+  auto h = tr.make_series("h", {2}, {.description = "traces", .dims = {"t", "neuron"}});
+  for (int k = 0; k <= 2000; ++k) {
+    t.append(0.1 * k);
+    m.append(0.001 * k);
+    q.append(1.0 - 0.0001 * k);
+    h.append(std::vector<double>{1.0 * k, 3.0 * k});
+  }
+  auto ly = f.group_at("/lyapunov");
+  ly.write_scalar("lambda_max", 0.125, {.description = "largest Lyapunov exponent", .units = "1/leak rate"});
+  auto ph = f.group_at("/phase");
+  ph.write_scale("sigma_w", std::vector<double>{0.5, 1.5, 2.5}, {.description = "sigma_w"});
+  ph.write("phase", std::vector<std::string>{"ordered", "chaotic", "chaotic"},
+           {.description = "phase at each sigma_w", .dims = {"sigma_w"}});
+  ph.write_scalar("undefined", std::nan(""), {.description = "a value that does not exist"});
+  f.checkpoint().write("k", std::int64_t{2000});
+  f.finish("complete");
+  return path;
+}
+
+const amari::inspect::summary_entry* entry(const amari::inspect::report& r, const std::string& group,
+                                           const std::string& key) {
+  for (const auto& p : r.products)
+    if (p.group == group)
+      for (const auto& e : p.entries)
+        if (e.key == key) return &e;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("inspect: tree, final values, scalar results and label counts", "[store][inspect]") {
+  temp_dir dir;
+  const std::string path = make_inspect_fixture(dir);
+  const auto r = amari::inspect::inspect_file(path);
+  auto number = [&](const std::string& g, const std::string& k) {
+    const auto* e = entry(r, g, k);
+    INFO(g << " " << k);
+    REQUIRE(e);
+    REQUIRE(e->number);
+    return *e->number;
+  };
+  // Exact: the last appended values, read back unchanged.
+  CHECK(number("/trajectory", "samples") == 2001);
+  CHECK(number("/trajectory", "t final") == 0.1 * 2000);
+  CHECK(number("/trajectory", "final m") == 0.001 * 2000);
+  CHECK(number("/trajectory", "final q") == 1.0 - 0.0001 * 2000);
+  CHECK(number("/trajectory", "final h (mean over neuron)") == 4000.0);
+  CHECK(entry(r, "/trajectory", "t final")->units == "1/leak rate");
+  CHECK(number("/lyapunov", "lambda_max") == 0.125);
+  CHECK(std::isnan(number("/phase", "undefined")));
+  REQUIRE(entry(r, "/phase", "phase counts"));
+  CHECK(entry(r, "/phase", "phase counts")->text == "chaotic: 2, ordered: 1");
+  CHECK(number("/checkpoint", "flush index") == 1);
+
+  const std::string text = amari::inspect::to_text(r);
+  CHECK_THAT(text, Catch::Contains("status complete"));
+  CHECK_THAT(text, Catch::Contains("command: " + opts().command_line));
+  CHECK_THAT(text, Catch::Contains("    sigma_w = 1.5"));  // the config, indented
+  CHECK_THAT(text, Catch::Contains("h: float64 (2001, 2) [t, neuron], series -- traces"));
+  CHECK_THAT(text, Catch::Contains("final m = 2"));
+  CHECK_THAT(text, Catch::Contains("lambda_max = 0.125 [1/leak rate]"));
+  CHECK_THAT(text, !Catch::Contains("slot_b"));  // only the current checkpoint slot is listed
+
+  const auto j = nlohmann::json::parse(amari::inspect::to_json(r));
+  CHECK(j["attributes"]["seed"].get<std::uint64_t>() == 18446744073709551557ull);
+  CHECK(j["attributes"]["status"] == "complete");
+  CHECK(j["summary"]["/trajectory"]["final q"]["value"].get<double>() == 1.0 - 0.0001 * 2000);
+  CHECK(j["summary"]["/phase"]["undefined"]["value"].is_null());
+  bool found = false;
+  for (const auto& o : j["objects"])
+    if (o["path"] == "/trajectory/h") {
+      found = true;
+      CHECK(o["shape"] == nlohmann::json::array({2001, 2}));
+      CHECK(o["dims"] == nlohmann::json::array({"t", "neuron"}));
+      CHECK(o["series"] == true);
+      CHECK(o["attributes"]["description"] == "traces");
+    }
+  CHECK(found);
+}
+
+TEST_CASE("amari inspect: text, --json, and refusals with exit code 1", "[store][inspect][cli]") {
+  temp_dir dir;
+  const std::string path = make_inspect_fixture(dir);
+  auto r = amari::test::run_shell(std::string(AMARI_CLI_PATH) + " inspect --json '" + path + "'");
+  REQUIRE(WEXITSTATUS(r.status) == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["summary"]["/lyapunov"]["lambda_max"]["value"].get<double>() == 0.125);
+  r = amari::test::run_shell(std::string(AMARI_CLI_PATH) + " inspect '" + path + "'");
+  CHECK(WEXITSTATUS(r.status) == 0);
+  CHECK_THAT(r.out, Catch::Contains("final m = 2"));
+  const std::string text = dir / "notes.txt";
+  { std::ofstream(text) << "hello"; }
+  r = amari::test::run_shell(std::string(AMARI_CLI_PATH) + " inspect '" + text + "'");
+  CHECK(WEXITSTATUS(r.status) == 1);
+  CHECK(r.out == "amari: " + text + ": is not an amari file (not an HDF5 file)\n");
+  r = amari::test::run_shell(std::string(AMARI_CLI_PATH) + " inspect");
+  CHECK(WEXITSTATUS(r.status) == 2);
 }
