@@ -357,6 +357,86 @@ std::string attr_as_string(const std::string& file, hid_t obj, const std::string
 }
 
 // ---------------------------------------------------------------------------------------------
+// The superblock's end-of-allocation address, written ahead of a flush
+
+// Bob Jenkins' lookup3 hash ("hashlittle", byte-wise form; public domain, 2006), which the HDF5 file
+// format uses as the checksum of version-2 superblocks (HDF5 file format specification, "Superblock
+// Checksum"). Written here because HDF5 does not export it; checked against the stored checksum of
+// the file's own superblock before it is ever used to write one.
+std::uint32_t lookup3(const unsigned char* k, std::size_t length) {
+  auto rot = [](std::uint32_t x, int r) { return (x << r) | (x >> (32 - r)); };
+  std::uint32_t a, b, c;
+  a = b = c = 0xdeadbeefu + static_cast<std::uint32_t>(length);
+  auto word = [&](std::size_t i) {
+    return std::uint32_t(k[i]) | std::uint32_t(k[i + 1]) << 8 | std::uint32_t(k[i + 2]) << 16 |
+           std::uint32_t(k[i + 3]) << 24;
+  };
+  while (length > 12) {
+    a += word(0);
+    b += word(4);
+    c += word(8);
+    a -= c; a ^= rot(c, 4);  c += b;
+    b -= a; b ^= rot(a, 6);  a += c;
+    c -= b; c ^= rot(b, 8);  b += a;
+    a -= c; a ^= rot(c, 16); c += b;
+    b -= a; b ^= rot(a, 19); a += c;
+    c -= b; c ^= rot(b, 4);  b += a;
+    length -= 12;
+    k += 12;
+  }
+  if (length == 0) return c;
+  std::uint32_t tail[3] = {0, 0, 0};
+  for (std::size_t i = 0; i < length; ++i) tail[i / 4] |= std::uint32_t(k[i]) << (8 * (i % 4));
+  a += tail[0];
+  b += tail[1];
+  c += tail[2];
+  c ^= b; c -= rot(b, 14);
+  a ^= c; a -= rot(c, 11);
+  b ^= a; b -= rot(a, 25);
+  c ^= b; c -= rot(b, 16);
+  a ^= c; a -= rot(c, 4);
+  b ^= a; b -= rot(a, 14);
+  c ^= b; c -= rot(b, 24);
+  return c;
+}
+
+std::uint64_t le64(const unsigned char* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = v << 8 | p[i];
+  return v;
+}
+
+void put_le(unsigned char* p, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+// Sets the end-of-allocation address stored in the file's version-2 superblock to at least
+// `eoa` (relative to the base address), after extending the file to that length. HDF5 writes the
+// superblock last in a flush, so without this a kill in the middle of a flush can leave a chunk
+// index on disk that points past the stored end of the file ("addr overflow": the whole dataset
+// unreadable). Returns false, changing nothing, if the superblock is not the expected version 2
+// with 8-byte addresses and a checksum we reproduce.
+bool raise_stored_eoa(int fd, std::uint64_t eoa) {
+  unsigned char sb[48];
+  if (::pread(fd, sb, sizeof sb, 0) != static_cast<ssize_t>(sizeof sb)) return false;
+  static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  if (std::memcmp(sb, signature, 8) != 0 || sb[8] != 2 || sb[9] != 8 || sb[10] != 8) return false;
+  const std::uint32_t stored = std::uint32_t(sb[44]) | std::uint32_t(sb[45]) << 8 | std::uint32_t(sb[46]) << 16 |
+                               std::uint32_t(sb[47]) << 24;
+  if (lookup3(sb, 44) != stored) return false;
+  const std::uint64_t base = le64(sb + 12);
+  if (le64(sb + 28) >= eoa) return true;
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return false;
+  if (static_cast<std::uint64_t>(st.st_size) < base + eoa &&
+      ::ftruncate(fd, static_cast<off_t>(base + eoa)) != 0)
+    return false;
+  put_le(sb + 28, eoa, 8);
+  put_le(sb + 44, lookup3(sb, 44), 4);
+  return ::pwrite(fd, sb, sizeof sb, 0) == static_cast<ssize_t>(sizeof sb);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Chunking
 
 // Chunks of about 32 KiB: large enough to compress well and read fast, small enough that the
@@ -433,6 +513,7 @@ struct file_state {
   bool writable = false;
   bool open = false;
   bool broken = false;  // a write to the file failed (full disk): no more writes, no close
+  bool stored_eoa_raised = false;  // the last flush raised the superblock's end address first
   file_options options;
   std::vector<std::shared_ptr<series::impl>> all_series;  // every series opened for writing
   std::string status;
@@ -891,6 +972,13 @@ void file_state::flush() {
     check_space();
     write_all_pending();
     commit_checkpoint();
+    // Everything this flush references is allocated by now (but for a little metadata that HDF5
+    // may allocate while flushing: the 64 KiB of slack). Store that end in the superblock first.
+    haddr_t eoa = 0;
+    void* vfd = nullptr;
+    if (H5Fget_eoa(id(), &eoa) >= 0 && H5Fget_vfd_handle(id(), H5P_DEFAULT, &vfd) >= 0 && vfd)
+      stored_eoa_raised = raise_stored_eoa(*static_cast<int*>(vfd), eoa + (64 << 10));
+    H5Eclear2(H5E_DEFAULT);
     ck(H5Fflush(id(), H5F_SCOPE_GLOBAL), path, "cannot write");
     // Move the end of allocated space past everything the flush just referenced (see the top).
     ck(H5Fincrement_filesize(id(), 8), path, "cannot write");
@@ -1845,6 +1933,7 @@ bool file::flush_if_due() {
 }
 
 std::uint64_t file::flush_count() const { return impl_ && impl_->fs ? impl_->fs->flushes : 0; }
+bool file::last_flush_hardened() const { return impl_ && impl_->fs && impl_->fs->stored_eoa_raised; }
 
 void file::set_status(const std::string& status) {
   auto& fs = live_file(impl_);

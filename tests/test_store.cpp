@@ -167,6 +167,7 @@ TEST_CASE("series: buffered rows reach the file at flush, with their scales", "[
       if (k % 700 == 0) f.flush();
     }
     CHECK(t.rows() == 3000);
+    CHECK(f.last_flush_hardened());  // our lookup3 reproduces HDF5's superblock checksum
     CHECK(h.row_size() == n_neurons);
     CHECK(h.path() == "/trajectory/h");
     // A wrong row size is refused.
