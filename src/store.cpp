@@ -439,9 +439,9 @@ bool raise_stored_eoa(int fd, std::uint64_t eoa) {
 // ---------------------------------------------------------------------------------------------
 // Chunking
 
-// Chunks of about 32 KiB: large enough to compress well and read fast, small enough that the
+// Chunks of about 8 KiB: large enough to compress well and read fast, small enough that the
 // partial last chunk, which is compressed again at every flush, costs little.
-constexpr std::uint64_t chunk_target_bytes = 32 * 1024;
+constexpr std::uint64_t chunk_target_bytes = 8 * 1024;
 
 std::vector<std::uint64_t> series_chunk(const std::vector<std::uint64_t>& row_shape) {
   std::vector<std::uint64_t> inner = row_shape;
