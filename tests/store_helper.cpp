@@ -12,6 +12,9 @@
 //       write itself fails.
 //   store_helper check-writable-as-nobody PATH
 //       drops root privileges (user nobody) and tries to create PATH; prints the message
+//   store_helper demo PATH
+//       writes a small file of every shape of product (a time series with traces, a 1-D result
+//       over a coordinate, a 2-D grid, a label grid, scalars), for tools/plot and inspect
 //   store_helper signal PATH
 //       writes like `writer` (flushing every 50 samples) but polls a SIGTERM/SIGINT flag as an
 //       amari command does: on a signal it flushes, marks the file "interrupted", prints
@@ -123,6 +126,59 @@ int run_as_nobody(const std::string& path) {
   return 0;
 }
 
+int run_demo(const std::string& path) {
+  st::file_options o;
+  o.force = true;
+  o.product = "demo";
+  o.command_line = "store_helper demo " + path;
+  o.config_toml = "n = 100\n";
+  o.seed = 1;
+  auto f = st::file::create(path, o);
+  {
+    auto g = f.group_at("/trajectory");
+    std::vector<std::int64_t> idx{0, 1, 2, 3};
+    g.write_scale("neuron", idx, {.description = "recorded neuron"});
+    auto t = g.make_series_scale("t", {.description = "time", .units = "1/leak rate"});
+    auto q = g.make_series("q", {}, {.description = "q(t) = 1 - exp(-t)", .dims = {"t"}});
+    auto h = g.make_series("h", {4}, {.description = "h_i(t) = sin(t + i)", .dims = {"t", "neuron"}});
+    for (int k = 0; k <= 200; ++k) {
+      const double tt = 0.05 * k;
+      t.append(tt);
+      q.append(1 - std::exp(-tt));
+      h.append(std::vector<double>{std::sin(tt), std::sin(tt + 1), std::sin(tt + 2), std::sin(tt + 3)});
+    }
+  }
+  {
+    auto g = f.group_at("/deepnet");
+    std::vector<std::int64_t> layer(20);
+    std::vector<double> ql(20), cl(20);
+    for (int l = 0; l < 20; ++l) {
+      layer[l] = l;
+      ql[l] = 2 - std::exp(-0.3 * l);
+      cl[l] = 0.2 + 0.8 * std::exp(-0.2 * l);
+    }
+    g.write_scale("layer", layer, {.description = "layer l"});
+    g.write("q", ql, {.description = "length q^l", .dims = {"layer"}});
+    g.write("c", cl, {.description = "correlation c^l", .dims = {"layer"}});
+  }
+  {
+    auto g = f.group_at("/phase");
+    std::vector<double> sw, sb;
+    for (int i = 0; i < 30; ++i) sw.push_back(0.5 + 0.1 * i);
+    for (int j = 0; j < 20; ++j) sb.push_back(0.05 * j);
+    g.write_scale("sigma_w", sw, {.description = "weight standard deviation sigma_w"});
+    g.write_scale("sigma_b", sb, {.description = "bias standard deviation sigma_b"});
+    std::vector<double> chi(sw.size() * sb.size());
+    std::vector<std::string> label;
+    for (std::size_t j = 0; j < sb.size(); ++j)
+      for (std::size_t i = 0; i < sw.size(); ++i) chi[j * sw.size() + i] = sw[i] * sw[i] / (1 + 2 * sb[j]);
+    g.write("chi1", chi, {.description = "chi_1 (toy formula)", .dims = {"sigma_b", "sigma_w"}}, {sb.size(), sw.size()});
+    g.write_scalar("lambda", 0.25, {.description = "a scalar result", .units = "1/leak rate"});
+  }
+  f.finish("complete");
+  return 0;
+}
+
 int run_signal(const std::string& path) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -158,6 +214,7 @@ int main(int argc, char** argv) {
       return run_fill(path, std::atol(argv[3]), argc >= 5 && std::string(argv[4]) == "nocheck");
     if (mode == "check-writable-as-nobody") return run_as_nobody(path);
     if (mode == "signal") return run_signal(path);
+    if (mode == "demo") return run_demo(path);
   } catch (const std::exception& e) {
     std::printf("error: %s\n", e.what());
     return 1;

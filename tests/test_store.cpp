@@ -803,3 +803,30 @@ TEST_CASE("amari inspect: text, --json, and refusals with exit code 1", "[store]
   r = amari::test::run_shell(std::string(AMARI_CLI_PATH) + " inspect");
   CHECK(WEXITSTATUS(r.status) == 2);
 }
+
+TEST_CASE("tools/plot renders every product of a file to PNG and PDF", "[store][plot]") {
+  if (amari::test::run_shell("/usr/bin/python3 -c 'import h5py, matplotlib'").status != 0) {
+    WARN("skipped: tools/plot needs python3-h5py and python3-matplotlib (tools/setup --plot)");
+    return;
+  }
+  temp_dir dir;
+  const std::string path = dir / "demo.h5";
+  REQUIRE(amari::test::run_helper({"demo", path}).status == 0);
+  auto r = amari::test::run_shell(std::string(AMARI_SOURCE_DIR) + "/tools/plot '" + path + "' -o '" +
+                                  (dir / "fig").string() + "'");
+  INFO(r.out);
+  REQUIRE(WEXITSTATUS(r.status) == 0);
+  // One figure per shape of product: the time series, the curves over a coordinate, the heat map.
+  for (const char* name : {"demo_trajectory_series_t", "demo_deepnet_vs_layer", "demo_phase_map_chi1"})
+    for (const char* ext : {".png", ".pdf"}) {
+      const auto fig = dir / "fig" / (std::string(name) + ext);
+      INFO(fig);
+      CHECK(std::filesystem::exists(fig));
+      CHECK(std::filesystem::file_size(fig) > 5000);
+    }
+  // A file that is not an amari file is refused.
+  const std::string text = dir / "x.h5";
+  { std::ofstream(text) << "no"; }
+  r = amari::test::run_shell(std::string(AMARI_SOURCE_DIR) + "/tools/plot '" + text + "'");
+  CHECK(WEXITSTATUS(r.status) != 0);
+}
