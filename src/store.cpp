@@ -972,12 +972,14 @@ void file_state::flush() {
     check_space();
     write_all_pending();
     commit_checkpoint();
-    // Everything this flush references is allocated by now (but for a little metadata that HDF5
-    // may allocate while flushing: the 64 KiB of slack). Store that end in the superblock first.
+    // Everything this flush references is allocated by now (but for metadata that HDF5 might
+    // allocate while flushing, which our files do not need). Store that end in the superblock
+    // first. No slack beyond it: HDF5 truncates the file to its own end during the flush, and the
+    // stored end must never exceed the file's length (a plain open refuses a "truncated file").
     haddr_t eoa = 0;
     void* vfd = nullptr;
     if (H5Fget_eoa(id(), &eoa) >= 0 && H5Fget_vfd_handle(id(), H5P_DEFAULT, &vfd) >= 0 && vfd)
-      stored_eoa_raised = raise_stored_eoa(*static_cast<int*>(vfd), eoa + (64 << 10));
+      stored_eoa_raised = raise_stored_eoa(*static_cast<int*>(vfd), eoa);
     H5Eclear2(H5E_DEFAULT);
     ck(H5Fflush(id(), H5F_SCOPE_GLOBAL), path, "cannot write");
     // Move the end of allocated space past everything the flush just referenced (see the top).

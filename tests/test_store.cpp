@@ -830,3 +830,21 @@ TEST_CASE("tools/plot renders every product of a file to PNG and PDF", "[store][
   r = amari::test::run_shell(std::string(AMARI_SOURCE_DIR) + "/tools/plot '" + text + "'");
   CHECK(WEXITSTATUS(r.status) != 0);
 }
+
+TEST_CASE("a file that another process is writing is neither replaced nor appended to", "[store][crash]") {
+  temp_dir dir;
+  const std::string path = dir / "busy.h5";
+  auto c = amari::test::spawn(AMARI_STORE_HELPER_PATH, {"writer", path, "20", "4", "20000"});
+  std::string line;
+  REQUIRE(c.read_line(line));  // it has created the file and flushed once
+  auto o = opts();
+  o.force = true;
+  CHECK_THAT(io_error_of([&] { st::file::create(path, o); }),
+             Catch::Contains("busy.h5: is being written by another process (a running amari?); not touched"));
+  CHECK_THAT(io_error_of([&] { st::file::open_append(path); }), Catch::Contains("is being written by another process"));
+  // Reading works (inspect on a running run).
+  CHECK(st::file::open_read(path).status() == "running");
+  ::kill(c.pid, SIGKILL);
+  c.wait();
+  CHECK(st::file::open_read(path).group_at("/trajectory").shape("t").at(0) >= 20);
+}
