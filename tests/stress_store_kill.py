@@ -49,10 +49,16 @@ def main():
                 flushed = int(line.split()[1])
             p.wait()
             check = [sys.executable, os.path.join(HERE, "check_h5py.py"), "crash", path]
-            lost = subprocess.run(check + [str(flushed)], capture_output=True, text=True).stdout.strip()
+            r = subprocess.run(check + [str(flushed)], capture_output=True, text=True)
+            lost = r.stdout.strip()
             if lost != "OK":
                 kind = "LOST"
-                print(f"LOST kill {i}: flush every {every}, level {level}, flushed {flushed}: {lost[:200]}")
+                keep = os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), f"lost-{i}.h5")
+                os.replace(path, keep)
+                print(f"LOST kill {i}: flush every {every}, level {level}, flushed {flushed}: exit {r.returncode} "
+                      f"{lost[:200]} {r.stderr.strip()[-300:]} (file kept: {keep})", flush=True)
+                counts[kind] += 1
+                continue
             else:
                 # Are the series of equal length and fully correct (no torn rows)?
                 import h5py
