@@ -5,6 +5,7 @@
 #include <boost/math/tools/roots.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <complex>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -219,7 +220,7 @@ TEST_CASE("meanfield: all fixed points, bistable cases included", "[meanfield]")
   // sigma_w = 0.5, sigma_b = 0.1), large w0 with sigma_w > 1, and monostable controls.
   for (const auto& k : {c{3, 0, 0.5, 0.1, 3}, c{2, 0.1, 1, 0.2, 3}, c{1.0135, 0, 0.5, 0.1, 3},
                         c{5, -0.5, 1.5, 0.3, 3}, c{8, 1, 2.5, 0.5, 3}, c{1.0, 0, 0.5, 0.1, 1},
-                        c{2, 1.5, 1, 0.2, 1}, c{-3, 0.2, 1, 0.3, 1}}) {
+                        c{2, 1.5, 1, 0.2, 1}, c{-3, 0.2, 1, 0.3, 1}, c{-8, 0.5, 2, 0, 1}}) {
     const auto p = params("tanh", k.w0, k.b0, k.sw, k.sb);
     INFO("w0 = " << k.w0 << ", b0 = " << k.b0 << ", sigma_w = " << k.sw << ", sigma_b = " << k.sb);
     const auto fps = amari::find_fixed_points(p);
@@ -285,6 +286,45 @@ TEST_CASE("meanfield: all fixed points, bistable cases included", "[meanfield]")
         if (fps[i].stable) CHECK(reached[i]);
     }
   }
+}
+
+TEST_CASE("meanfield: a stable spiral (complex eigenvalues)", "[meanfield]") {
+  // relu with strong inhibition (w0 = -8): the fixed point is a focus; its eigenvalues are a
+  // conjugate pair, listed with the negative imaginary part first, and they are those of the
+  // finite-difference Jacobian.
+  const auto p = params("relu", -8, 0.5, 2, 0);
+  const auto fps = amari::find_fixed_points(p);
+  REQUIRE(fps.size() == 1);
+  const auto& ev = fps[0].eigenvalues;
+  CHECK(ev[0].imag() < -0.1);
+  CHECK(ev[1] == std::conj(ev[0]));
+  CHECK(fps[0].stable);
+  const amari::amari_ode f(p);
+  const double h = 1e-6;
+  std::array<double, 4> J{};
+  for (int col = 0; col < 2; ++col) {
+    amari::meanfield_state xp{fps[0].m, fps[0].q}, xm = xp, fp_{}, fm{};
+    xp[col] += h;
+    xm[col] -= h;
+    f(xp, fp_, 0);
+    f(xm, fm, 0);
+    for (int row = 0; row < 2; ++row) J[row * 2 + col] = (fp_[row] - fm[row]) / (2 * h);
+  }
+  const double tr = J[0] + J[3], det = J[0] * J[3] - J[1] * J[2];
+  CHECK_THAT(ev[0].real(), close_to(tr / 2, 1e-6));
+  CHECK_THAT(-ev[0].imag(), close_to(std::sqrt(det - tr * tr / 4), 1e-6));
+  // The trajectory spirals in: m - m* changes sign on the way.
+  meanfield_settings s;
+  s.m0 = 1.5;
+  s.q0 = 0.2;
+  s.t_end = 15;
+  s.dt_out = 0.05;
+  const auto r = amari::solve_meanfield(p, s);
+  int sign_changes = 0;
+  for (std::size_t i = 1; i < r.m.size(); ++i)
+    sign_changes += (r.m[i] - fps[0].m > 0) != (r.m[i - 1] - fps[0].m > 0);
+  CHECK(sign_changes >= 2);
+  CHECK(r.final_fixed_point == 0u);
 }
 
 TEST_CASE("meanfield: output times and invalid input", "[meanfield]") {
