@@ -587,6 +587,41 @@ hermite_expansion hermite_coefficients(const Activation& act, double q, int n_ma
   if (n_max < 0 || n_max > 100000)
     throw InvalidArgument("n_max", std::to_string(n_max), "must be an integer in [0, 100000]");
   const bool odd = act.odd();
+  const bool piecewise_linear = act.visit([](const auto& p) {
+    using P = std::decay_t<decltype(p)>;
+    return std::is_same_v<P, relu_phi> || std::is_same_v<P, hardtanh_phi>;
+  });
+  if (piecewise_linear) {
+    // Exact, with no quadrature: by Gaussian integration by parts E[f(sqrt(q) z) He_n(z)] =
+    // sqrt(q) E[f'(sqrt(q) z) He_{n-1}(z)], so a_n = q E[phi''(sqrt(q) z) h_{n-2}(z)] / sqrt(n (n-1))
+    // for n >= 2; phi'' = sum_k J_k delta(x - x_k) (J_k the jump of the slope at the kink x_k) makes
+    // that a_n = sqrt(q) / sqrt(n (n-1)) sum_k J_k h_{n-2}(z_k) rho(z_k), z_k = x_k / sqrt(q).
+    // a_0 = E[phi], a_1 = sqrt(q) E[phi'] come from the one-point expectations.
+    hermite_expansion e;
+    e.q = q;
+    e.a.assign(static_cast<std::size_t>(n_max) + 1, 0.0);
+    e.E_phi2 = E_phi2(act, q);
+    e.a[0] = E_phi(act, q);
+    if (n_max >= 1) e.a[1] = std::sqrt(q) * E_dphi(act, q);
+    const double sq = std::sqrt(q);
+    act.visit([&](const auto& p) {
+      for (double x : p.kinks()) {
+        const double jump = p.dphi(std::nextafter(x, HUGE_VAL)) - p.dphi(std::nextafter(x, -HUGE_VAL));
+        const double zk = x / sq;
+        const double g = std::pow(2 * pi, -0.25) * std::exp(-0.25 * zk * zk);
+        // psi_m = h_m(z_k) g(z_k) (bounded) by the recurrence; h_m rho = psi_m g.
+        double before = 0, psi = g;  // psi_{m-1}, psi_m with m = n - 2
+        for (int n = 2; n <= n_max; ++n) {
+          const int m = n - 2;
+          e.a[n] += jump * sq * psi * g / std::sqrt(double(n) * (n - 1));
+          const double next = (zk * psi - std::sqrt(double(m)) * before) / std::sqrt(m + 1.0);
+          before = psi;
+          psi = next;
+        }
+      }
+    });
+    return e;
+  }
   std::vector<double> zs, ws;
   act.visit([&](const auto& p) { hermite_rule(detail::smoothness_of(p), q, n_max, odd, zs, ws); });
 

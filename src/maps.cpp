@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/math/tools/roots.hpp>
 #include <boost/math/tools/toms748_solve.hpp>
 #include <charconv>
 #include <cmath>
@@ -83,27 +82,42 @@ double E_phi2_at(const Activation& act, double q, method how) {
   return E_phi2(act, q, 0.0, how);
 }
 
-// ---- The positive fixed point of a bounded length map --------------------------------------------
+// ---- A root between a positive and a negative value --------------------------------------------
 //
-// G(q) = V(q) - q is concave with G(hi) < 0 at hi = sigma_w^2 + sigma_b^2 (V <= hi there). Newton's
-// method started at hi converges monotonically from above to the largest root: the tangent of a
-// concave function lies above it, so each step lands at or to the right of the root. Boost's
-// newton_raphson_iterate does the steps inside the bracket [lo, hi].
+// Both fixed-point equations here, G(q) = V(q) - q = 0 and D(c) = C(c) - c = 0, have the form
+// f(lo) > 0 >= f(hi) with f concave (G) or convex (D) on the bracket, and Newton's method started on
+// the right side converges monotonically (from above for concave f, from below for convex f: the
+// tangent lies on the far side of the function). This Newton iteration keeps the bracket and falls
+// back to bisection whenever a step would leave it. Hand-written rather than Boost's
+// newton_raphson_iterate, whose heuristic ("two slow steps: bisect towards the far end") derails
+// the slow first steps across the sharp bend of the hardtanh length map, and whose bracket sanity
+// check throws where, near the edge of chaos, c* lies within ~1e-10 of 1 and D is rounding noise;
+// here the bracket shrinks to the noise and the best estimate is returned.
+template <class F>
+double bracketed_newton(F&& f, double lo, double hi, double x) {
+  for (int it = 0; it < 300; ++it) {
+    const auto [v, dv] = f(x);
+    if (v == 0) return x;
+    if (v > 0) lo = x;
+    else hi = x;
+    if (!(hi - lo > 4e-16 * std::abs(hi))) break;
+    double next = dv != 0 ? x - v / dv : 0.5 * (lo + hi);
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (std::abs(next - x) <= 2e-16 * std::abs(x)) return next;
+    x = next;
+  }
+  return x;
+}
+
+// The positive fixed point of a bounded length map: G concave with G(hi) < 0 at hi = sigma_w^2 +
+// sigma_b^2 (V <= hi there); Newton from hi.
 double positive_root(const maps_params& p, double lo, double hi, method how) {
   const double w2 = p.sigma_w * p.sigma_w, b2 = p.sigma_b * p.sigma_b;
   auto G = [&](double q) {
     const one_point o = one_point_at(p.phi, q, how);
     return std::pair(w2 * o.E_phi2 + b2 - q, w2 * o.dq_E_phi2 - 1.0);
   };
-  std::uintmax_t iters = 200;
-  try {
-    return boost::math::tools::newton_raphson_iterate(G, hi, lo, hi, 50, iters);
-  } catch (const std::exception& e) {
-    throw NumericalError(fmt::format("the fixed point of the length map for phi = {}, sigma_w = {}, "
-                                     "sigma_b = {} was not found: {}",
-                                     p.phi.spec(), format_number(p.sigma_w),
-                                     format_number(p.sigma_b), e.what()));
-  }
+  return bracketed_newton(G, lo, hi, hi);
 }
 
 // The fixed-point structure, and q* (the one reached from q^0 = 1), of any length map.
@@ -178,23 +192,23 @@ struct c_root {
   std::string how;
 };
 
+// Newton's method from below for the root of the convex D = C(c) - c in [start, 1), D(start) >= 0,
+// D(1) = 0 by construction (so 1 is the initial right end of the bracket, never evaluated).
 template <class D>
 double newton_up(D&& d, double start) {
-  std::uintmax_t iters = 200;
-  try {
-    return boost::math::tools::newton_raphson_iterate(d, start, start, 1.0, 50, iters);
-  } catch (const std::exception& e) {
-    throw NumericalError(fmt::format("the fixed point of the correlation map was not found: {}", e.what()));
-  }
+  return bracketed_newton(d, start, 1.0, start);
 }
 
-// Mehler's series: coefficients from one 1-D pass, then polynomials. Orders tried: doubling from
-// 24, up to mehler_max_order; beyond that (c* close to 1) the 2-D quadrature is cheaper.
+// Mehler's series: coefficients from one 1-D pass (smooth phi) or exactly from the kinks
+// (piecewise-linear phi), then polynomials. Orders tried: from 24 up, as the root requires, to a
+// maximum beyond which (c* close to 1) the 2-D quadrature is cheaper: the quadrature of the
+// coefficients costs ~40 ns x order x nodes (75 us at order 1000 for tanh against ~50 us for one
+// two-point evaluation, of which Newton needs ~10 near c = 1); the exact coefficients ~30 ns x order.
 constexpr int mehler_start_order = 24;
-constexpr int mehler_max_order = 400;
 
 std::optional<c_root> c_star_mehler(const maps_params& p, double q, double& c_lower) {
   const double w2 = p.sigma_w * p.sigma_w, b2 = p.sigma_b * p.sigma_b;
+  const int mehler_max_order = p.phi.smooth() ? 2000 : 100000;
   int N = mehler_start_order;
   double c = 0;
   for (;;) {
@@ -425,7 +439,7 @@ edge_point edge_of_chaos(const Activation& phi, double sigma_b, const maps_optio
   if (kind_of(phi) == map_kind::homogeneous) {
     // chi_1 = gain sigma_w^2 at every q: sqrt(2) for relu, 1 for linear. There the map is
     // critical (every q a fixed point) for sigma_b = 0 and divergent otherwise.
-    e.sigma_w = 1.0 / std::sqrt(homogeneous_gain(phi));
+    e.sigma_w = std::sqrt(1.0 / homogeneous_gain(phi));
     if (sigma_b == 0) e.q_star = 1.0;
     return e;
   }

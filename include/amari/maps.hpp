@@ -66,7 +66,7 @@ struct maps_options {
   method how = method::automatic;  // quadrature: no closed forms (erf, relu, linear)
   bool mehler = true;              // E[phi(u1) phi(u2)] at equal variances by Mehler's series
                                    // where it converges fast (tanh, hardtanh), else 2-D quadrature
-  std::int64_t max_layers = 10'000'000;  // layers_to_1pct is left undefined beyond this many
+  std::int64_t max_layers = 1'000'000;  // layers_to_1pct is left undefined beyond this many
 };
 
 // ---- The length map ------------------------------------------------------------------------------
