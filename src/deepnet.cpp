@@ -28,7 +28,8 @@ constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 // the Boost source, so a seed gives the same networks with any standard library.
 using engine = boost::random::mt19937_64;
 
-engine engine_for(std::uint64_t seed, std::int64_t net) {
+engine engine_for(std::int64_t seed_, std::int64_t net) {
+  const auto seed = static_cast<std::uint64_t>(seed_);
   const auto n = static_cast<std::uint64_t>(net);
   std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
                     static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(n >> 32),
@@ -136,7 +137,9 @@ void deepnet_params::validate() const {
   if (nets < 1 || nets > 1'000'000) throw InvalidArgument("nets", std::to_string(nets), "must be an integer in [1, 1000000]");
   require_positive("q0", q0);
   require_in_range("c0", c0, -1.0, 1.0);
-  if (threads < 0) throw InvalidArgument("threads", std::to_string(threads), "must be an integer >= 0 (0: all cores)");
+  if (seed < 0) throw InvalidArgument("seed", std::to_string(seed), "must be an integer >= 0");
+  if (threads < 0 || threads > 4096)
+    throw InvalidArgument("threads", std::to_string(threads), "must be an integer in [0, 4096] (0: all cores)");
 }
 
 depth_trajectory iterate_maps(const Activation& phi, double sigma_w, double sigma_b, double q0, double c0,
@@ -177,7 +180,7 @@ deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl) {
   std::atomic<std::int64_t> done{0};
   std::exception_ptr failure;
   std::mutex failure_mutex, report_mutex;
-  const int threads = p.threads > 0 ? p.threads : omp_get_max_threads();
+  const int threads = p.threads > 0 ? static_cast<int>(p.threads) : omp_get_max_threads();
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::int64_t k = 0; k < nets; ++k) {

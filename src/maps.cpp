@@ -558,7 +558,8 @@ void phase_params::validate() const {
   sigma_b.validate("sigma_b");
   require_nonnegative("sigma_w", sigma_w.start);
   require_nonnegative("sigma_b", sigma_b.start);
-  if (threads < 0) throw InvalidArgument("threads", std::to_string(threads), "must be an integer >= 0 (0: all cores)");
+  if (threads < 0 || threads > 4096)
+    throw InvalidArgument("threads", std::to_string(threads), "must be an integer in [0, 4096] (0: all cores)");
   if (double(sigma_w.count) * double(sigma_b.count) > double(max_points))
     throw InvalidArgument("sigma_w", sigma_w.spec(),
                           fmt::format("the grid would have {} x {} points, more than {}",
@@ -584,7 +585,7 @@ phase_diagram compute_phase_diagram(const phase_params& p, const maps_options& o
   std::atomic<bool> failed{false};
   std::exception_ptr failure;  // the first exception of any row (written under the mutex)
   std::mutex failure_mutex, report_mutex;
-  const int threads = p.threads > 0 ? p.threads : omp_get_max_threads();
+  const int threads = p.threads > 0 ? static_cast<int>(p.threads) : omp_get_max_threads();
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::size_t i = 0; i < nb; ++i) {

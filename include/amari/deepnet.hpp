@@ -39,8 +39,8 @@ struct deepnet_params {
   std::int64_t nets = 20;    // independent networks (>= 1; standard errors need >= 2)
   double q0 = 1.0;           // empirical second moment of each input (units of h^2, > 0)
   double c0 = 0.5;           // empirical correlation of the two inputs (in [-1, 1])
-  std::uint64_t seed = 1;    // random seed
-  int threads = 0;           // OpenMP threads over networks (0: all available)
+  std::int64_t seed = 1;     // random seed (>= 0)
+  std::int64_t threads = 0;  // OpenMP threads over networks (0: all available)
 
   void validate() const;
 };

@@ -54,8 +54,8 @@ namespace amari {
 
 struct maps_params {
   Activation phi;        // the activation
-  double sigma_w = 1.0;  // standard deviation of the weights times sqrt(N) (dimensionless, >= 0)
-  double sigma_b = 0.0;  // standard deviation of the biases (units of h, >= 0)
+  double sigma_w = 2.5;  // standard deviation of the weights times sqrt(N) (dimensionless, >= 0)
+  double sigma_b = 0.3;  // standard deviation of the biases (units of h, >= 0)
 
   void validate() const;  // throws InvalidArgument naming sigma_w or sigma_b
 };
@@ -158,7 +158,7 @@ struct phase_params {
   Activation phi;
   grid_axis sigma_w{0.5, 4.0, 256};  // (dimensionless)
   grid_axis sigma_b{0.0, 1.0, 128};  // (units of h)
-  int threads = 0;                   // OpenMP threads (0: all available); results do not depend on it
+  std::int64_t threads = 0;          // OpenMP threads (0: all available); results do not depend on it
   std::int64_t max_points = 100'000'000;  // guard against a mistyped count
 
   void validate() const;
