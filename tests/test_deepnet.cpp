@@ -1,13 +1,22 @@
 // Finite-width random deep networks against the mean-field maps: exact inputs, closed-form limits,
 // reproducibility, and the statistics of q^l, c^l and the perturbation growth lambda^l over
 // independent networks against the iterated maps within their standard errors.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "amari/deepnet.hpp"
 #include "amari/error.hpp"
 #include "amari/maps.hpp"
+#include "amari/store.hpp"
 #include "tolerance.hpp"
 
 using amari::Activation;
@@ -191,4 +200,47 @@ TEST_CASE("deepnet: bad parameters are refused with the field named", "[deepnet]
   refuses([](deepnet_params& q) { q.c0 = 1.5; }, "c0 = 1.5: must be a finite number in [-1, 1]");
   refuses([](deepnet_params& q) { q.sigma_w = -1; }, "sigma_w = -1: must be a finite number >= 0");
   refuses([](deepnet_params& q) { q.seed = -3; }, "seed = -3: must be an integer >= 0");
+}
+
+TEST_CASE("amari deepnet -o writes /deepnet, the library's numbers", "[deepnet][cli]") {
+  namespace fs = std::filesystem;
+  const std::string dir = (fs::temp_directory_path() / ("amari_deepnet_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir);
+  const std::string path = dir + "/deep.h5", out = dir + "/out.json", err = dir + "/err.txt";
+  const std::string args = " deepnet --phi tanh --sigma-w 2.5 --sigma-b 0.3 --n 200 --layers 4 --nets 3 --q0 1 --c0 0.5 --seed 5";
+  auto run = [&](const std::string& extra) {
+    const int raw = std::system((std::string(AMARI_CLI_PATH) + args + extra + " > " + out + " 2> " + err).c_str());
+    return WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  };
+  REQUIRE(run(" --json -o " + path) == 0);
+  deepnet_params p;
+  p.phi = Activation::parse("tanh");
+  p.n = 200;
+  p.layers = 4;
+  p.nets = 3;
+  p.seed = 5;
+  const deepnet_result r = amari::run_deepnet(p);
+  {
+    auto f = amari::store::file::open_read(path);
+    auto g = f.group_at("/deepnet");
+    CHECK(g.shape("q1") == std::vector<std::uint64_t>{3, 5});
+    CHECK(f.info("/deepnet/q1").dims == std::vector<std::string>{"net", "layer"});
+    CHECK(f.info("/deepnet/c_mean").dims == std::vector<std::string>{"layer"});
+    CHECK(g.read_doubles("q1") == r.q1);
+    CHECK(g.read_doubles("c") == r.c);
+    CHECK(g.read_doubles("q_map") == r.q_map);
+    CHECK(g.read_doubles("c_mean") == r.c_mean);
+    CHECK(g.attr_int("seed") == 5);
+    CHECK(g.attr_string("phase") == "chaotic");
+  }
+  std::ifstream in(out);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto j = nlohmann::json::parse(ss.str());
+  CHECK(j["q_map"].get<std::vector<double>>() == r.q_map);
+  CHECK(j["lambda_mean"][0].is_null());  // no layer yet
+  fs::remove(path);
+  CHECK(run(" --c0 2 -o " + path) == 2);
+  CHECK_FALSE(fs::exists(path));
+  fs::remove_all(dir);
 }

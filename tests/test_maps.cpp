@@ -3,14 +3,23 @@
 // properties computed by independent routes: q* = V(q*), c* = C(c*), chi_1 = C'(1), chi_c = C'(c*),
 // chi_q = V'(q*) by finite differences, layers_to_1pct by plain iteration, the phase against the
 // edge of chaos.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/math/tools/toms748_solve.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <numbers>
+#include <sstream>
 
 #include "amari/error.hpp"
 #include "amari/maps.hpp"
+#include "amari/store.hpp"
 #include "reference.hpp"
 #include "tolerance.hpp"
 
@@ -485,4 +494,171 @@ TEST_CASE("sigma_w = 0: the output is the bias alone", "[maps]") {
   CHECK(*r.c_star == 1.0);
   CHECK(*r.xi_c == 0.0);
   CHECK(r.layers_to_1pct == 1);
+}
+
+// ---- The commands: amari maps, amari edge, amari phase ---------------------------------------------
+
+
+
+namespace {
+
+struct cli_run {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs `amari <args>`, capturing stdout and stderr separately.
+cli_run run_cli(const std::string& args) {
+  namespace fs = std::filesystem;
+  static int counter = 0;
+  const fs::path dir = fs::temp_directory_path() / ("amari_maps_cli_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string out = (dir / ("out" + std::to_string(counter))).string();
+  const std::string err = (dir / ("err" + std::to_string(counter++))).string();
+  const int raw = std::system((std::string(AMARI_CLI_PATH) + " " + args + " > " + out + " 2> " + err).c_str());
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  cli_run r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+  fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("amari_maps_" + std::to_string(::getpid()) + "_" + name)).string();
+}
+
+}  // namespace
+
+TEST_CASE("amari maps --json: the contract's keys, the library's numbers, null where undefined", "[maps][cli]") {
+  const cli_run r = run_cli("maps --phi tanh --sigma-w 2.5 --sigma-b 0.3 --json");
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  CHECK(keys == std::vector<std::string>{"c_star", "chi_1", "chi_c", "chi_q", "layers_to_1pct", "phase", "phi",
+                                         "q_star", "sigma_b", "sigma_w", "xi_c", "xi_q"});
+  const maps_result m = amari::solve_maps({Activation::parse("tanh"), 2.5, 0.3});
+  // JSON numbers carry 17 significant digits: the same doubles.
+  CHECK(j["q_star"].get<double>() == *m.q_star);
+  CHECK(j["c_star"].get<double>() == *m.c_star);
+  CHECK(j["chi_c"].get<double>() == *m.chi_c);
+  CHECK(j["xi_q"].get<double>() == *m.xi_q);
+  CHECK(j["layers_to_1pct"] == 3);
+  CHECK(j["phase"] == "chaotic");
+  CHECK(j["phi"] == "tanh");
+
+  const auto collapse = nlohmann::json::parse(run_cli("maps --phi tanh --sigma-w 0.9 --sigma-b 0 --json").out);
+  CHECK(collapse["q_star"] == 0.0);
+  CHECK(collapse["c_star"].is_null());
+  CHECK(collapse["layers_to_1pct"].is_null());
+  CHECK(collapse["phase"] == "ordered");
+  const auto critical = nlohmann::json::parse(run_cli("maps --phi tanh --sigma-w 1 --sigma-b 0 --json").out);
+  CHECK(critical["xi_c"].is_null());  // infinite
+  CHECK(critical["phase"] == "critical");
+  const auto divergent = nlohmann::json::parse(run_cli("maps --phi relu --sigma-w 2 --sigma-b 0.3 --json --all-fixed-points").out);
+  CHECK(divergent["q_star"].is_null());
+  CHECK(divergent["phase"] == "divergent");
+  CHECK(divergent["fixed_points"].empty());
+
+  const auto all = nlohmann::json::parse(run_cli("maps --phi tanh --sigma-w 1.5 --sigma-b 0 --json --all-fixed-points").out);
+  REQUIRE(all["fixed_points"].size() == 2);
+  CHECK(all["fixed_points"][0]["stability"] == "unstable");
+  CHECK(all["fixed_points"][1]["stability"] == "stable");
+
+  const cli_run table = run_cli("maps --phi erf --sigma-w 2 --sigma-b 0.05 --all-fixed-points");
+  CHECK(table.status == 0);
+  CHECK(table.out.find("chaotic") != std::string::npos);
+  CHECK(table.out.find("stable") != std::string::npos);
+}
+
+TEST_CASE("amari maps -o writes /maps; bad input exits 2 without a file", "[maps][cli]") {
+  const std::string path = temp_path("maps.h5");
+  std::filesystem::remove(path);
+  REQUIRE(run_cli("maps --phi tanh --sigma-w 1.5 --sigma-b 0 --quiet -o " + path).status == 0);
+  {
+    auto f = amari::store::file::open_read(path);
+    auto g = f.group_at("/maps");
+    CHECK(g.attr_string("phase") == "chaotic");
+    CHECK_THAT(g.read_doubles("q_star").at(0), close_to(0.793354042607, 1e-9));
+    CHECK(std::isnan(g.read_doubles("c_star").at(0)) == false);
+    CHECK(g.read_ints("layers_to_1pct").at(0) == 7);
+    auto fp = f.group_at("/maps/fixed_points");
+    CHECK(fp.read_strings("stability") == std::vector<std::string>{"unstable", "stable"});
+  }
+  CHECK(run_cli("maps --sigma-w 2 -o " + path).status != 0);  // exists, no --force
+  std::filesystem::remove(path);
+  const cli_run bad = run_cli("maps --sigma-w -1 -o " + path);
+  CHECK(bad.status == 2);
+  CHECK(bad.err == "amari: sigma_w = -1: must be a finite number >= 0\n");
+  CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("amari edge --json: one object, or an array over a range", "[maps][cli]") {
+  const cli_run r = run_cli("edge --phi tanh --sigma-b 0.3 --json");
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j.size() == 3);
+  CHECK(j["phi"] == "tanh");
+  CHECK(j["sigma_b"] == 0.3);
+  CHECK_THAT(j["sigma_w"].get<double>(), close_to(1.39558397515, 1e-9));  // the shared reference
+  const auto curve = nlohmann::json::parse(run_cli("edge --phi erf --sigma-b 0:1:5 --json").out);
+  REQUIRE(curve.size() == 5);
+  CHECK(curve[4]["sigma_b"] == 1.0);
+  CHECK(curve[4]["sigma_w"].get<double>() == amari::edge_of_chaos(Activation::parse("erf"), 1.0).sigma_w);
+  // A config file gives sigma_b as a number.
+  const std::string toml = temp_path("edge.toml");
+  std::ofstream(toml) << "phi = \"tanh\"\nsigma_b = 0.05\n";
+  const auto cfg = nlohmann::json::parse(run_cli("edge --config " + toml + " --json").out);
+  CHECK_THAT(cfg["sigma_w"].get<double>(), close_to(1.12253900477, 1e-9));
+  std::filesystem::remove(toml);
+  for (const char* bad : {"0.5:4:0", "4:0.5:10", "x"}) {
+    const cli_run e = run_cli(std::string("edge --sigma-b ") + bad);
+    CHECK(e.status == 2);
+    CHECK(e.err.rfind("amari: sigma_b = ", 0) == 0);
+  }
+}
+
+TEST_CASE("amari phase -o: the grids with their axes, equal to the library's", "[maps][cli]") {
+  const std::string path = temp_path("phase.h5");
+  std::filesystem::remove(path);
+  const cli_run r = run_cli("phase --phi tanh --sigma-w 0.5:4:9 --sigma-b 0:1:4 --quiet -o " + path);
+  REQUIRE(r.status == 0);
+  amari::phase_params pp;
+  pp.phi = Activation::parse("tanh");
+  pp.sigma_w = {0.5, 4.0, 9};
+  pp.sigma_b = {0.0, 1.0, 4};
+  const amari::phase_diagram d = amari::compute_phase_diagram(pp);
+  {
+    auto f = amari::store::file::open_read(path);
+    auto g = f.group_at("/phase");
+    CHECK(g.shape("q_star") == std::vector<std::uint64_t>{4, 9});
+    CHECK(f.info("/phase/q_star").dims == std::vector<std::string>{"sigma_b", "sigma_w"});
+    CHECK(f.info("/phase/edge_sigma_w").dims == std::vector<std::string>{"sigma_b"});
+    CHECK(g.read_doubles("sigma_w") == d.sigma_w);
+    CHECK(g.read_doubles("sigma_b") == d.sigma_b);
+    CHECK(g.read_doubles("q_star") == d.q_star);
+    CHECK(g.read_doubles("chi_1") == d.chi_1);
+    CHECK(g.read_ints("layers_to_1pct") == d.layers_to_1pct);
+    CHECK(g.read_ints("phase") == d.phase);
+    const auto c = g.read_doubles("c_star");
+    for (std::size_t k = 0; k < c.size(); ++k)
+      CHECK((std::isnan(c[k]) ? std::isnan(d.c_star[k]) : c[k] == d.c_star[k]));
+    const auto edge = g.read_doubles("edge_sigma_w");
+    REQUIRE(edge.size() == 4);
+    CHECK(edge[0] == 1.0);  // sigma_b = 0: 1 / tanh'(0)
+  }
+  std::filesystem::remove(path);
+  for (const char* bad : {"--sigma-w 0.5:4:0", "--sigma-w 4:0.5:10", "--sigma-b 0:1", "--sigma-w -1:2:3"}) {
+    INFO(bad);
+    const cli_run e = run_cli(std::string("phase ") + bad + " -o " + path);
+    CHECK(e.status == 2);
+    CHECK_FALSE(std::filesystem::exists(path));
+  }
+  CHECK(run_cli("phase --sigma-w 0.5:4:3 --sigma-b 0:1:2").status == 2);  // no -o
 }

@@ -41,12 +41,10 @@ std::string stability_words(const length_fixed_point& fp) {
   return fmt::format("{} (V'(q) = {:.12g})", to_string(fp.kind), fp.slope);
 }
 
-// Why a value is missing, for the table.
+// A missing value in the table: "undefined" or "infinite" (JSON: null for both).
 std::string missing(const maps_result& r, const char* what) {
-  if (r.phase == depth_phase::divergent) return "undefined (q grows without bound)";
-  if (r.collapsed) return "undefined (the length map collapses: q* = 0)";
-  if (std::string(what) == "layers" && r.layers_limit_hit) return "more than the limit of layers iterated";
-  if (std::string(what) == "layers") return "never (q stays away from q*)";
+  if (r.phase == depth_phase::divergent || r.collapsed) return "undefined";
+  if (std::string(what) == "layers") return r.layers_limit_hit ? "undefined (limit)" : "never";
   return "infinite";
 }
 
@@ -159,6 +157,15 @@ class maps_command final : public command {
                       : r.phase == depth_phase::critical ? "|chi_1 - 1| < 1e-9: the edge of chaos"
                                                          : "q grows without bound";
     row("phase", std::string(to_string(r.phase)), why);
+    if (r.collapsed)
+      std::printf("  the length map collapses (q* = 0): c* and layers_to_1pct are undefined, and chi_1 = chi_c = "
+                  "chi_q = sigma_w^2 lim_{q->0} E[phi'(sqrt(q) z)^2]\n");
+    if (r.phase == depth_phase::divergent)
+      std::printf("  q grows without bound: nothing is defined at a fixed point; chi_1 = chi_q is the growth factor of "
+                  "q per layer\n");
+    if (r.layers_limit_hit)
+      std::printf("  layers_to_1pct: not reached within %lld layers (this close to the collapse, q^l approaches q* "
+                  "only like 1/l)\n", (long long)maps_options{}.max_layers);
     if (all_) {
       std::printf("  fixed points of the length map:\n");
       if (fps.every_q) std::printf("    every q >= 0 (V(q) = q); q* = 1 is the one reached from q = 1\n");
