@@ -2,17 +2,28 @@
 // phase diagram (the goal: under 2 s on a 2-core machine). One JSON object per line.
 #include <omp.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "amari/deepnet.hpp"
 #include "amari/maps.hpp"
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
+
+// CPU time of the whole process (all threads): on a machine shared with other jobs, the 1-thread
+// CPU time is the work itself, less inflated by the load than the wall time.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
@@ -73,8 +84,9 @@ int main(int argc, char** argv) {
   for (int threads : {1, 2}) {
     pp.threads = threads;
     const auto t0 = clock_type::now();
+    const double c0 = process_cpu_seconds();
     amari::phase_diagram d = amari::compute_phase_diagram(pp);
-    const double t = seconds_since(t0);
+    const double t = seconds_since(t0), cpu = process_cpu_seconds() - c0;
     bool same = true;
     if (threads == 1) first = d;
     else same = bitwise_equal(d.q_star, first.q_star) && bitwise_equal(d.c_star, first.c_star) &&
@@ -83,8 +95,26 @@ int main(int argc, char** argv) {
     std::size_t chaotic = 0;
     for (auto ph : d.phase) chaotic += ph == static_cast<std::int64_t>(amari::depth_phase::chaotic);
     print({{"bench", "phase_diagram"}, {"phi", "tanh"}, {"n_sigma_w", n}, {"n_sigma_b", n},
-           {"threads", threads}, {"seconds", t}, {"us_per_point_per_thread", t * threads / (n * n) * 1e6},
+           {"threads", threads}, {"seconds", t}, {"cpu_seconds", cpu}, {"us_per_point_per_thread", t * threads / (n * n) * 1e6},
            {"chaotic_points", chaotic}, {"identical_to_1_thread", same},
            {"max_threads", omp_get_max_threads()}});
+  }
+
+  // Finite-width networks: one network of width 1000, 10 layers, one thread (the cost is drawing
+  // the N^2 Gaussian weights of each layer, ~8 ns each, plus three N x N GEMV products).
+  {
+    amari::deepnet_params p;
+    p.phi = Activation::parse("tanh");
+    p.n = quick ? 300 : 1000;
+    p.layers = 10;
+    p.nets = 2;
+    p.threads = 1;
+    const auto t0 = clock_type::now();
+    const double c0 = process_cpu_seconds();
+    (void)amari::run_deepnet(p);
+    const double t = seconds_since(t0), cpu = process_cpu_seconds() - c0;
+    print({{"bench", "deepnet"}, {"phi", "tanh"}, {"n", p.n}, {"threads", 1},
+           {"ms_per_layer_per_net", t / (p.layers * p.nets) * 1e3},
+           {"cpu_ms_per_layer_per_net", cpu / (p.layers * p.nets) * 1e3}});
   }
 }

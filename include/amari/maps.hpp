@@ -130,7 +130,7 @@ struct edge_point {
   std::optional<double> q_star;  // q* there (undefined where the map diverges: relu, linear)
 };
 
-// The sigma_w at which chi_1 = 1, found to ~1e-14 relative by a bracketing root finder (TOMS 748)
+// The sigma_w at which chi_1 = 1, found to ~2e-15 relative by a bracketing root finder (TOMS 748)
 // on chi_1(sigma_w) - 1. Exact for relu (sqrt 2) and linear (1).
 edge_point edge_of_chaos(const Activation& phi, double sigma_b, const maps_options& o = {});
 std::vector<edge_point> edge_of_chaos_curve(const Activation& phi, std::span<const double> sigma_b,
