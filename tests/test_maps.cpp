@@ -577,7 +577,7 @@ TEST_CASE("amari maps --json: the contract's keys, the library's numbers, null w
   CHECK(table.out.find("stable") != std::string::npos);
 }
 
-TEST_CASE("amari maps -o writes /maps; bad input exits 2 without a file", "[maps][cli]") {
+TEST_CASE("amari maps -o writes /maps, and bad input exits 2 without a file", "[maps][cli]") {
   const std::string path = temp_path("maps.h5");
   std::filesystem::remove(path);
   REQUIRE(run_cli("maps --phi tanh --sigma-w 1.5 --sigma-b 0 --quiet -o " + path).status == 0);
