@@ -140,9 +140,10 @@ class deepnet_command final : public command {
       return std::isnan(s) ? fmt::format("{:.6g}", m) : fmt::format("{:.6g} +- {:.2g}", m, s);
     };
     for (std::int64_t l = 0; l <= r.layers; ++l)
-      std::printf("  %5lld  %22s  %10.6g  %22s  %10.6g  %22s  %10.4g\n", (long long)l, pm(r.q1_mean[l], r.q1_sem[l]).c_str(),
+      std::printf("  %5lld  %22s  %10.6g  %22s  %10.6g  %22s  %10s\n", (long long)l, pm(r.q1_mean[l], r.q1_sem[l]).c_str(),
                   r.q_map[l], pm(r.c_mean[l], r.c_sem[l]).c_str(), r.c_map[l],
-                  l == 0 ? "" : pm(r.lambda_mean[l], r.lambda_sem[l]).c_str(), r.lambda_map[l]);
+                  l == 0 ? "" : pm(r.lambda_mean[l], r.lambda_sem[l]).c_str(),
+                  l == 0 ? "" : fmt::format("{:.4g}", r.lambda_map[l]).c_str());
     std::printf("  maps' fixed point: q* = %s, c* = %s, chi_1 = %.6g ((1/2) ln chi_1 = %.4g), %s\n",
                 fixed.q_star ? fmt::format("{:.6g}", *fixed.q_star).c_str() : "undefined",
                 fixed.c_star ? fmt::format("{:.6g}", *fixed.c_star).c_str() : "undefined", fixed.chi_1,
