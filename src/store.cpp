@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
@@ -32,7 +33,9 @@
 #include <map>
 #include <numeric>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <utility>
 #include <variant>
@@ -48,8 +51,15 @@ namespace {
 // Errors
 
 // The HDF5 error stack is per thread in a thread-safe build: silence it in each thread that
-// calls us, once.
+// calls us, once. Before the first HDF5 call of the process, HDF5's exit handler is switched off:
+// it would close files left open, and a file whose writes failed (full disk) cannot be closed by
+// HDF5 1.10 without crashing (see file_state::close). Every file we open is closed by its owner.
 void silence() {
+  static const bool no_atexit = [] {
+    H5dont_atexit();
+    return true;
+  }();
+  (void)no_atexit;
   thread_local bool done = false;
   if (!done) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -347,11 +357,91 @@ std::string attr_as_string(const std::string& file, hid_t obj, const std::string
 }
 
 // ---------------------------------------------------------------------------------------------
+// The superblock's end-of-allocation address, written ahead of a flush
+
+// Bob Jenkins' lookup3 hash ("hashlittle", byte-wise form; public domain, 2006), which the HDF5 file
+// format uses as the checksum of version-2 superblocks (HDF5 file format specification, "Superblock
+// Checksum"). Written here because HDF5 does not export it; checked against the stored checksum of
+// the file's own superblock before it is ever used to write one.
+std::uint32_t lookup3(const unsigned char* k, std::size_t length) {
+  auto rot = [](std::uint32_t x, int r) { return (x << r) | (x >> (32 - r)); };
+  std::uint32_t a, b, c;
+  a = b = c = 0xdeadbeefu + static_cast<std::uint32_t>(length);
+  auto word = [&](std::size_t i) {
+    return std::uint32_t(k[i]) | std::uint32_t(k[i + 1]) << 8 | std::uint32_t(k[i + 2]) << 16 |
+           std::uint32_t(k[i + 3]) << 24;
+  };
+  while (length > 12) {
+    a += word(0);
+    b += word(4);
+    c += word(8);
+    a -= c; a ^= rot(c, 4);  c += b;
+    b -= a; b ^= rot(a, 6);  a += c;
+    c -= b; c ^= rot(b, 8);  b += a;
+    a -= c; a ^= rot(c, 16); c += b;
+    b -= a; b ^= rot(a, 19); a += c;
+    c -= b; c ^= rot(b, 4);  b += a;
+    length -= 12;
+    k += 12;
+  }
+  if (length == 0) return c;
+  std::uint32_t tail[3] = {0, 0, 0};
+  for (std::size_t i = 0; i < length; ++i) tail[i / 4] |= std::uint32_t(k[i]) << (8 * (i % 4));
+  a += tail[0];
+  b += tail[1];
+  c += tail[2];
+  c ^= b; c -= rot(b, 14);
+  a ^= c; a -= rot(c, 11);
+  b ^= a; b -= rot(a, 25);
+  c ^= b; c -= rot(b, 16);
+  a ^= c; a -= rot(c, 4);
+  b ^= a; b -= rot(a, 14);
+  c ^= b; c -= rot(b, 24);
+  return c;
+}
+
+std::uint64_t le64(const unsigned char* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = v << 8 | p[i];
+  return v;
+}
+
+void put_le(unsigned char* p, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+// Sets the end-of-allocation address stored in the file's version-2 superblock to at least
+// `eoa` (relative to the base address), after extending the file to that length. HDF5 writes the
+// superblock last in a flush, so without this a kill in the middle of a flush can leave a chunk
+// index on disk that points past the stored end of the file ("addr overflow": the whole dataset
+// unreadable). Returns false, changing nothing, if the superblock is not the expected version 2
+// with 8-byte addresses and a checksum we reproduce.
+bool raise_stored_eoa(int fd, std::uint64_t eoa) {
+  unsigned char sb[48];
+  if (::pread(fd, sb, sizeof sb, 0) != static_cast<ssize_t>(sizeof sb)) return false;
+  static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  if (std::memcmp(sb, signature, 8) != 0 || sb[8] != 2 || sb[9] != 8 || sb[10] != 8) return false;
+  const std::uint32_t stored = std::uint32_t(sb[44]) | std::uint32_t(sb[45]) << 8 | std::uint32_t(sb[46]) << 16 |
+                               std::uint32_t(sb[47]) << 24;
+  if (lookup3(sb, 44) != stored) return false;
+  const std::uint64_t base = le64(sb + 12);
+  if (le64(sb + 28) >= eoa) return true;
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return false;
+  if (static_cast<std::uint64_t>(st.st_size) < base + eoa &&
+      ::ftruncate(fd, static_cast<off_t>(base + eoa)) != 0)
+    return false;
+  put_le(sb + 28, eoa, 8);
+  put_le(sb + 44, lookup3(sb, 44), 4);
+  return ::pwrite(fd, sb, sizeof sb, 0) == static_cast<ssize_t>(sizeof sb);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Chunking
 
-// Chunks of about 32 KiB: large enough to compress well and read fast, small enough that the
+// Chunks of about 8 KiB: large enough to compress well and read fast, small enough that the
 // partial last chunk, which is compressed again at every flush, costs little.
-constexpr std::uint64_t chunk_target_bytes = 32 * 1024;
+constexpr std::uint64_t chunk_target_bytes = 8 * 1024;
 
 std::vector<std::uint64_t> series_chunk(const std::vector<std::uint64_t>& row_shape) {
   std::vector<std::uint64_t> inner = row_shape;
@@ -384,6 +474,16 @@ std::vector<std::uint64_t> whole_chunk(const std::vector<std::uint64_t>& shape, 
   return c;
 }
 
+// No chunk cache for the chunked datasets we write: every H5Dwrite goes straight to the file (the partial last chunk is
+// read back and re-compressed at each flush, ~0.1 ms). A cache would hold dirty chunks that, when
+// the disk is full, HDF5 1.10 can neither write nor drop: closing such a dataset frees it but keeps
+// its identifier, and the library's exit handler then crashes on it.
+handle no_cache_dapl(const std::string& file) {
+  handle dapl(ck(H5Pcreate(H5P_DATASET_ACCESS), file, "cannot set dataset access properties"));
+  ck(H5Pset_chunk_cache(dapl.get(), 0, 0, 1.0), file, "cannot set dataset access properties");
+  return dapl;
+}
+
 }  // namespace
 
 // =============================================================================================
@@ -412,6 +512,8 @@ struct file_state {
   handle fid;
   bool writable = false;
   bool open = false;
+  bool broken = false;  // a write to the file failed (full disk): no more writes, no close
+  bool stored_eoa_raised = false;  // the last flush raised the superblock's end address first
   file_options options;
   std::vector<std::shared_ptr<series::impl>> all_series;  // every series opened for writing
   std::string status;
@@ -499,6 +601,7 @@ struct file_state {
   }
 
   void commit_checkpoint();
+  void check_space();
   void flush();
   void close(bool mark_failed) noexcept;
   std::string choose_slot() const;  // the committed slot to read ("" if none usable)
@@ -599,7 +702,8 @@ handle create_whole(file_state& fs, const std::string& group_path, const std::st
     ck(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(fs.options.compression)), fs.path,
        "cannot compress dataset '{}'", ds_path);
   }
-  handle ds(ck(H5Dcreate2(g.get(), name.c_str(), ftype, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), fs.path,
+  handle dapl = no_cache_dapl(fs.path);
+  handle ds(ck(H5Dcreate2(g.get(), name.c_str(), ftype, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()), fs.path,
                "cannot create dataset '{}'", ds_path));
   if (product_of(shape) > 0 || shape.empty())
     ck(H5Dwrite(ds.get(), mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), fs.path, "cannot write dataset '{}'", ds_path);
@@ -637,11 +741,7 @@ handle create_series(file_state& fs, const std::string& group_path, const std::s
     ck(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(fs.options.compression)), fs.path,
        "cannot compress series '{}'", ds_path);
   }
-  // A chunk cache that holds the partial last chunk, so that a flush need not read it back.
-  handle dapl(ck(H5Pcreate(H5P_DATASET_ACCESS), fs.path, "cannot create series '{}'", ds_path));
-  const std::size_t chunk_bytes = product_of(c) * 8;
-  ck(H5Pset_chunk_cache(dapl.get(), 521, std::max<std::size_t>(1 << 20, 4 * chunk_bytes), 1.0), fs.path,
-     "cannot create series '{}'", ds_path);
+  handle dapl = no_cache_dapl(fs.path);
   return handle(ck(H5Dcreate2(g.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, dcpl.get(),
                               dapl.get()),
                    fs.path, "cannot create series '{}'", ds_path));
@@ -711,6 +811,11 @@ void write_slot_item(file_state& fs, hid_t g, const std::string& slot_path, cons
   ck(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY), fs.path, "cannot write checkpoint '{}'", ds_path);
   handle ds(ck(H5Dcreate2(g, name.c_str(), ftype.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), fs.path,
                "cannot write checkpoint '{}'", ds_path));
+  // Attributes are metadata: written once, at creation (later commits rewrite only the raw data).
+  std::string description = "state of the run for --resume (docs/FORMAT.md, Checkpoint and resume)";
+  if (name == "series_rows") description = "rows of each series (see `series`) when this checkpoint was written";
+  if (name == "flush_index") description = "which commit this checkpoint is (the larger of the two slots is newer)";
+  write_attr(fs.path, ds.get(), "description", description);
   ck(H5Dwrite(ds.get(), mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), fs.path, "cannot write checkpoint '{}'",
      ds_path);
 }
@@ -766,6 +871,7 @@ void file_state::commit_checkpoint() {
       ck(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY), path, "cannot write checkpoint '{}'", ds_path);
       handle ds(ck(H5Dcreate2(g.get(), "series", ft.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), path,
                    "cannot write checkpoint '{}'", ds_path));
+      write_attr(path, ds.get(), "description", std::string("paths of the series of the file (see series_rows)"));
       if (!names.empty())
         ck(H5Dwrite(ds.get(), ft.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, packed.data()), path,
            "cannot write checkpoint '{}'", ds_path);
@@ -827,13 +933,61 @@ std::string file_state::choose_slot() const {
   return best;
 }
 
+// Refuses to start a flush that the disk (or the file size limit) may not have room for, so that a
+// full disk stops the run between two flushes rather than in the middle of one. The estimate is an
+// upper bound: the buffered rows uncompressed, each series' partial chunk written again, the staged
+// checkpoint, and 1 MiB for metadata.
+void file_state::check_space() {
+  // For the test of what happens when a write fails nevertheless (tests/store_helper `fill`).
+  static const bool disabled = std::getenv("AMARI_STORE_TEST_NO_SPACE_CHECK") != nullptr;
+  if (disabled) return;
+  std::uint64_t need = 1 << 20;
+  for (const auto& s : all_series)
+    if (!s->pending.empty()) need += 8 * (s->pending.size() + product_of(series_chunk(s->row_shape)));
+  if (staged_dirty)
+    for (const auto& [name, item] : staged)
+      need += std::visit([](const auto& v) -> std::uint64_t { return v.size() * 8 + 64; }, item.data);
+  std::uint64_t room = UINT64_MAX;
+  struct statvfs sv{};
+  if (::statvfs(path.c_str(), &sv) == 0) room = static_cast<std::uint64_t>(sv.f_bavail) * sv.f_frsize;
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    haddr_t eoa = 0;
+    struct stat st{};
+    std::uint64_t size = ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+    if (H5Fget_eoa(id(), &eoa) >= 0) size = std::max<std::uint64_t>(size, eoa);
+    H5Eclear2(H5E_DEFAULT);
+    room = std::min<std::uint64_t>(room, rl.rlim_cur > size ? rl.rlim_cur - size : 0);
+  }
+  if (need > room)
+    throw IoError(fmt::format("{}: cannot write: the disk is full or a file size limit was reached ({} bytes left, "
+                              "the next flush needs up to {}); the file holds everything up to the last flush",
+                              path, room, need));
+}
+
 void file_state::flush() {
   if (!writable || !open) return;
-  write_all_pending();
-  commit_checkpoint();
-  ck(H5Fflush(id(), H5F_SCOPE_GLOBAL), path, "cannot flush the file");
-  // Move the end of allocated space past everything the flush just referenced (see the top).
-  ck(H5Fincrement_filesize(id(), 8), path, "cannot flush the file");
+  if (broken) throw IoError(fmt::format("{}: an earlier write failed; the file holds what was flushed before", path));
+  try {
+    check_space();
+    write_all_pending();
+    commit_checkpoint();
+    // Everything this flush references is allocated by now (but for metadata that HDF5 might
+    // allocate while flushing, which our files do not need). Store that end in the superblock
+    // first. No slack beyond it: HDF5 truncates the file to its own end during the flush, and the
+    // stored end must never exceed the file's length (a plain open refuses a "truncated file").
+    haddr_t eoa = 0;
+    void* vfd = nullptr;
+    if (H5Fget_eoa(id(), &eoa) >= 0 && H5Fget_vfd_handle(id(), H5P_DEFAULT, &vfd) >= 0 && vfd)
+      stored_eoa_raised = raise_stored_eoa(*static_cast<int*>(vfd), eoa);
+    H5Eclear2(H5E_DEFAULT);
+    ck(H5Fflush(id(), H5F_SCOPE_GLOBAL), path, "cannot write");
+    // Move the end of allocated space past everything the flush just referenced (see the top).
+    ck(H5Fincrement_filesize(id(), 8), path, "cannot write");
+  } catch (const IoError&) {
+    broken = true;
+    throw;
+  }
   last_flush = std::chrono::steady_clock::now();
   ++flushes;
 }
@@ -850,6 +1004,21 @@ void file_state::close(bool mark_failed) noexcept {
     } catch (...) {
       // A destructor must not throw; the data written before the last successful flush is safe.
     }
+  }
+  if (broken) {
+    // A write failed (full disk): HDF5 1.10 can neither write its dirty metadata nor drop it, and a
+    // failed close frees the object but keeps its identifier. So nothing is closed: the identifiers
+    // are left open until the process ends (HDF5's exit handler, which would close them, is off:
+    // see silence()), and the file on disk stays exactly as its last good flush left it.
+    for (auto& s : all_series) {
+      (void)s->ds.release();
+      s->fs = nullptr;
+      s->pending.clear();
+    }
+    all_series.clear();
+    (void)fid.release();
+    open = false;
+    return;
   }
   for (auto& s : all_series) {
     s->ds.reset();
@@ -1067,7 +1236,9 @@ series group::open_series(const std::string& name) {
       return out;
     }
   auto s = std::make_shared<series::impl>();
-  s->ds = g.fs->open_dataset(p);
+  if (!g.fs->exists(p)) refuse(g.fs->path, "there is no series '{}'", p);
+  handle dapl = no_cache_dapl(g.fs->path);
+  s->ds = handle(ck(H5Dopen2(g.fs->id(), p.c_str(), dapl.get()), g.fs->path, "cannot open series '{}'", p));
   handle dcpl(ck(H5Dget_create_plist(s->ds.get()), g.fs->path, "cannot open series '{}'", p));
   handle sp(ck(H5Dget_space(s->ds.get()), g.fs->path, "cannot open series '{}'", p));
   auto dims = space_dims(g.fs->path, sp.get());
@@ -1537,6 +1708,7 @@ void file::check_writable(const std::string& path, bool force) {
   if (!S_ISDIR(st.st_mode)) throw IoError(fmt::format("{}: '{}' is not a directory", path, dir.string()));
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) throw IoError(fmt::format("{}: is a directory", path));
+    if (!S_ISREG(st.st_mode)) throw IoError(fmt::format("{}: is not a regular file; not replaced", path));
     if (!force) throw IoError(fmt::format("{}: exists already; pass --force to overwrite it", path));
     if (::access(dir.c_str(), W_OK | X_OK) != 0)
       throw IoError(fmt::format("{}: cannot replace it in '{}': {}", path, dir.string(), errno_text(errno)));
@@ -1763,6 +1935,7 @@ bool file::flush_if_due() {
 }
 
 std::uint64_t file::flush_count() const { return impl_ && impl_->fs ? impl_->fs->flushes : 0; }
+bool file::last_flush_hardened() const { return impl_ && impl_->fs && impl_->fs->stored_eoa_raised; }
 
 void file::set_status(const std::string& status) {
   auto& fs = live_file(impl_);

@@ -263,6 +263,9 @@ class file {
   // Flushes if due; returns whether it flushed.
   bool flush_if_due();
   std::uint64_t flush_count() const;  // flushes since the file was opened
+  // Whether the last flush stored the file's new end in the superblock before writing anything
+  // else (docs/FORMAT.md, "Crash safety"); false only for a superblock other than HDF5's version 2.
+  bool last_flush_hardened() const;
 
   // Root attribute `status`: "running", "complete", "interrupted", "failed". Reaches the disk
   // with the next flush.

@@ -147,6 +147,10 @@ OptionSet::entry& OptionSet::make(const std::string& name, const std::string& he
   return *entries_.back();
 }
 
+void OptionSet::add_positional(const std::string& name, std::string& target, const std::string& help) {
+  app_.add_option(name, target, help)->required();
+}
+
 void OptionSet::add(const std::string& name, double& target, const std::string& help, const std::string& unit) {
   entry& e = make(name, help, unit, format_number(target), false);
   e.opt->option_text("X");
