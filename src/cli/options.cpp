@@ -186,6 +186,9 @@ void OptionSet::add(const std::string& name, std::string& target, const std::str
   e.from_toml = [&target, field](const void* p) {
     const auto& n = *static_cast<const toml::node*>(p);
     if (auto s = n.value_exact<std::string>()) target = *s;
+    // A number is also accepted as its text: options that take "a value or a range" (amari edge
+    // --sigma-b 0.3 or 0:1:11) are then `sigma_b = 0.3` in the file like every numeric option.
+    else if (n.is_number()) target = format_number(*n.value<double>());
     else throw InvalidArgument(field, fmt::format("{} in the config file", toml_type_name(n)), "must be a string");
   };
   e.to_toml = [&target] { return toml_string(target); };
