@@ -43,8 +43,8 @@ constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 // controlled_runge_kutta.
 
 // What the error norm needs besides odeint's arguments: the proposed new state (odeint passes
-// only the old one) and which columns are trajectories (tangent vectors are not controlled, so
-// that --lyapunov does not change the steps).
+// only the old one). All columns are controlled, the tangent vectors too: at a stable fixed point
+// the state alone would let the steps grow until the tangent dynamics is integrated unstably.
 template <class M>
 struct step_context {
   const M* x_new = nullptr;
@@ -53,7 +53,8 @@ struct step_context {
   double t = 0;  // for messages
 };
 
-// err = max over trajectories of sqrt(mean_i (e_i / (atol + rtol max(|x_i|, |x_new_i|)))^2).
+// err = max over columns (trajectories, tangent vectors) of
+// sqrt(mean_i (e_i / (atol + rtol max(|x_i|, |x_new_i|)))^2).
 template <class M>
 double hairer_norm(const M& x_old, const M& x_new, const M& e, const step_context<M>& ctx) {
   const std::int64_t n = x_old.rows();
@@ -140,7 +141,7 @@ class draw_run {
         ctrl_(hairer_error_checker<M>(&ctx_)) {
     ctx_.atol = p.atol;
     ctx_.rtol = p.rtol;
-    ctx_.n_state = r_;
+    ctx_.n_state = c_;
     n_samples_ = p.samples();
     leak_ = p.stepper != stepper_kind::map;
     if (p.stepper == stepper_kind::rk4 || p.stepper == stepper_kind::euler) {
@@ -328,9 +329,9 @@ class draw_run {
   // the error norm above. dxdt_ holds f(x_).
   double initial_step() {
     const double atol = p_.atol, rtol = p_.rtol;
-    auto norm = [&](const auto& v) {  // max over trajectories of the RMS of v / scale
+    auto norm = [&](const auto& v) {  // max over columns of the RMS of v / scale
       double worst = 0;
-      for (std::int64_t c = 0; c < r_; ++c) {
+      for (std::int64_t c = 0; c < c_; ++c) {
         double s = 0;
         for (std::int64_t i = 0; i < n_; ++i) {
           const double scale = atol + rtol * std::abs(static_cast<double>(x_(i, c)));

@@ -71,6 +71,7 @@ TEST_CASE("draws are reproducible and independent of threads, replicas and preci
   network_params p;
   p.n = 333;  // not a multiple of the row padding
   p.seed = 42;
+  p.sigma_b = 0.5;
   const auto a = amari::draw_network<double>(p, 1, 1);
   const auto b = amari::draw_network<double>(p, 1, 2);
   const auto f = amari::draw_network<float>(p, 1, 2);

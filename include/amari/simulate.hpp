@@ -11,8 +11,8 @@
 // Integrators (Boost.Odeint on Eigen states): fixed-step runge_kutta4 and euler; adaptive
 // runge_kutta_dopri5 (Dormand & Prince 1980) inside odeint's controlled_runge_kutta with the
 // error norm and step control of Hairer, Norsett & Wanner (Solving ODEs I, 2nd ed., II.4) as in
-// scipy's RK45 -- err = max over replicas of sqrt(mean_i (e_i / (atol + rtol max(|h_i|,
-// |h_i_new|)))^2), step factor 0.9 err^(-1/5) clipped to [0.2, 10], no growth right after a
+// scipy's RK45 -- err = max over columns (replicas, tangent vectors) of sqrt(mean_i (e_i /
+// (atol + rtol max(|h_i|, |h_i_new|)))^2), step factor 0.9 err^(-1/5) clipped to [0.2, 10], no growth right after a
 // rejection, Hairer's initial step -- and its fourth-order dense output at the sample times.
 //
 // Observables at every sample, per draw d and replica a (h = h^a(t)):
