@@ -137,7 +137,8 @@ OptionSet::entry& OptionSet::make(const std::string& name, const std::string& he
   std::string text = help;
   if (!unit.empty()) text += fmt::format(" [{}]", unit);
   if (flag) {
-    e->opt = app_.add_flag(short_flag + "--" + e->name, text);
+    // (Not add_flag(name, text): a non-const std::string there is taken as the flag's target.)
+    e->opt = app_.add_flag(short_flag + "--" + e->name)->description(text);
   } else {
     e->opt = app_.add_option(short_flag + "--" + e->name, e->raw, text);
     if (!default_text.empty()) e->opt->default_str(default_text);
