@@ -144,8 +144,9 @@ inline void outer_rows(const S* __restrict W, std::int64_t ld, std::int64_t n,
     for (int v = 0; v < CV; ++v) V::store(t + (r * CV + v) * w, acc[r][v]);
 }
 
-// Below this many multiply-adds a product runs on one thread (a parallel region costs a few us).
-constexpr std::int64_t parallel_threshold = 1 << 17;
+// Below this many multiply-adds (~0.1 ms of work) a product runs on one thread: a parallel region
+// costs a few microseconds, far more when the other core is busy with another process.
+constexpr std::int64_t parallel_threshold = 1 << 19;
 
 // Row groups: the first `full` groups have rb rows, then single rows. Which kernel a row gets
 // depends only on its index, never on the thread that runs it.

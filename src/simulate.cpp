@@ -521,6 +521,7 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
   for (std::int64_t d = 0; d < D; ++d)
     draws.push_back(std::make_unique<draw_run<S>>(p, d, threads, in.h0,
                                                   in.resume ? &in.resume->draws[d] : nullptr, k0));
+  const double setup_seconds = std::chrono::duration<double>(clock::now() - start).count();
 
   auto make_checkpoint = [&](std::int64_t next) {
     checkpoint c;
@@ -679,6 +680,7 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
   }
 
   res.seconds = std::chrono::duration<double>(clock::now() - start).count();
+  res.setup_seconds = setup_seconds;
   obs.on_flush(make_checkpoint(n_samples));
   obs.on_finish(res);
   return res;

@@ -50,6 +50,7 @@ TEST_CASE("ordered network: the fixed point has the depth map's q*", "[simulate]
   p.net.sigma_w = sw;
   p.net.sigma_b = sb;
   p.draws = 6;
+  p.precision = amari::precision_kind::float32;  // q2 to ~1e-7: far below the finite-N scatter
   p.t_end = 60;
   p.dt_out = 5;
   p.record_neurons = 0;

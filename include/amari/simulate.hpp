@@ -146,7 +146,8 @@ struct simulate_result {
   // Autocorrelation: lags [L], ensemble mean and error [L], per draw and replica [D][R][L].
   std::vector<double> acf_tau, acf, acf_sem, acf_each;
   std::int64_t acf_neurons = 0;
-  double seconds = 0;
+  double seconds = 0;        // wall time of the whole run
+  double setup_seconds = 0;  // of which drawing the networks (and the initial right-hand sides)
 };
 
 // Receives the run as it goes. The simulation knows nothing about files: an observer writes.
