@@ -40,9 +40,9 @@ class simulate_command final : public command {
     o.add("seed", n.seed, "seed of every random number (W, b, h(0), tangent vectors)");
     o.add("replicas", p_.replicas, "initial conditions sharing W and b");
     o.add("draws", p_.draws, "independent draws of (W, b), run side by side");
-    o.add("t-end", p_.t_end, "duration (iterations for the map)", "tau");
-    o.add("dt", p_.dt, "step of rk4 and euler", "tau");
-    o.add("dt-out", p_.dt_out, "sampling interval", "tau");
+    o.add("t-end", p_.t_end, "duration (iterations for the map)", "1/leak rate");
+    o.add("dt", p_.dt, "step of rk4 and euler", "1/leak rate");
+    o.add("dt-out", p_.dt_out, "sampling interval", "1/leak rate");
     o.add("stepper", stepper_, "rk4 | dopri5 (adaptive) | euler | map (h <- W phi(h) + b)");
     o.add("rtol", p_.rtol, "dopri5: relative tolerance");
     o.add("atol", p_.atol, "dopri5: absolute tolerance");
@@ -50,9 +50,9 @@ class simulate_command final : public command {
     o.add("record-neurons", p_.record_neurons, "record the traces h_i(t) of neurons 0 .. K-1", "neurons");
     o.add_flag("lyapunov", p_.lyapunov, "compute Lyapunov exponents (tangent dynamics, QR renormalisation)");
     o.add("lyapunov-k", p_.lyapunov_k, "number of Lyapunov exponents (the top of the spectrum)");
-    o.add("lyapunov-interval", p_.lyapunov_interval, "time between renormalisations", "tau");
-    o.add("transient", p_.transient, "start of the stationary window (negative: t_end / 4)", "tau");
-    o.add("acf-lag", p_.acf_lag, "largest lag of C(tau) (negative: min(20, window / 2); 0: none)", "tau");
+    o.add("lyapunov-interval", p_.lyapunov_interval, "time between renormalisations", "1/leak rate");
+    o.add("transient", p_.transient, "start of the stationary window (negative: t_end / 4)", "1/leak rate");
+    o.add("acf-lag", p_.acf_lag, "largest lag of C(tau) (negative: min(20, window / 2); 0: none)", "1/leak rate");
     o.add("acf-neurons", p_.acf_neurons, "neurons used for C(tau) (the first ones)", "neurons");
     o.add("replica-eps", p_.replica_eps, "> 0: replicas start at replica 0's h(0) plus eps N(0, 1)");
     o.add("h0", h0_, "initial state from FILE:DATASET of shape [N] or [replicas, N] (default: drawn)");
