@@ -666,8 +666,7 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
     for (std::int64_t j = 0; j < D * R; ++j) {
       for (std::int64_t t = 0; t < tw; ++t)
         std::copy_n(state.acf_buffer.data() + (t * D * R + j) * acf_m, acf_m, x.data() + t * acf_m);
-      const auto c = L > 32 ? autocorrelation_fft(x.data(), tw, acf_m, L)
-                            : autocorrelation_direct(x.data(), tw, acf_m, L);
+      const auto c = autocorrelation(x.data(), tw, acf_m, L);
       res.acf_each.insert(res.acf_each.end(), c.begin(), c.end());
     }
     for (std::int64_t l = 0; l < L; ++l) {

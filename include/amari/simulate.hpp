@@ -29,7 +29,7 @@
 //
 // Stationary statistics over t >= transient: time averages of q, q2, m, phi_mean (batch-means
 // errors), and the autocorrelation C(tau) = < mean_i h_i(t) h_i(t + tau) >_t over the window,
-// from FFTs of each neuron's series (direct sums for short lag ranges).
+// by FFT (Wiener-Khinchin) for long lag ranges, by direct sums for short ones.
 #include <Eigen/Core>
 #include <cstdint>
 #include <limits>
@@ -180,6 +180,8 @@ simulate_result simulate(const simulate_params& p, simulation_observer& obs,
 // number of pairs T - l.
 std::vector<double> autocorrelation_fft(const double* x, std::int64_t T, std::int64_t M, std::int64_t lags);
 std::vector<double> autocorrelation_direct(const double* x, std::int64_t T, std::int64_t M, std::int64_t lags);
+// The cheaper of the two for these sizes (the FFT for long lag ranges).
+std::vector<double> autocorrelation(const double* x, std::int64_t T, std::int64_t M, std::int64_t lags);
 
 // Batch-means estimate of the mean of a correlated series and its standard error (`batches`
 // batches of equal length; NaN error with fewer than 2).
