@@ -226,3 +226,35 @@ TEST_CASE("amari simulate: JSON summary, SIGINT, --resume, bad input", "[simulat
   std::filesystem::remove(a);
   std::filesystem::remove(b);
 }
+
+TEST_CASE("a run starts from the final state of another (h0)", "[simulate][resume]") {
+  const std::string a = temp_path("h0_a.h5");
+  simulate_params p;
+  p.net.n = 64;
+  p.replicas = 2;
+  p.t_end = 5;
+  p.dt_out = 1;
+  p.record_neurons = 64;
+  {
+    auto f = amari::store::file::create(a, {.force = true, .product = "simulate"});
+    amari::simulation_writer w(f, p);
+    amari::simulate(p, w);
+  }
+  const Eigen::MatrixXd h0 = amari::read_initial_state(a + ":/trajectory/h_final", p.net.n, p.replicas);
+  REQUIRE(h0.cols() == 2);
+  auto fa = amari::store::file::open_read(a);
+  const auto traces = fa.group_at("/trajectory").read_doubles("h");  // [T, R, K]
+  const std::size_t last = traces.size() - 2 * 64;
+  for (std::int64_t r = 0; r < 2; ++r)
+    for (std::int64_t i = 0; i < 64; ++i) CHECK(h0(i, r) == traces[last + r * 64 + i]);
+  amari::simulate_inputs in;
+  in.h0 = &h0;
+  const auto b = amari::test::run_sim(p, in);
+  for (std::int64_t r = 0; r < 2; ++r)
+    for (std::int64_t i = 0; i < 64; ++i) CHECK(b.samples[0].traces[r * 64 + i] == h0(i, r));
+  // Shape checks name the field.
+  CHECK_THROWS_AS(amari::read_initial_state(a + ":/trajectory/h_final", 65, 2), amari::InvalidArgument);
+  CHECK_THROWS_AS(amari::read_initial_state(a + ":/trajectory/nothing", 64, 2), amari::InvalidArgument);
+  CHECK_THROWS_AS(amari::read_initial_state(a, 64, 2), amari::InvalidArgument);
+  std::filesystem::remove(a);
+}
