@@ -175,14 +175,14 @@ panel<S>::panel(std::int64_t n, std::int64_t c) : n_(n), c_(c) {
     const std::int64_t w = simd<S>::w;
     ld_ = (c + w - 1) / w * w;
     data_ = make_aligned_array<S>(static_cast<std::size_t>(ld_ * n));
-    scratch_ = make_aligned_array<S>(static_cast<std::size_t>(n));
+    scratch_ = make_aligned_array<S>(static_cast<std::size_t>(n * c));
   }
 }
 
 template <class S>
 void panel<S>::commit(std::int64_t c) {
   if (column_major()) return;
-  const S* src = scratch_.get();
+  const S* src = scratch_.get() + c * n_;
   S* dst = data_.get() + c;
   for (std::int64_t j = 0; j < n_; ++j) dst[j * ld_] = src[j];
 }

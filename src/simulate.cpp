@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <limits>
 #include <memory>
+#include <tuple>
 
 #include "amari/error.hpp"
 
@@ -39,6 +40,55 @@ namespace {
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 // ---------------------------------------------------------------------------------------------
+// Odeint's vector_space_algebra (whole-state Eigen expressions), but for large states (many
+// replicas or tangent vectors) the rows are split between threads. Every operation is
+// elementwise, so the result does not depend on the split.
+struct row_parallel_algebra {
+  int threads = 1;
+  static constexpr std::int64_t min_size = 1 << 15;  // elements; below, one thread
+
+  template <class Op, class S1, class... S>
+  void apply(Op& op, S1& s1, S&... s) const {
+    const std::int64_t n = s1.rows();
+    if (threads <= 1 || n * s1.cols() < min_size) {
+      op(s1, s...);
+      return;
+    }
+    const std::int64_t blocks = threads;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::int64_t r0 = n * b / blocks, len = n * (b + 1) / blocks - r0;
+      auto part = std::make_tuple(s1.middleRows(r0, len), s.middleRows(r0, len)...);
+      std::apply(op, part);
+    }
+  }
+  template <class S1, class Op>
+  void for_each1(S1& s1, Op op) const { apply(op, s1); }
+  template <class S1, class S2, class Op>
+  void for_each2(S1& s1, S2& s2, Op op) const { apply(op, s1, s2); }
+  template <class S1, class S2, class S3, class Op>
+  void for_each3(S1& s1, S2& s2, S3& s3, Op op) const { apply(op, s1, s2, s3); }
+  template <class S1, class S2, class S3, class S4, class Op>
+  void for_each4(S1& s1, S2& s2, S3& s3, S4& s4, Op op) const { apply(op, s1, s2, s3, s4); }
+  template <class S1, class S2, class S3, class S4, class S5, class Op>
+  void for_each5(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, Op op) const { apply(op, s1, s2, s3, s4, s5); }
+  template <class S1, class S2, class S3, class S4, class S5, class S6, class Op>
+  void for_each6(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, Op op) const { apply(op, s1, s2, s3, s4, s5, s6); }
+  template <class S1, class S2, class S3, class S4, class S5, class S6, class S7, class Op>
+  void for_each7(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, S7& s7, Op op) const {
+    apply(op, s1, s2, s3, s4, s5, s6, s7);
+  }
+  template <class S1, class S2, class S3, class S4, class S5, class S6, class S7, class S8, class Op>
+  void for_each8(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, S7& s7, S8& s8, Op op) const {
+    apply(op, s1, s2, s3, s4, s5, s6, s7, s8);
+  }
+  template <class S>
+  typename S::Scalar norm_inf(const S& s) const {
+    return s.template lpNorm<Eigen::Infinity>();
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
 // Step control as in Hairer, Norsett & Wanner (II.4) and scipy's RK45, plugged into odeint's
 // controlled_runge_kutta.
 
@@ -51,15 +101,18 @@ struct step_context {
   double atol = 0, rtol = 0;
   std::int64_t n_state = 1;
   double t = 0;  // for messages
+  int threads = 1;
 };
 
 // err = max over columns (trajectories, tangent vectors) of
 // sqrt(mean_i (e_i / (atol + rtol max(|x_i|, |x_new_i|)))^2).
 template <class M>
 double hairer_norm(const M& x_old, const M& x_new, const M& e, const step_context<M>& ctx) {
-  const std::int64_t n = x_old.rows();
-  double worst = 0;
-  for (std::int64_t c = 0; c < ctx.n_state; ++c) {
+  const std::int64_t n = x_old.rows(), cols = ctx.n_state;
+  std::vector<double> sums(static_cast<std::size_t>(cols));
+  // Columns in parallel for large states; each column's sum in a fixed order.
+#pragma omp parallel for schedule(static) num_threads(ctx.threads) if (ctx.threads > 1 && n * cols >= (1 << 15))
+  for (std::int64_t c = 0; c < cols; ++c) {
     double s = 0;
     for (std::int64_t i = 0; i < n; ++i) {
       const double scale = ctx.atol + ctx.rtol * std::max(std::abs(static_cast<double>(x_old(i, c))),
@@ -67,8 +120,10 @@ double hairer_norm(const M& x_old, const M& x_new, const M& e, const step_contex
       const double r = static_cast<double>(e(i, c)) / scale;
       s += r * r;
     }
-    worst = std::max(worst, s / static_cast<double>(n));
+    sums[c] = s;
   }
+  double worst = 0;
+  for (double s : sums) worst = std::max(worst, s / static_cast<double>(n));
   return std::sqrt(worst);
 }
 
@@ -76,7 +131,7 @@ template <class M>
 class hairer_error_checker {
  public:
   using value_type = typename M::Scalar;
-  using algebra_type = odeint::vector_space_algebra;
+  using algebra_type = row_parallel_algebra;
   using operations_type = odeint::default_operations;
 
   explicit hairer_error_checker(const step_context<M>* ctx = nullptr) : ctx_(ctx) {}
@@ -131,17 +186,20 @@ template <class S>
 class draw_run {
  public:
   using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
-  using dopri = odeint::runge_kutta_dopri5<M, S, M, S, odeint::vector_space_algebra>;
+  using dopri = odeint::runge_kutta_dopri5<M, S, M, S, row_parallel_algebra>;
   using controlled = odeint::controlled_runge_kutta<dopri, hairer_error_checker<M>, hairer_step_adjuster<S>>;
 
   draw_run(const simulate_params& p, std::int64_t d, int threads, const Eigen::MatrixXd* h0,
            const draw_checkpoint* resume, std::int64_t resume_next_sample)
       : p_(p), d_(d), n_(p.net.n), r_(p.replicas), k_(p.lyapunov ? p.lyapunov_k : 0),
         c_(p.columns()), threads_(threads), net_(draw_network<S>(p.net, d, threads)), panel_(n_, c_),
-        ctrl_(hairer_error_checker<M>(&ctx_)) {
+        ctrl_(hairer_error_checker<M>(&ctx_), hairer_step_adjuster<S>(), dopri(row_parallel_algebra{threads})),
+        rk4_(row_parallel_algebra{threads}),
+        euler_(row_parallel_algebra{threads}) {
     ctx_.atol = p.atol;
     ctx_.rtol = p.rtol;
     ctx_.n_state = c_;
+    ctx_.threads = threads_;
     n_samples_ = p.samples();
     leak_ = p.stepper != stepper_kind::map;
     if (p.stepper == stepper_kind::rk4 || p.stepper == stepper_kind::euler) {
@@ -237,16 +295,20 @@ class draw_run {
   void rhs(const M& x, M& out) {
     ++rhs_;
     if (out.rows() != n_ || out.cols() != c_) out.resize(n_, c_);
+    // The activations of each replica and its tangent vectors (replicas in parallel for large
+    // states: elementwise, so the split does not change the result).
+    const bool par = threads_ > 1 && r_ > 1 && n_ * c_ >= (1 << 15);
     p_.net.phi.visit([&](const auto& f) {
       using A = Eigen::Array<S, Eigen::Dynamic, 1>;
+#pragma omp parallel for schedule(static) num_threads(threads_) if (par)
       for (std::int64_t r = 0; r < r_; ++r) {
         Eigen::Map<A>(panel_.column(r), n_) = f.phi(x.col(r).array());
         panel_.commit(r);
         if (k_ == 0) continue;
-        dphi_ = f.dphi(x.col(r).array());
+        const A dphi = f.dphi(x.col(r).array());
         for (std::int64_t a = 0; a < k_; ++a) {
           const std::int64_t c = r_ + r * k_ + a;
-          Eigen::Map<A>(panel_.column(c), n_) = dphi_ * x.col(c).array();
+          Eigen::Map<A>(panel_.column(c), n_) = dphi * x.col(c).array();
           panel_.commit(c);
         }
       }
@@ -394,7 +456,8 @@ class draw_run {
     t_ = t_new;
     dt_next_ = static_cast<double>(dt);
     ++steps_;
-    if (k_ > 0 && t_ >= lyap_next_ - 1e-9 * p_.lyapunov_interval) renormalise(true);
+    // Renormalise when due, and at the end (so that the last, shorter interval counts too).
+    if (k_ > 0 && (t_ >= lyap_next_ - 1e-9 * p_.lyapunov_interval || (clip && t_ > lyap_last_))) renormalise(true);
   }
 
   void fixed_step() {
@@ -424,7 +487,8 @@ class draw_run {
         next_sample_ = k + 1;
       }
     }
-    if (k_ > 0 && fixed_steps_ % steps_per_renorm_ == 0) renormalise(false);
+    const bool last = fixed_steps_ == (n_samples_ - 1) * steps_per_sample_;
+    if (k_ > 0 && (fixed_steps_ % steps_per_renorm_ == 0 || last)) renormalise(false);
     if (!x_.allFinite() && next_sample_ < n_samples_)
       throw NumericalError(fmt::format("the state became non-finite at t = {:.6g}", t_));
   }
@@ -476,11 +540,10 @@ class draw_run {
   double t_ = 0, dt_next_ = 0, transient_ = 0;
   std::int64_t steps_ = 0, rhs_ = 0;
   M x_, dxdt_, x_new_, dxdt_new_, x_tmp_;
-  Eigen::Array<S, Eigen::Dynamic, 1> dphi_;
   step_context<M> ctx_;
   controlled ctrl_;
-  odeint::runge_kutta4<M, S, M, S, odeint::vector_space_algebra> rk4_;
-  odeint::euler<M, S, M, S, odeint::vector_space_algebra> euler_;
+  odeint::runge_kutta4<M, S, M, S, row_parallel_algebra> rk4_;
+  odeint::euler<M, S, M, S, row_parallel_algebra> euler_;
   std::deque<pending_sample> pending_;
   double lyap_next_ = 0, lyap_last_ = 0, lyap_time_ = 0;
   std::vector<double> lyap_sum_, lyap_log_, lyap_dt_;

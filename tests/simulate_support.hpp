@@ -1,5 +1,6 @@
 #pragma once
 // Helpers for the simulation tests: an observer that keeps every sample, and a runner.
+#include <cmath>
 #include <vector>
 
 #include "amari/simulate.hpp"
@@ -46,8 +47,15 @@ inline bool identical(const run_output& a, const run_output& b) {
       if (!(x.lyapunov[j] == y.lyapunov[j] || (std::isnan(x.lyapunov[j]) && std::isnan(y.lyapunov[j]))))
         return false;
   }
+  auto same = [](const std::vector<double>& x, const std::vector<double>& y) {
+    if (x.size() != y.size()) return false;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!(x[i] == y[i] || (std::isnan(x[i]) && std::isnan(y[i])))) return false;
+    return true;
+  };
   return a.result.steps == b.result.steps && a.result.rhs_evals == b.result.rhs_evals &&
-         a.result.lyapunov == b.result.lyapunov && a.result.acf == b.result.acf;
+         same(a.result.lyapunov, b.result.lyapunov) && same(a.result.lyapunov_sem, b.result.lyapunov_sem) &&
+         same(a.result.acf, b.result.acf);
 }
 
 }  // namespace amari::test

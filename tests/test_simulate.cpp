@@ -279,21 +279,36 @@ TEST_CASE("runs are bit-identical across runs and thread counts", "[simulate]") 
   p.record_neurons = 5;
   p.lyapunov = true;
   p.lyapunov_k = 2;
-  p.transient = 2;
+  p.transient = 1;
+  auto check = [](simulate_params q) {
+    q.threads = 2;
+    const auto a = run_sim(q);
+    const auto b = run_sim(q);
+    q.threads = 1;
+    const auto c = run_sim(q);
+    CHECK(amari::test::identical(a, b));
+    CHECK(amari::test::identical(a, c));
+    CHECK(std::isfinite(a.result.lyapunov[0]));
+  };
   for (auto st : {stepper_kind::dopri5, stepper_kind::rk4, stepper_kind::map}) {
     for (auto prec : {amari::precision_kind::float64, amari::precision_kind::float32}) {
       INFO(amari::to_string(st) << " " << amari::to_string(prec));
       p.stepper = st;
       p.precision = prec;
-      p.threads = 2;
-      const auto a = run_sim(p);
-      const auto b = run_sim(p);
-      p.threads = 1;
-      const auto c = run_sim(p);
-      CHECK(amari::test::identical(a, b));
-      CHECK(amari::test::identical(a, c));
+      check(p);
     }
   }
+  // Many replicas: the stage arithmetic, the error norm and the activations are split between
+  // threads too (from 2^15 state entries on).
+  simulate_params big = small_tanh(2100);
+  big.replicas = 8;  // with a tangent vector each: 16 columns, 33600 entries
+  big.t_end = 1;
+  big.dt_out = 0.5;
+  big.record_neurons = 4;
+  big.lyapunov = true;
+  big.transient = 0;
+  big.lyapunov_interval = 0.5;
+  check(big);
 }
 
 TEST_CASE("replicas and tangent vectors do not change a trajectory", "[simulate]") {

@@ -65,8 +65,9 @@ class panel {
   S* data() { return data_.get(); }
   const S* data() const { return data_.get(); }
 
-  // Where to write column c (n contiguous values); then commit(c) moves it into place.
-  S* column(std::int64_t c) { return column_major() ? data_.get() + c * ld_ : scratch_.get(); }
+  // Where to write column c (n contiguous values); then commit(c) moves it into place. Distinct
+  // columns may be written and committed from different threads.
+  S* column(std::int64_t c) { return column_major() ? data_.get() + c * ld_ : scratch_.get() + c * n_; }
   void commit(std::int64_t c);
 
  private:
