@@ -130,6 +130,19 @@ int main(int argc, char** argv) {
       set.add("float_" + std::to_string(R),
               [&, R] { Wf.multiply(Pf[R], Of[R].data(), nullptr, nullptr, 0, false, all); }, r);
     }
+    // The outer product without AVX-512VL (where the processor has it, the default uses it).
+    for (std::int64_t R : {16, 32}) {
+      set.add("double_" + std::to_string(R) + "_avx2", [&, R] {
+        amari::kernel_avx512(false);
+        Wd.multiply(Pd[R], Od[R].data(), nullptr, nullptr, 0, false, all);
+        amari::kernel_avx512(true);
+      }, std::max(1, reps / 4));
+      set.add("float_" + std::to_string(R) + "_avx2", [&, R] {
+        amari::kernel_avx512(false);
+        Wf.multiply(Pf[R], Of[R].data(), nullptr, nullptr, 0, false, all);
+        amari::kernel_avx512(true);
+      }, std::max(1, reps / 4));
+    }
     set.add("double_1_1thread", [&] { Wd.multiply(Pd[1], Od[1].data(), nullptr, nullptr, 0, false, 1); }, reps);
 
     // Eigen: the single-threaded matrix-vector product and the GEMM a plain Eigen program uses.
@@ -160,6 +173,10 @@ int main(int argc, char** argv) {
     for (auto R : Rs) {
       report("double_" + std::to_string(R), "amari", all, R, "double");
       report("float_" + std::to_string(R), "amari", all, R, "float");
+    }
+    for (std::int64_t R : {16, 32}) {
+      report("double_" + std::to_string(R) + "_avx2", "amari_avx2", all, R, "double");
+      report("float_" + std::to_string(R) + "_avx2", "amari_avx2", all, R, "float");
     }
     report("double_1_1thread", "amari", 1, 1, "double");
     report("eigen_double_1", "eigen", 1, 1, "double");

@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -34,9 +35,31 @@ aligned_array<S> make_aligned_array(std::size_t n) {
 template aligned_array<double> make_aligned_array<double>(std::size_t);
 template aligned_array<float> make_aligned_array<float>(std::size_t);
 
-std::int64_t padded_size(std::int64_t n) { return (n + 15) / 16 * 16; }
+std::int64_t padded_size(std::int64_t n) {
+  std::int64_t ld = (n + 15) / 16 * 16;
+  // Rows 4 KB apart (or a multiple) would put the rows a kernel streams side by side into the
+  // same L1 sets; one more cache line of padding spreads them.
+  if (ld % 256 == 0) ld += 16;
+  return ld;
+}
 
 int resolve_threads(int requested) { return requested > 0 ? requested : omp_get_max_threads(); }
+
+namespace {
+#ifdef AMARI_KERNEL_AVX2
+extern std::atomic<bool> allow_avx512;
+#endif
+}  // namespace
+
+bool kernel_avx512(bool allow) {
+#ifdef AMARI_KERNEL_AVX2
+  allow_avx512 = allow;
+  return allow && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f");
+#else
+  (void)allow;
+  return false;
+#endif
+}
 
 namespace {
 
@@ -46,17 +69,18 @@ template <class S>
 struct simd;
 
 #ifdef AMARI_KERNEL_AVX2
+#define AMARI_INLINE inline __attribute__((always_inline))
 template <>
 struct simd<double> {
   using v = __m256d;
   static constexpr int w = 4;
-  static v zero() { return _mm256_setzero_pd(); }
-  static v load(const double* p) { return _mm256_load_pd(p); }
-  static v set1(const double* p) { return _mm256_broadcast_sd(p); }
-  static v fma(v a, v b, v c) { return _mm256_fmadd_pd(a, b, c); }
-  static v add(v a, v b) { return _mm256_add_pd(a, b); }
-  static void store(double* p, v x) { _mm256_store_pd(p, x); }
-  static double hsum(v x) {  // a fixed order: (0 + 1) + (2 + 3)
+  AMARI_INLINE static v zero() { return _mm256_setzero_pd(); }
+  AMARI_INLINE static v load(const double* p) { return _mm256_load_pd(p); }
+  AMARI_INLINE static v set1(const double* p) { return _mm256_broadcast_sd(p); }
+  AMARI_INLINE static v fma(v a, v b, v c) { return _mm256_fmadd_pd(a, b, c); }
+  AMARI_INLINE static v add(v a, v b) { return _mm256_add_pd(a, b); }
+  AMARI_INLINE static void store(double* p, v x) { _mm256_store_pd(p, x); }
+  AMARI_INLINE static double hsum(v x) {  // a fixed order: (0 + 1) + (2 + 3)
     alignas(32) double t[4];
     _mm256_store_pd(t, x);
     return (t[0] + t[1]) + (t[2] + t[3]);
@@ -66,13 +90,13 @@ template <>
 struct simd<float> {
   using v = __m256;
   static constexpr int w = 8;
-  static v zero() { return _mm256_setzero_ps(); }
-  static v load(const float* p) { return _mm256_load_ps(p); }
-  static v set1(const float* p) { return _mm256_broadcast_ss(p); }
-  static v fma(v a, v b, v c) { return _mm256_fmadd_ps(a, b, c); }
-  static v add(v a, v b) { return _mm256_add_ps(a, b); }
-  static void store(float* p, v x) { _mm256_store_ps(p, x); }
-  static float hsum(v x) {
+  AMARI_INLINE static v zero() { return _mm256_setzero_ps(); }
+  AMARI_INLINE static v load(const float* p) { return _mm256_load_ps(p); }
+  AMARI_INLINE static v set1(const float* p) { return _mm256_broadcast_ss(p); }
+  AMARI_INLINE static v fma(v a, v b, v c) { return _mm256_fmadd_ps(a, b, c); }
+  AMARI_INLINE static v add(v a, v b) { return _mm256_add_ps(a, b); }
+  AMARI_INLINE static void store(float* p, v x) { _mm256_store_ps(p, x); }
+  AMARI_INLINE static float hsum(v x) {
     alignas(32) float t[8];
     _mm256_store_ps(t, x);
     return ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
@@ -93,10 +117,10 @@ struct simd {
 };
 #endif
 
-// Multi-dot: RB rows of W (stride ld) against NC columns of P (column-major, stride pld), both
-// padded with zeros to ld, a multiple of 2w. Every (row, column) has two vector accumulators
-// (lanes j mod 2w), summed in a fixed order at the end: the result of a column does not depend on
-// RB or NC. y[r * NC + c].
+// Dot products: RB rows of W (stride ld) against NC columns of P (column-major, stride pld; used
+// with NC = 1), both padded with zeros to ld, a multiple of 2w. Every (row, column) has two
+// vector accumulators (lanes j mod 2w), summed in a fixed order at the end: the result does not
+// depend on RB. y[r * NC + c].
 template <class S, int RB, int NC>
 inline void multidot(const S* __restrict W, std::int64_t ld, const S* __restrict P,
                      std::int64_t pld, S* __restrict y) {
@@ -124,6 +148,9 @@ inline void multidot(const S* __restrict W, std::int64_t ld, const S* __restrict
 // starting at column c0. Every entry is one FMA chain over j = 0 .. n-1 in order.
 // Result in t[r * CV * w + (c - c0)].
 template <class S, int RB, int CV>
+#ifdef AMARI_KERNEL_AVX2
+__attribute__((always_inline))
+#endif
 inline void outer_rows(const S* __restrict W, std::int64_t ld, std::int64_t n,
                        const S* __restrict P, std::int64_t cp, std::int64_t c0, S* __restrict t) {
   using V = simd<S>;
@@ -143,6 +170,52 @@ inline void outer_rows(const S* __restrict W, std::int64_t ld, std::int64_t n,
   for (int r = 0; r < RB; ++r)
     for (int v = 0; v < CV; ++v) V::store(t + (r * CV + v) * w, acc[r][v]);
 }
+
+#ifdef AMARI_KERNEL_AVX2
+// The same outer product compiled for AVX-512VL, which doubles the vector registers (32): 6 rows
+// against 4 vectors of columns, 24 accumulators, so each element of W feeds 4 FMAs instead of 2.
+// At 16 double columns the AVX2 kernel needs 8 bytes of W per 2 FMAs -- more than the memory
+// delivers to both cores at the FMA rate -- this one half that. The arithmetic (one FMA chain per
+// entry, j in order) is the same, so the results are bit-identical to the AVX2 path. Chosen at
+// run time when the processor has AVX-512VL (the build itself stays at AVX2, see CMakeLists.txt).
+// (The 24 accumulators are named variables: as an array, g++ 12 keeps them in memory.)
+template <class S>
+__attribute__((target("avx512f,avx512vl"))) void outer_rows_wide(const S* __restrict W, std::int64_t ld,
+                                                                  std::int64_t n, const S* __restrict P,
+                                                                  std::int64_t cp, std::int64_t c0,
+                                                                  S* __restrict t) {
+  using V = simd<S>;
+  constexpr int w = V::w;
+#define AMARI_ACC(r) auto a##r##0 = V::zero(), a##r##1 = V::zero(), a##r##2 = V::zero(), a##r##3 = V::zero();
+  AMARI_ACC(0) AMARI_ACC(1) AMARI_ACC(2) AMARI_ACC(3) AMARI_ACC(4) AMARI_ACC(5)
+#undef AMARI_ACC
+  const S* pj = P + c0;
+  const S* w0 = W;
+  for (std::int64_t j = 0; j < n; ++j, pj += cp, ++w0) {
+    const auto p0 = V::load(pj), p1 = V::load(pj + w), p2 = V::load(pj + 2 * w), p3 = V::load(pj + 3 * w);
+#define AMARI_ROW(r)                              \
+  {                                               \
+    const auto wr = V::set1(w0 + r * ld);         \
+    a##r##0 = V::fma(wr, p0, a##r##0);            \
+    a##r##1 = V::fma(wr, p1, a##r##1);            \
+    a##r##2 = V::fma(wr, p2, a##r##2);            \
+    a##r##3 = V::fma(wr, p3, a##r##3);            \
+  }
+    AMARI_ROW(0) AMARI_ROW(1) AMARI_ROW(2) AMARI_ROW(3) AMARI_ROW(4) AMARI_ROW(5)
+#undef AMARI_ROW
+  }
+#define AMARI_STORE(r)                                                        \
+  V::store(t + (r * 4 + 0) * w, a##r##0), V::store(t + (r * 4 + 1) * w, a##r##1), \
+      V::store(t + (r * 4 + 2) * w, a##r##2), V::store(t + (r * 4 + 3) * w, a##r##3);
+  AMARI_STORE(0) AMARI_STORE(1) AMARI_STORE(2) AMARI_STORE(3) AMARI_STORE(4) AMARI_STORE(5)
+#undef AMARI_STORE
+}
+std::atomic<bool> allow_avx512{true};
+bool have_avx512vl() {
+  static const bool yes = __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f");
+  return yes && allow_avx512.load(std::memory_order_relaxed);
+}
+#endif
 
 // Below this many multiply-adds (~0.1 ms of work) a product runs on one thread: a parallel region
 // costs a few microseconds, far more when the other core is busy with another process.
@@ -204,49 +277,54 @@ void coupling<S>::multiply(const panel<S>& P, S* out, const S* x, const S* b,
   };
   constexpr int w = simd<S>::w;
 
-  if (P.column_major()) {
+  if (P.column_major()) {  // one column: streaming dot products, four rows at a time
     const S* p = P.data();
-    const std::int64_t pld = P.ld();
-    const int nc = static_cast<int>(C);
-    // 4 rows for one column, 2 for two, 1 for three or four: at most 12 accumulators.
-    const row_groups rg(n, nc == 1 ? 4 : (nc == 2 ? 2 : 1));
-    const bool par = threads > 1 && n * ld * C >= parallel_threshold;
-#pragma omp parallel for schedule(static) num_threads(threads) if (par)
+    const row_groups rg(n, 4);
+    const bool par = threads > 1 && n * ld >= parallel_threshold;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (par)
     for (std::int64_t g = 0; g < rg.count; ++g) {
       const std::int64_t i = rg.first(g);
       const S* Wi = W + i * ld;
-      S y[16] = {};
-      const bool full = rg.size(g) > 1;
-      switch (nc) {
-        case 1: full ? multidot<S, 4, 1>(Wi, ld, p, pld, y) : multidot<S, 1, 1>(Wi, ld, p, pld, y); break;
-        case 2: full ? multidot<S, 2, 2>(Wi, ld, p, pld, y) : multidot<S, 1, 2>(Wi, ld, p, pld, y); break;
-        case 3: multidot<S, 1, 3>(Wi, ld, p, pld, y); break;
-        default: multidot<S, 1, 4>(Wi, ld, p, pld, y); break;
-      }
-      for (int r = 0; r < rg.size(g); ++r)
-        for (int c = 0; c < nc; ++c) finish(i + r, c, y[r * nc + c]);
+      S y[4] = {};
+      if (rg.size(g) > 1)
+        multidot<S, 4, 1>(Wi, ld, p, 0, y);
+      else
+        multidot<S, 1, 1>(Wi, ld, p, 0, y);
+      for (int r = 0; r < rg.size(g); ++r) finish(i + r, 0, y[r]);
     }
     return;
   }
 
   // Outer product: 6 rows x 2 vectors of columns (12 accumulators + 2 loads + 1 broadcast fit
-  // the 16 vector registers), a last chunk of 1 vector when the vector count is odd.
+  // the 16 vector registers), a last chunk of 1 vector when the vector count is odd; with
+  // AVX-512VL, 6 rows x 4 vectors.
   constexpr int RB = 6;
   const std::int64_t cp = P.ld(), nvec = cp / w;
   const S* p = P.data();
   const row_groups rg(n, RB);
   const bool par = threads > 1 && n * n * nvec >= parallel_threshold;
+#ifdef AMARI_KERNEL_AVX2
+  const bool wide = nvec >= 4 && have_avx512vl();
+#else
+  const bool wide = false;
+#endif
 #pragma omp parallel num_threads(threads) if (par)
   {
-    alignas(64) S t[RB * 2 * 32 / sizeof(S)];
-#pragma omp for schedule(static)
+    alignas(64) S t[RB * 4 * 32 / sizeof(S)];
+#pragma omp for schedule(dynamic, 8)
     for (std::int64_t g = 0; g < rg.count; ++g) {
       const std::int64_t i = rg.first(g);
       const S* Wi = W + i * ld;
       const bool full = rg.size(g) > 1;
-      for (std::int64_t v0 = 0; v0 < nvec; v0 += 2) {
-        const int cv = nvec - v0 >= 2 ? 2 : 1;
+      for (std::int64_t v0 = 0; v0 < nvec;) {
+        int cv = nvec - v0 >= 2 ? 2 : 1;
         const std::int64_t c0 = v0 * w;
+#ifdef AMARI_KERNEL_AVX2
+        if (wide && full && nvec - v0 >= 4) {
+          cv = 4;
+          outer_rows_wide<S>(Wi, ld, n, p, cp, c0, t);
+        } else
+#endif
         if (cv == 2)
           full ? outer_rows<S, RB, 2>(Wi, ld, n, p, cp, c0, t) : outer_rows<S, 1, 2>(Wi, ld, n, p, cp, c0, t);
         else
@@ -254,6 +332,7 @@ void coupling<S>::multiply(const panel<S>& P, S* out, const S* x, const S* b,
         const std::int64_t c_end = std::min<std::int64_t>(C, c0 + cv * w);
         for (int r = 0; r < rg.size(g); ++r)
           for (std::int64_t c = c0; c < c_end; ++c) finish(i + r, c, t[r * cv * w + (c - c0)]);
+        v0 += cv;
       }
     }
   }

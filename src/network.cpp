@@ -52,7 +52,7 @@ network<S> draw_network(const network_params& p, std::int64_t draw, int threads)
 #pragma omp parallel num_threads(threads)
   {
     std::vector<double> z(static_cast<std::size_t>(n));
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 16)
     for (std::int64_t i = 0; i < n; ++i) {
       standard_normals(stream_key(p.seed, draw, stream_kind::weights, i), z.data(), n);
       S* row = net.W.row(i);

@@ -54,8 +54,8 @@ struct row_parallel_algebra {
       op(s1, s...);
       return;
     }
-    const std::int64_t blocks = threads;
-#pragma omp parallel for schedule(static) num_threads(threads)
+    const std::int64_t blocks = 8 * threads;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (std::int64_t b = 0; b < blocks; ++b) {
       const std::int64_t r0 = n * b / blocks, len = n * (b + 1) / blocks - r0;
       auto part = std::make_tuple(s1.middleRows(r0, len), s.middleRows(r0, len)...);
@@ -111,7 +111,7 @@ double hairer_norm(const M& x_old, const M& x_new, const M& e, const step_contex
   const std::int64_t n = x_old.rows(), cols = ctx.n_state;
   std::vector<double> sums(static_cast<std::size_t>(cols));
   // Columns in parallel for large states; each column's sum in a fixed order.
-#pragma omp parallel for schedule(static) num_threads(ctx.threads) if (ctx.threads > 1 && n * cols >= (1 << 15))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads) if (ctx.threads > 1 && n * cols >= (1 << 15))
   for (std::int64_t c = 0; c < cols; ++c) {
     double s = 0;
     for (std::int64_t i = 0; i < n; ++i) {
@@ -300,7 +300,7 @@ class draw_run {
     const bool par = threads_ > 1 && r_ > 1 && n_ * c_ >= (1 << 15);
     p_.net.phi.visit([&](const auto& f) {
       using A = Eigen::Array<S, Eigen::Dynamic, 1>;
-#pragma omp parallel for schedule(static) num_threads(threads_) if (par)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (par)
       for (std::int64_t r = 0; r < r_; ++r) {
         Eigen::Map<A>(panel_.column(r), n_) = f.phi(x.col(r).array());
         panel_.commit(r);
@@ -606,10 +606,13 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
       for (auto& d : draws)
         while (!d->has_pending()) d->advance();
     } catch (const NumericalError& e) {
-      obs.on_flush(make_checkpoint(k));
-      obs.on_abort("failed", e.what());
-      throw NumericalError(fmt::format("{} (draw samples up to t = {:.6g} are kept)", e.what(),
-                                       k > 0 ? static_cast<double>(k - 1) * p.dt_out : 0.0));
+      // The samples so far reach the file (on_abort flushes); the last good checkpoint stays.
+      const std::string msg = fmt::format(
+          "{}: the network diverges{}; the samples up to t = {:.6g} are kept", e.what(),
+          p.net.phi.bounded() ? "" : " (an unbounded activation with too strong coupling?)",
+          static_cast<double>(k - 1) * p.dt_out);
+      obs.on_abort("failed", msg);
+      throw NumericalError(msg);
     }
     s.index = k;
     s.t = draws[0]->front().t;
@@ -630,7 +633,7 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
         s.phi_mean[d * R + r] = p.net.phi.visit([&](const auto& f) { return double(f.phi(col).mean()); });
         for (std::int64_t i = 0; i < K; ++i) s.traces[(d * R + r) * K + i] = h(i, r);
       }
-      const Eigen::MatrixXd qab = h.transpose() * h / static_cast<double>(N);
+      const Eigen::MatrixXd qab = h.transpose().lazyProduct(h) / static_cast<double>(N);
       for (std::int64_t a = 0; a < R; ++a)
         for (std::int64_t b = 0; b < R; ++b) {
           s.q_ab[(d * R + a) * R + b] = qab(a, b);
@@ -644,11 +647,11 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
     bool finite = true;
     for (std::int64_t j = 0; j < D * R; ++j) finite = finite && std::isfinite(s.q[j]) && std::isfinite(s.m[j]);
     if (!finite) {
-      obs.on_flush(make_checkpoint(k));
       const std::string msg = fmt::format(
-          "the state became non-finite before t = {:.6g}: the network diverges{} (the samples "
-          "before are kept)", s.t,
-          p.net.phi.bounded() ? "" : " (an unbounded activation with too strong coupling)");
+          "the state became non-finite before t = {:.6g}: the network diverges{}; the samples up to "
+          "t = {:.6g} are kept", s.t,
+          p.net.phi.bounded() ? "" : " (an unbounded activation with too strong coupling?)",
+          static_cast<double>(k - 1) * p.dt_out);
       obs.on_abort("failed", msg);
       throw NumericalError(msg);
     }
@@ -754,6 +757,13 @@ simulate_result simulate(const simulate_params& p, simulation_observer& obs, con
                          const simulate_inputs& in) {
   p.validate();
   require_memory(p);
+  // The threads are ours (the kernel, the row-parallel algebra): Eigen's own parallel GEMM (in
+  // the QR of the tangent vectors) would only compete with them.
+  struct eigen_threads_guard {
+    int saved = Eigen::nbThreads();
+    eigen_threads_guard() { Eigen::setNbThreads(1); }
+    ~eigen_threads_guard() { Eigen::setNbThreads(saved); }
+  } guard;
   if (p.precision == precision_kind::float32) return run<float>(p, obs, control, in);
   return run<double>(p, obs, control, in);
 }

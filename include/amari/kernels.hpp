@@ -13,15 +13,16 @@
 // one FMA per number, so its speed is the memory bandwidth. Eigen never threads a matrix-vector
 // product and its GEMM packs W into blocks (an extra pass over memory that a product with few
 // columns cannot amortise), so the kernel is written here, in two forms (src/kernels.cpp):
-//   * C <= 4 ("multi-dot"): P column-major; for a few rows of W at a time, C dot products share
-//     each vector load of W. Every (row, column) has two vector accumulators (lanes j mod 2w),
-//     summed in a fixed order -- so a column's result is the same whatever C is: switching on the
-//     Lyapunov tangent vectors does not change the trajectory by one bit.
-//   * C > 4 ("outer product"): P row-major, padded to the vector width w; 6 rows of W against 2
-//     vectors of columns, 12 accumulators in registers, each entry one FMA chain over j in order;
-//     W is read from memory once, P stays in L2. At 16 double columns this runs at ~85% of the
-//     FMA peak.
-// Rows are split between threads (OpenMP, static). Every entry Y(i, c) is accumulated in an order
+//   * C = 1 ("dot"): four rows of W at a time dotted with p, each row with two vector
+//     accumulators (lanes j mod 2w, 8 FMA chains in flight), summed in a fixed order.
+//   * C > 1 ("outer product"): P row-major, padded to the vector width w; 6 rows of W against 2
+//     vectors of columns (AVX2: 12 accumulators in 16 registers) or 4 (AVX-512VL, chosen at run
+//     time: 24 accumulators in 32 registers), each entry one FMA chain over j in order; W is read
+//     from memory once, P stays in L2. Each entry's sum depends only on its row and column: with
+//     two or more columns, adding columns (replicas, tangent vectors) changes no other column by
+//     one bit.
+// Rows are split between threads (OpenMP, dynamic chunks of ~50 rows: a core that another
+// process is also using takes fewer, instead of holding everyone back). Every entry Y(i, c) is accumulated in an order
 // fixed by (i, c) and C alone -- not by the thread count or the row blocking -- so results are
 // bit-identical for any number of threads.
 #include <cstddef>
@@ -40,8 +41,13 @@ template <class S>
 aligned_array<S> make_aligned_array(std::size_t n);  // zero-filled
 
 // The number of elements a row of W is padded to (a multiple of 16, i.e. of a cache line for
-// float and two for double), so that every row starts on a cache line.
+// float and two for double, and not of 256: rows 4 KB apart would alias in the L1 cache), so
+// that every row starts on a cache line.
 std::int64_t padded_size(std::int64_t n);
+
+// Lets the outer-product kernel use AVX-512VL when the processor has it (the default) or not;
+// returns whether it will. The results are the same either way (tests and benchmarks switch it).
+bool kernel_avx512(bool allow);
 
 // Number of threads the kernels use for `requested` (0: all that OpenMP offers).
 int resolve_threads(int requested);
@@ -50,7 +56,7 @@ template <class S>
 class coupling;
 
 // The right operand P of the product (N x C), stored in the layout the kernel for C wants:
-// column-major with columns padded to padded_size(N) for C <= 4, otherwise row-major with rows
+// a padded column for C = 1, otherwise row-major with rows
 // padded to a multiple of the vector width. Padding stays zero.
 template <class S>
 class panel {
@@ -60,7 +66,7 @@ class panel {
 
   std::int64_t rows() const { return n_; }
   std::int64_t cols() const { return c_; }
-  bool column_major() const { return c_ <= 4; }
+  bool column_major() const { return c_ == 1; }
   std::int64_t ld() const { return ld_; }  // column stride (column-major) or row stride
   S* data() { return data_.get(); }
   const S* data() const { return data_.get(); }

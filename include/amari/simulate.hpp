@@ -158,8 +158,9 @@ class simulation_observer {
   // Every flush_interval seconds of wall time, before an interruption, and at the end: persist
   // what was observed, with the checkpoint to continue from.
   virtual void on_flush(const checkpoint&) {}
-  // The run stops early: status "interrupted" (a stop request) or "failed" (a numerical error).
-  // on_flush has just been called (interruption) or the samples so far are complete (failure).
+  // The run stops early: status "interrupted" (a stop request; on_flush has just delivered the
+  // checkpoint) or "failed" (a numerical error; the samples so far are complete, the last
+  // checkpoint delivered stays the one to resume from).
   virtual void on_abort(const std::string& /*status*/, const std::string& /*message*/) {}
   virtual void on_finish(const simulate_result&) {}
 };

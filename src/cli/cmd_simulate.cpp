@@ -42,7 +42,7 @@ class simulate_command final : public command {
     o.add("draws", p_.draws, "independent draws of (W, b), run side by side");
     o.add("t-end", p_.t_end, "duration (iterations for the map)", "1/leak rate");
     o.add("dt", p_.dt, "step of rk4 and euler", "1/leak rate");
-    o.add("dt-out", p_.dt_out, "sampling interval", "1/leak rate");
+    o.add("dt-out", p_.dt_out, "sampling interval (the map: 1 unless given)", "1/leak rate");
     o.add("stepper", stepper_, "rk4 | dopri5 (adaptive) | euler | map (h <- W phi(h) + b)");
     o.add("rtol", p_.rtol, "dopri5: relative tolerance");
     o.add("atol", p_.atol, "dopri5: absolute tolerance");
@@ -70,6 +70,8 @@ class simulate_command final : public command {
     p_.net.phi = Activation::parse(phi_, "phi");
     p_.stepper = parse_stepper(stepper_);
     p_.precision = parse_precision(precision_);
+    // The map samples whole iterations: unless told otherwise, every one.
+    if (p_.stepper == stepper_kind::map && !inv.options.given("dt-out")) p_.dt_out = 1;
     p_.validate();
     require_memory(p_);
     simulate_inputs in;
