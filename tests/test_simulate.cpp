@@ -216,7 +216,7 @@ TEST_CASE("the steppers converge at their order", "[simulate]") {
 //      (Wick: E tr W^2/N = sigma^2/N, E tr W'W^3/N = 2 sigma^4/N + ..., E tr W^4/N = sigma^4/N
 //      + ...); we include it and test at sigma t <= 1.2, where the neglected terms are below
 //      0.15% (checked against 20000 exact draws at N = 10-40), a tenth of the standard error.
-TEST_CASE("linear network: the second moment equals the exact solution", "[simulate]") {
+TEST_CASE("linear network: the second moment equals the exact solution", "[simulate][heavy]") {
   simulate_params p;
   p.net.n = 200;
   p.net.phi = amari::Activation::parse("linear");
@@ -271,7 +271,7 @@ TEST_CASE("linear network: the second moment equals the exact solution", "[simul
   }
 }
 
-TEST_CASE("runs are bit-identical across runs and thread counts", "[simulate]") {
+TEST_CASE("runs are bit-identical across runs and thread counts", "[simulate][heavy]") {
   simulate_params p = small_tanh(600);  // large enough for the kernel to use both threads
   p.replicas = 3;
   p.draws = 2;

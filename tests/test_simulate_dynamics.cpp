@@ -39,7 +39,7 @@ double depth_map_q_star(const amari::Activation& act, double sw, double sb) {
 // sqrt(2 q*^2 / N), and sigma_w^2 mean_j phi(h*_j)^2 by sigma_w^2 sqrt(Var phi^2 / N); the fixed
 // point equation q = V(q) + noise amplifies both by 1 / (1 - V'(q*)). That, over sqrt(D) draws,
 // is the standard error we allow three of (the O(1/N) bias, ~0.05%, is far below it).
-TEST_CASE("ordered network: the fixed point has the depth map's q*", "[simulate][dynamics]") {
+TEST_CASE("ordered network: the fixed point has the depth map's q*", "[simulate][dynamics][heavy]") {
   const auto act = amari::Activation::parse("tanh");
   const double sw = 0.8, sb = 0.3;
   const double q_star = depth_map_q_star(act, sw, sb);
@@ -83,7 +83,7 @@ TEST_CASE("ordered network: the fixed point has the depth map's q*", "[simulate]
 // lambda_max -> -1 + sqrt(chi_1); at N = 400 the rightmost eigenvalue of a Ginibre-like matrix
 // sits ~ rho sqrt(log(N / 2 pi) / 4N) ~ 2-3% of the radius outside (with Gumbel fluctuations of
 // the same size): we allow 0.06 (~ 5 such widths at rho ~ 0.7).
-TEST_CASE("Lyapunov spectrum at a fixed point: Jacobian eigenvalues and mean field", "[simulate][dynamics]") {
+TEST_CASE("Lyapunov spectrum at a fixed point: Jacobian eigenvalues and mean field", "[simulate][dynamics][heavy]") {
   const auto act = amari::Activation::parse("tanh");
   simulate_params p;
   p.net.n = 400;
