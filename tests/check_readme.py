@@ -7,11 +7,13 @@ of earlier ones); the lines after it, up to the next "$ " line or the block's en
 as the README shows it. A command must exit with 0, and its output must match the README's:
 line by line, token by token (whitespace-separated), where
   - numbers agree to 1e-6 relative (they are printed with more digits than that),
+  - a line of JSON is compared as JSON (the same keys, numbers to 1e-6 relative),
   - a token "..." in the README matches anything up to the end of that line,
   - a line "..." matches any number of output lines,
   - a number followed by "s" (seconds of wall time) matches any number.
 Exit status 0 when every example matches; otherwise the differences, and 1.
 """
+import json
 import math
 import os
 import re
@@ -57,7 +59,22 @@ def token_match(want, got, prev_want):
     return False
 
 
+def json_match(a, b):
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_match(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_match(x, y) for x, y in zip(a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)
+    return a == b
+
+
 def line_match(want, got):
+    if want.lstrip().startswith(("{", "[")):  # a JSON line: compared as JSON, numbers to 1e-6
+        try:
+            return json_match(json.loads(want), json.loads(got))
+        except ValueError:
+            return False
     wt, gt = want.split(), got.split()
     for i, w in enumerate(wt):
         if w == "...":
@@ -94,7 +111,7 @@ def output_match(want, got):
 
 
 def main():
-    amari, readme = sys.argv[1], sys.argv[2]
+    amari, readme = os.path.abspath(sys.argv[1]), sys.argv[2]
     with open(readme) as f:
         text = f.read()
     failures, count = 0, 0
