@@ -65,9 +65,9 @@ const std::vector<bad_case> cases = {
     {"dmft --tau-max -1 -o out.h5", {"tau_max = -1", ">= 0"}},
     {"dmft --dt-out 0 -o out.h5", {"dt_out = 0", "> 0"}},
     // --- unknown activation / stepper / precision, and tolerances
-    {sim + "--phi sigmoid", {"phi = sigmoid", "unknown activation", "tanh:g=1.5"}},
-    {sim + "--phi tanh:g=-1", {"phi = tanh:g=-1", "gain"}},
-    {"maps --phi softplus -o out.h5", {"phi = softplus", "unknown activation"}},
+    {sim + "--phi sigmoid", {"phi = 'sigmoid'", "unknown activation", "tanh:g=<gain > 0>"}},
+    {sim + "--phi tanh:g=-1", {"phi = 'tanh:g=-1'", "gain g must be a finite number > 0"}},
+    {"maps --phi softplus -o out.h5", {"phi = 'softplus'", "unknown activation"}},
     {sim + "--stepper rk5", {"stepper = rk5", "rk4, dopri5, euler, map"}},
     {sim + "--precision half", {"precision = half", "double or float"}},
     {sim + "--rtol 2", {"rtol = 2", "(0, 1)"}},
@@ -119,7 +119,8 @@ const std::vector<bad_case> cases = {
     {"simulate --resume existing.h5 -o out.h5", {"--resume", "--output cannot be changed"}},
     // --- the command line itself
     {"simulate --sigma-ww 2 -o out.h5", {"sigma-ww"}},
-    {"frobnicate", {"frobnicate"}},
+    {"frobnicate", {"command = frobnicate", "accepted: simulate, meanfield"}},
+    {"simulat --n 10", {"command = simulat", "did you mean 'simulate'?"}},
 };
 
 }  // namespace
