@@ -144,7 +144,7 @@ TEST_CASE("amari --help, <command> --help and --version", "[cli][help]") {
   }
   // Defaults and units are shown with the options (spot checks, one per kind of option).
   const auto sim = run_amari("simulate --help", dir.path).out;
-  CHECK_THAT(sim, Catch::Contains("--n INT") && Catch::Contains("[neurons]"));
+  CHECK_THAT(sim, Catch::Contains("--n INT") && Catch::Contains("[default: 1000 neurons]"));
   CHECK_THAT(sim, Catch::Contains("--t-end X") && Catch::Contains("leak time constants"));
   CHECK_THAT(sim, Catch::Contains("default: 1000"));
   CHECK_THAT(sim, Catch::Contains("default: dopri5"));

@@ -26,15 +26,15 @@ const std::string sim = "simulate --n 12 --t-end 1 -o out.h5 ";
 
 const std::vector<bad_case> cases = {
     // --- sizes: N <= 0, too large to fit in memory (refused before allocating, saying how much)
-    {sim + "--n 0", {"n = 0", "must be an integer in [1, 1000000]"}},
-    {sim + "--n -5", {"n = -5", "must be an integer in [1, 1000000]"}},
+    {"simulate --t-end 1 -o out.h5 --n 0", {"n = 0", "must be an integer in [1, 1000000]"}},
+    {"simulate --t-end 1 -o out.h5 --n -5", {"n = -5", "must be an integer in [1, 1000000]"}},
     {"simulate --n 1000000 --t-end 1 -o out.h5", {"n = 1000000", "needs", "GB of memory", "available"}},
     {"deepnet --n 1 -o out.h5", {"n = 1", "must be an integer in [2, 1000000]"}},
     {"deepnet --nets 1000000 --layers 100000 -o out.h5", {"nets = 1000000", "need", "GB of memory", "available"}},
     {"phase --sigma-w 0:1:100000 --sigma-b 0:1:100000 -o out.h5", {"sigma_w = 0:1:100000", "points"}},
     // --- values that are not numbers, or not integers
-    {sim + "--n abc", {"n = 'abc'", "must be an integer"}},
-    {sim + "--n 1.5", {"n = '1.5'", "must be an integer"}},
+    {"simulate --t-end 1 -o out.h5 --n abc", {"n = 'abc'", "must be an integer"}},
+    {"simulate --t-end 1 -o out.h5 --n 1.5", {"n = '1.5'", "must be an integer"}},
     {sim + "--sigma-w 2x", {"sigma_w = '2x'", "must be a number"}},
     // --- negative sigmas
     {sim + "--sigma-w -1", {"sigma_w = -1", "must be a finite number >= 0"}},
@@ -51,8 +51,8 @@ const std::vector<bad_case> cases = {
     {"dmft --sigma-w inf -o out.h5", {"sigma_w = inf", "finite"}},
     {"deepnet --q0 nan -o out.h5", {"q0 = nan", "finite"}},
     // --- times and steps
-    {sim + "--t-end 0", {"t_end = 0", "must be a finite number > 0"}},
-    {sim + "--t-end -5", {"t_end = -5", "> 0"}},
+    {"simulate --n 12 -o out.h5 --t-end 0", {"t_end = 0", "must be a finite number > 0"}},
+    {"simulate --n 12 -o out.h5 --t-end -5", {"t_end = -5", "> 0"}},
     {sim + "--stepper rk4 --dt 0", {"dt = 0", "> 0"}},
     {sim + "--stepper rk4 --dt -0.1", {"dt = -0.1", "> 0"}},
     {"simulate --n 12 --stepper rk4 --t-end 1 --dt 2 -o out.h5", {"dt = 2", "(0, t_end = 1]"}},
