@@ -128,6 +128,9 @@ void mean_sem(const std::vector<double>& x, std::int64_t nets, std::int64_t cols
 
 }  // namespace
 
+// The memory available now (simulate.hpp; not included here, its mean_sem would clash with ours).
+std::uint64_t memory_available();
+
 void deepnet_params::validate() const {
   require_nonnegative("sigma_w", sigma_w);
   require_nonnegative("sigma_b", sigma_b);
@@ -140,6 +143,15 @@ void deepnet_params::validate() const {
   if (seed < 0) throw InvalidArgument("seed", std::to_string(seed), "must be an integer >= 0");
   if (threads < 0 || threads > 4096)
     throw InvalidArgument("threads", std::to_string(threads), "must be an integer in [0, 4096] (0: all cores)");
+  // Refuse before allocating: the per-network records (q1, q2, c, lambda over nets x (layers + 1))
+  // and, per thread, the vectors of one network (h1, h2, v, b, row, X, Y: 13 N doubles).
+  const double need = 4.0 * 8.0 * double(nets) * double(layers + 1) + 13.0 * 8.0 * double(n) * 64.0;
+  const double have = double(memory_available());
+  if (need > 0.9 * have)
+    throw InvalidArgument("nets", std::to_string(nets),
+                          fmt::format("with layers = {} the per-network records need {:.1f} GB of memory, but only "
+                                      "{:.1f} GB is available: use fewer nets or layers",
+                                      layers, need / 1e9, have / 1e9));
 }
 
 depth_trajectory iterate_maps(const Activation& phi, double sigma_w, double sigma_b, double q0, double c0,

@@ -67,6 +67,12 @@ void simulate_params::validate() const {
       throw InvalidArgument("dt_out", format_number(dt_out), "must be a whole number of iterations >= 1 for the map");
   } else if (stepper != stepper_kind::dopri5) {
     require_positive("dt", dt);
+    if (dt > t_end)
+      throw InvalidArgument("dt", format_number(dt),
+                            fmt::format("must be a number in (0, t_end = {}]", format_number(t_end)));
+    if (dt_out < dt)
+      throw InvalidArgument("dt_out", format_number(dt_out),
+                            fmt::format("must be >= dt = {} (a sampling interval of whole steps)", format_number(dt)));
     if (multiple_of(dt_out, dt) < 0)
       throw InvalidArgument("dt_out", format_number(dt_out),
                             fmt::format("must be a multiple of dt = {} for the {} stepper",

@@ -9,6 +9,7 @@
 #include "amari/error.hpp"
 #include "amari/maps.hpp"
 #include "amari/store.hpp"
+#include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -89,7 +90,7 @@ class deepnet_command final : public command {
     opts.add("c0", p_.c0, "empirical correlation of the two inputs");
     opts.add("seed", p_.seed, "random seed (weights, biases, inputs, tangent vector)");
     opts.add("threads", p_.threads, "threads over networks (0: all cores); results do not depend on it");
-    opts.add("o,output", output_, "write the result to this HDF5 file (/deepnet, docs/FORMAT.md)", "path");
+    opts.add("o,output", output_, "write the result to this HDF5 file (/deepnet, docs/FORMAT.md); none: no file");
     opts.add_flag("force", force_, "overwrite the output file if it exists");
     opts.add_flag("json", json_, "print the per-layer results as one JSON object on stdout");
     opts.add_flag("quiet", quiet_, "no progress bar and no text report");
@@ -98,7 +99,7 @@ class deepnet_command final : public command {
   int run(const invocation& inv) override {
     p_.phi = Activation::parse(phi_, "phi");
     p_.validate();
-    if (!output_.empty()) store::file::check_writable(output_, force_);
+    if (!output_.empty()) require_writable(output_, force_);
     progress_bar bar("deepnet", quiet_ || json_);
     const deepnet_result r = run_deepnet(p_, run_control{&stop_flag(), bar.callback()});
     const maps_result fixed = solve_maps(maps_params{p_.phi, p_.sigma_w, p_.sigma_b});

@@ -9,6 +9,7 @@
 #include "amari/dmft.hpp"
 #include "amari/error.hpp"
 #include "amari/store.hpp"
+#include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -72,7 +73,7 @@ class dmft_command final : public command {
     opts.add("sigma-b", p_.sigma_b, "bias standard deviation, b_i ~ N(0, sigma_b^2)", "units of h");
     opts.add("tau-max", s_.tau_max, "last lag tau of the autocorrelation Delta(tau)", "leak time constants");
     opts.add("dt-out", s_.dt_out, "spacing of the output lags", "leak time constants");
-    opts.add("o,output", output_, "write the result to this HDF5 file (/dmft, docs/FORMAT.md)", "path");
+    opts.add("o,output", output_, "write the result to this HDF5 file (/dmft, docs/FORMAT.md); none: no file");
     opts.add_flag("force", force_, "overwrite the output file if it exists");
     opts.add_flag("json", json_, "print the result as one JSON object on stdout");
     opts.add_flag("quiet", quiet_, "no progress bar and no text report");
@@ -82,7 +83,7 @@ class dmft_command final : public command {
     p_.phi = Activation::parse(phi_, "phi");
     p_.validate();
     s_.validate();
-    if (!output_.empty()) store::file::check_writable(output_, force_);
+    if (!output_.empty()) require_writable(output_, force_);
     progress_bar bar("dmft", quiet_ || json_);
     run_control control{&stop_flag(), bar.callback()};
     const dmft_result r = solve_dmft(p_, s_, control);

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "amari/inspect.hpp"
+#include "checks.hpp"
 #include "command.hpp"
 
 namespace amari::cli {
@@ -17,6 +18,7 @@ class inspect_command final : public command {
     opts.add_flag("quiet", quiet_, "print nothing; the exit code says whether FILE is a readable amari file");
   }
   int run(const invocation&) override {
+    require_readable("file", path_);
     const auto report = amari::inspect::inspect_file(path_);
     if (quiet_) return 0;
     const std::string out = json_ ? amari::inspect::to_json(report) + "\n" : amari::inspect::to_text(report);

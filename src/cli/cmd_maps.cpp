@@ -9,6 +9,7 @@
 #include "amari/error.hpp"
 #include "amari/maps.hpp"
 #include "amari/store.hpp"
+#include "checks.hpp"
 #include "command.hpp"
 
 namespace amari::cli {
@@ -104,7 +105,7 @@ class maps_command final : public command {
     opts.add("sigma-w", p_.sigma_w, "weight standard deviation times sqrt(N)");
     opts.add("sigma-b", p_.sigma_b, "bias standard deviation", "units of h");
     opts.add_flag("all-fixed-points", all_, "also list every fixed point of the length map with its stability");
-    opts.add("o,output", output_, "write the result to this HDF5 file (/maps, docs/FORMAT.md)", "path");
+    opts.add("o,output", output_, "write the result to this HDF5 file (/maps, docs/FORMAT.md); none: no file");
     opts.add_flag("force", force_, "overwrite the output file if it exists");
     opts.add_flag("json", json_, "print the result as one JSON object on stdout");
     opts.add_flag("quiet", quiet_, "no text report");
@@ -113,7 +114,7 @@ class maps_command final : public command {
   int run(const invocation& inv) override {
     p_.phi = Activation::parse(phi_, "phi");
     p_.validate();
-    if (!output_.empty()) store::file::check_writable(output_, force_);
+    if (!output_.empty()) require_writable(output_, force_);
     const maps_result r = solve_maps(p_);
     const length_fixed_points fps = find_length_fixed_points(p_);
     if (!output_.empty()) write_file(output_, force_, inv, p_, r, fps);

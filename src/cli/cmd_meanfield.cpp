@@ -9,6 +9,7 @@
 #include "amari/error.hpp"
 #include "amari/meanfield.hpp"
 #include "amari/store.hpp"
+#include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -131,7 +132,7 @@ class meanfield_command final : public command {
              "leak time constants");
     opts.add("rtol", s_.rtol, "relative tolerance of the adaptive integrator");
     opts.add("atol", s_.atol, "absolute tolerance of the adaptive integrator");
-    opts.add("o,output", output_, "write the result to this HDF5 file (/meanfield, docs/FORMAT.md)", "path");
+    opts.add("o,output", output_, "write the result to this HDF5 file (/meanfield, docs/FORMAT.md); none: no file");
     opts.add_flag("force", force_, "overwrite the output file if it exists");
     opts.add_flag("json", json_, "print the result as one JSON object on stdout");
     opts.add_flag("quiet", quiet_, "no progress bar and no text report");
@@ -144,7 +145,7 @@ class meanfield_command final : public command {
     p_.phi = Activation::parse(phi_, "phi");
     p_.validate();
     s_.validate();
-    if (!output_.empty()) store::file::check_writable(output_, force_);
+    if (!output_.empty()) require_writable(output_, force_);
     progress_bar bar("meanfield", quiet_ || json_);
     run_control control{&stop_flag(), bar.callback()};
     const meanfield_result r = solve_meanfield(p_, s_, control);

@@ -8,6 +8,7 @@
 #include "amari/error.hpp"
 #include "amari/maps.hpp"
 #include "amari/store.hpp"
+#include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -69,7 +70,7 @@ class phase_command final : public command {
     opts.add("sigma-w", sigma_w_, "weight standard deviations times sqrt(N): start:stop:count (or one value)");
     opts.add("sigma-b", sigma_b_, "bias standard deviations: start:stop:count (or one value)", "units of h");
     opts.add("threads", p_.threads, "threads (0: all cores); results do not depend on it");
-    opts.add("o,output", output_, "the HDF5 file to write (/phase, docs/FORMAT.md)", "path");
+    opts.add("o,output", output_, "the HDF5 file to write (/phase, docs/FORMAT.md); required");
     opts.add_flag("force", force_, "overwrite the output file if it exists");
     opts.add_flag("quiet", quiet_, "no progress bar and no text report");
   }
@@ -81,7 +82,7 @@ class phase_command final : public command {
     p_.validate();
     if (output_.empty())
       throw InvalidArgument("output", "(none)", "amari phase writes an HDF5 file: give -o FILE.h5");
-    store::file::check_writable(output_, force_);
+    require_writable(output_, force_);
     const auto t0 = std::chrono::steady_clock::now();
     progress_bar bar("phase", quiet_);
     const phase_diagram d = compute_phase_diagram(p_, {}, run_control{&stop_flag(), bar.callback()});

@@ -10,6 +10,7 @@
 #include "amari/simulate.hpp"
 #include "amari/simulate_output.hpp"
 #include "amari/store.hpp"
+#include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -32,33 +33,33 @@ class simulate_command final : public command {
     o.add("n", n.n, "number of neurons N", "neurons");
     o.add("phi", phi_, "activation: " + std::string(Activation::accepted_forms()));
     o.add("sigma-w", n.sigma_w, "standard deviation of W_ij, times sqrt(N)");
-    o.add("sigma-b", n.sigma_b, "standard deviation of the bias b_i");
+    o.add("sigma-b", n.sigma_b, "standard deviation of the bias b_i", "units of h");
     o.add("w0", n.w0, "mean of W_ij, times N");
-    o.add("b0", n.b0, "mean of the bias b_i");
-    o.add("m0", n.m0, "mean of h_i(0)");
-    o.add("q0", n.q0, "variance of h_i(0)");
+    o.add("b0", n.b0, "mean of the bias b_i", "units of h");
+    o.add("m0", n.m0, "mean of h_i(0)", "units of h");
+    o.add("q0", n.q0, "variance of h_i(0)", "units of h^2");
     o.add("seed", n.seed, "seed of every random number (W, b, h(0), tangent vectors)");
     o.add("replicas", p_.replicas, "initial conditions sharing W and b");
     o.add("draws", p_.draws, "independent draws of (W, b), run side by side");
-    o.add("t-end", p_.t_end, "duration (iterations for the map)", "1/leak rate");
-    o.add("dt", p_.dt, "step of rk4 and euler", "1/leak rate");
-    o.add("dt-out", p_.dt_out, "sampling interval (the map: 1 unless given)", "1/leak rate");
+    o.add("t-end", p_.t_end, "duration (iterations for the map)", "leak time constants");
+    o.add("dt", p_.dt, "step of rk4 and euler", "leak time constants");
+    o.add("dt-out", p_.dt_out, "sampling interval (the map: 1 unless given)", "leak time constants");
     o.add("stepper", stepper_, "rk4 | dopri5 (adaptive) | euler | map (h <- W phi(h) + b)");
     o.add("rtol", p_.rtol, "dopri5: relative tolerance");
-    o.add("atol", p_.atol, "dopri5: absolute tolerance");
+    o.add("atol", p_.atol, "dopri5: absolute tolerance", "units of h");
     o.add("precision", precision_, "double | float (state and W)");
     o.add("record-neurons", p_.record_neurons, "record the traces h_i(t) of neurons 0 .. K-1", "neurons");
     o.add_flag("lyapunov", p_.lyapunov, "compute Lyapunov exponents (tangent dynamics, QR renormalisation)");
     o.add("lyapunov-k", p_.lyapunov_k, "number of Lyapunov exponents (the top of the spectrum)");
-    o.add("lyapunov-interval", p_.lyapunov_interval, "time between renormalisations", "1/leak rate");
-    o.add("transient", p_.transient, "start of the stationary window (negative: t_end / 4)", "1/leak rate");
-    o.add("acf-lag", p_.acf_lag, "largest lag of C(tau) (negative: min(20, window / 2); 0: none)", "1/leak rate");
+    o.add("lyapunov-interval", p_.lyapunov_interval, "time between renormalisations", "leak time constants");
+    o.add("transient", p_.transient, "start of the stationary window (negative: t_end / 4)", "leak time constants");
+    o.add("acf-lag", p_.acf_lag, "largest lag of C(tau) (negative: min(20, window / 2); 0: none)", "leak time constants");
     o.add("acf-neurons", p_.acf_neurons, "neurons used for C(tau) (the first ones)", "neurons");
-    o.add("replica-eps", p_.replica_eps, "> 0: replicas start at replica 0's h(0) plus eps N(0, 1)");
-    o.add("h0", h0_, "initial state from FILE:DATASET of shape [N] or [replicas, N] (default: drawn)");
+    o.add("replica-eps", p_.replica_eps, "> 0: replicas start at replica 0's h(0) plus eps N(0, 1)", "units of h");
+    o.add("h0", h0_, "initial state from FILE:DATASET of shape [N] or [replicas, N]; none: drawn from N(m0, q0)");
     o.add("threads", p_.threads, "threads (0: all cores); results do not depend on it");
     o.add("flush-interval", p_.flush_interval, "wall time between flushes and checkpoints", "s");
-    o.add("o,output", output_, "output HDF5 file");
+    o.add("o,output", output_, "output HDF5 file (/trajectory ..., docs/FORMAT.md); refused if it exists, unless --force");
     o.add_flag("force", force_, "overwrite the output file if it exists");
     o.add("resume", resume_, "continue the interrupted run in this file (its own parameters)");
     o.add_flag("json", json_, "print the summary as JSON");
@@ -77,10 +78,12 @@ class simulate_command final : public command {
     simulate_inputs in;
     Eigen::MatrixXd h0;
     if (!h0_.empty()) {
+      if (const auto colon = h0_.rfind(':'); colon != std::string::npos && colon > 0)
+        require_readable("h0", h0_.substr(0, colon));
       h0 = read_initial_state(h0_, p_.net.n, p_.replicas);
       in.h0 = &h0;
     }
-    store::file::check_writable(output_, force_);
+    require_writable(output_, force_);
     auto f = store::file::create(output_, {.force = force_,
                                            .command_line = inv.command_line,
                                            .config_toml = inv.options.resolved_toml(),
@@ -114,6 +117,7 @@ class simulate_command final : public command {
             "(only --threads, --flush-interval, --json, --quiet apply)", opt));
     const std::int64_t threads = p_.threads;
     const double flush = p_.flush_interval;
+    require_readable("resume", resume_);
     {
       auto probe = store::file::open_read(resume_);
       const std::string status = probe.status();

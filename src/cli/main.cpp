@@ -1,6 +1,7 @@
 // amari: the command-line front end. One try/catch maps errors to exit codes:
 //   0 success, 1 runtime failure, 2 usage (bad option or value), 130/143 interrupted (SIGINT/SIGTERM).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fmt/format.h>
 
@@ -52,6 +53,20 @@ int main(int argc, char** argv) {
 
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + shell_quote(argv[i]);
+
+  // An unknown command: say so, with the closest one (CLI11 would only say that one is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto& c : commands) names.push_back(c->name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      const std::string hint = did_you_mean(argv[1], names);
+      std::fprintf(stderr, "amari: command = %s: unknown; %saccepted: %s (see `amari --help`)\n", argv[1],
+                   hint.empty() ? "" : (hint + " ").c_str(), list.c_str());
+      return 2;
+    }
+  }
 
   try {
     try {

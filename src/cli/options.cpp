@@ -122,7 +122,7 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 }
 
 OptionSet::OptionSet(CLI::App& app) : app_(app) {
-  app_.add_option("--config", config_path_, "TOML file with any of these options as keys (command line wins)")
+  app_.add_option("--config", config_path_, "TOML file with any of these options as keys, written with '_' (sigma_w = 2.0); the command line wins [default: none]")
       ->option_text("FILE.toml");
 }
 
@@ -134,14 +134,19 @@ OptionSet::entry& OptionSet::make(const std::string& name, const std::string& he
   e->name = comma == std::string::npos ? name : name.substr(comma + 1);
   e->key = key_of(e->name);
   e->is_flag = flag;
+  // The default and the unit go into the description: "[default: 100 leak time constants]".
   std::string text = help;
-  if (!unit.empty()) text += fmt::format(" [{}]", unit);
+  if (flag)
+    text += " [default: off]";
+  else if (!default_text.empty())
+    text += fmt::format(" [default: {}{}]", default_text, unit.empty() ? "" : " " + unit);
+  else
+    text += unit.empty() ? " [default: none]" : fmt::format(" [default: none; {}]", unit);
   if (flag) {
     // (Not add_flag(name, text): a non-const std::string there is taken as the flag's target.)
     e->opt = app_.add_flag(short_flag + "--" + e->name)->description(text);
   } else {
     e->opt = app_.add_option(short_flag + "--" + e->name, e->raw, text);
-    if (!default_text.empty()) e->opt->default_str(default_text);
   }
   entries_.push_back(std::move(e));
   return *entries_.back();

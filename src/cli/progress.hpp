@@ -1,6 +1,7 @@
 #pragma once
 // A progress bar on stderr for runs longer than about 2 s: shown only when stderr is a terminal
-// and --quiet was not given. Plugs into amari::run_control::progress.
+// and --quiet was not given. Plugs into amari::run_control::progress. The line shows the fraction
+// done, the rate (units of `done` per second: samples, grid rows, networks) and the time left.
 #include <chrono>
 #include <functional>
 #include <string>
@@ -20,6 +21,7 @@ class progress_bar {
   std::string label_;
   bool enabled_;
   bool drawn_ = false;
+  double delay_;  // seconds before the first draw
   std::chrono::steady_clock::time_point start_, last_;
 };
 
