@@ -128,9 +128,6 @@ void mean_sem(const std::vector<double>& x, std::int64_t nets, std::int64_t cols
 
 }  // namespace
 
-// The memory available now (simulate.hpp; not included here, its mean_sem would clash with ours).
-std::uint64_t memory_available();
-
 void deepnet_params::validate() const {
   require_nonnegative("sigma_w", sigma_w);
   require_nonnegative("sigma_b", sigma_b);

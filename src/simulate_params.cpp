@@ -157,17 +157,6 @@ std::uint64_t memory_needed(const simulate_params& p) {
   return total;
 }
 
-std::uint64_t memory_available() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  std::uint64_t value = 0;
-  std::string unit;
-  while (in >> key >> value) {
-    std::getline(in, unit);
-    if (key == "MemAvailable:") return value * 1024;
-  }
-  return std::numeric_limits<std::uint64_t>::max();
-}
 
 void require_memory(const simulate_params& p) {
   const std::uint64_t need = memory_needed(p), have = memory_available();

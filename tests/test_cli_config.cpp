@@ -86,7 +86,7 @@ TEST_CASE("data/: every example config runs, writes its file and stores the conf
   }
 }
 
-TEST_CASE("--config: the command line overrides the file; the file overrides the defaults", "[cli][config]") {
+TEST_CASE("config files: the command line overrides the file, the file overrides the defaults", "[cli][config]") {
   scratch_dir dir;
   const fs::path toml = fs::path(AMARI_SOURCE_DIR) / "data" / "maps.toml";
   const auto r = run_amari("maps --config '" + toml.string() + "' --sigma-w 1.5 -o m.h5 --json", dir.path);
@@ -113,7 +113,7 @@ TEST_CASE("--config: the command line overrides the file; the file overrides the
   CHECK(nlohmann::json::parse(e.out)["sigma_b"].get<double>() == 0.3);
 }
 
-TEST_CASE("--config is accepted by every command, and refuses unknown keys with a did-you-mean", "[cli][config]") {
+TEST_CASE("config files: every command accepts --config and refuses unknown keys with a did-you-mean", "[cli][config]") {
   scratch_dir dir;
   std::ofstream(dir / "typo.toml") << "quite = true\n";
   for (const char* cmd : all_commands) {

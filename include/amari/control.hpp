@@ -6,6 +6,7 @@
 // sample is recorded, between grid rows). A computation that writes a file flushes it and marks it
 // interrupted before throwing amari::Interrupted.
 #include <atomic>
+#include <cstdint>
 #include <functional>
 
 namespace amari {
@@ -19,5 +20,10 @@ struct run_control {
     if (progress) progress(done, total);
   }
 };
+
+// The memory available to a run now, in bytes (MemAvailable of /proc/meminfo; the maximum of
+// uint64 when unknown): what validate() of a large computation compares its estimate with before
+// allocating.
+std::uint64_t memory_available();
 
 }  // namespace amari

@@ -84,10 +84,9 @@ struct simulate_params {
   double step() const { return stepper == stepper_kind::map ? 1.0 : dt; }
 };
 
-// Memory the run needs (W of every draw, integrator states, buffers), in bytes, and the memory
-// available now (MemAvailable of /proc/meminfo; max of uint64 when unknown).
+// Memory the run needs (W of every draw, integrator states, buffers), in bytes; compared with
+// memory_available() (control.hpp).
 std::uint64_t memory_needed(const simulate_params& p);
-std::uint64_t memory_available();
 // Throws InvalidArgument ("n = 30000 with draws = 1 in double needs 7.2 GB ...") when the run does
 // not fit in 90% of the available memory.
 void require_memory(const simulate_params& p);
