@@ -16,6 +16,7 @@
 
 #include "amari/error.hpp"
 #include "amari/gauss.hpp"
+#include "amari/maps.hpp"
 
 namespace amari {
 
@@ -229,6 +230,35 @@ deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl) {
   r.c_map = t.c;
   r.lambda_map = t.lambda;
   return r;
+}
+
+map_curves sample_map_curves(const deepnet_params& p, const std::vector<double>& q_map,
+                             std::optional<double> q_star, std::int64_t points) {
+  if (points < 2) throw InvalidArgument("points", std::to_string(points), "must be an integer >= 2");
+  const maps_params mp{p.phi, p.sigma_w, p.sigma_b};
+  mp.validate();
+  map_curves m;
+  double q_max = p.q0, q_last = nan;
+  for (double q : q_map)
+    if (std::isfinite(q)) {
+      q_max = std::max(q_max, q);
+      if (q > 0) q_last = q;
+    }
+  if (q_star && std::isfinite(*q_star)) q_max = std::max(q_max, *q_star);
+  q_max *= 1.25;
+  if (!(q_max > 0)) q_max = 1;
+  const auto n = static_cast<std::size_t>(points);
+  m.q.resize(n), m.V.resize(n), m.c.resize(n), m.C.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    // i / (n - 1) of the range, the last point exactly at the end
+    m.q[i] = i + 1 == n ? q_max : q_max * double(i) / double(n - 1);
+    m.V[i] = length_map(mp, m.q[i]);
+    m.c[i] = i + 1 == n ? 1.0 : -1.0 + 2.0 * double(i) / double(n - 1);
+  }
+  m.q_c_is_fixed_point = q_star && std::isfinite(*q_star) && *q_star > 0;
+  m.q_c = m.q_c_is_fixed_point ? *q_star : q_last;
+  for (std::size_t i = 0; i < n; ++i) m.C[i] = std::isfinite(m.q_c) ? correlation_map(mp, m.q_c, m.c[i]) : nan;
+  return m;
 }
 
 }  // namespace amari

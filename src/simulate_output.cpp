@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "amari/error.hpp"
+#include "amari/theory_output.hpp"
 
 namespace amari {
 
@@ -63,9 +64,12 @@ struct simulation_writer::impl {
   store::series t_rep, q_ab, c_ab;
   store::series t_ens, ens[8];
   store::series t_lyap, lyap;
+  bool h0_given;
+  bool theory_pending;  // the theories are written with the first sample of a new run
 
-  impl(store::file& file, const simulate_params& params, bool resuming)
-      : f(file), p(params), D(p.draws), R(p.replicas), K(p.record_neurons), kl(p.lyapunov ? p.lyapunov_k : 0) {
+  impl(store::file& file, const simulate_params& params, bool resuming, bool h0)
+      : f(file), p(params), D(p.draws), R(p.replicas), K(p.record_neurons), kl(p.lyapunov ? p.lyapunov_k : 0),
+        h0_given(h0), theory_pending(!resuming) {
     if (resuming)
       reopen();
     else
@@ -191,6 +195,17 @@ struct simulation_writer::impl {
   }
 
   void sample(const amari::sample& s) {
+    if (theory_pending) {
+      // The mean-field theories at the run's parameters (/meanfield, /dmft), from the initial
+      // statistics of h: (m0, q0), or, for an initial state read with --h0, the measured m(0) and
+      // q(0) (ensemble means).
+      theory_pending = false;
+      double m0 = p.net.m0, q0 = p.net.q0;
+      if (h0_given) m0 = ensemble_mean(s.m, D, R).mean, q0 = ensemble_mean(s.q, D, R).mean;
+      const auto st = write_simulate_theory(f, p, m0, q0);
+      if (st.meanfield && h0_given)
+        f.group_at("/meanfield").attr("initial_state", "the measured m(0), q(0) of the initial state given by --h0");
+    }
     t_traj.append(s.t);
     m.append(s.m), q.append(s.q), q2.append(s.q2), phi_mean.append(s.phi_mean);
     if (K > 0) h.append(s.traces);
@@ -306,8 +321,8 @@ struct simulation_writer::impl {
   }
 };
 
-simulation_writer::simulation_writer(store::file& f, const simulate_params& p, bool resuming)
-    : impl_(std::make_unique<impl>(f, p, resuming)) {}
+simulation_writer::simulation_writer(store::file& f, const simulate_params& p, bool resuming, bool h0_given)
+    : impl_(std::make_unique<impl>(f, p, resuming, h0_given)) {}
 simulation_writer::~simulation_writer() = default;
 
 void simulation_writer::on_sample(const sample& s) { impl_->sample(s); }

@@ -244,3 +244,95 @@ TEST_CASE("amari deepnet -o writes /deepnet, the library's numbers", "[deepnet][
   CHECK_FALSE(fs::exists(path));
   fs::remove_all(dir);
 }
+
+TEST_CASE("deepnet: the map curves for the cobweb plots against closed forms (relu)", "[deepnet][plot]") {
+  // relu: V(q) = sigma_w^2 q / 2 + sigma_b^2 and, for unit-free correlation c at variance q,
+  // E[relu(u1) relu(u2)] = q / (2 pi) (sqrt(1 - c^2) + (pi - arccos c) c) (the arc-cosine kernel of
+  // order 1, Cho and Saul 2009) -- independent of the quadrature in maps.cpp.
+  deepnet_params p = small("relu", 1.2, 0.3);
+  const double w2 = 1.44, b2 = 0.09, q_star = b2 / (1 - w2 / 2);
+  const auto r = amari::iterate_maps(p.phi, p.sigma_w, p.sigma_b, p.q0, p.c0, p.layers);
+  const auto m = amari::sample_map_curves(p, r.q, q_star, 101);
+  REQUIRE(m.q.size() == 101);
+  REQUIRE(m.c.size() == 101);
+  CHECK(m.q.front() == 0);
+  CHECK(m.q.back() == 1.25 * 1.3);  // q0 = 1.3 is the largest q of an ordered map falling to q*
+  CHECK(m.c.front() == -1);
+  CHECK(m.c.back() == 1);
+  CHECK(m.q_c_is_fixed_point);
+  CHECK(m.q_c == q_star);
+  const double pi = std::acos(-1.0);
+  for (std::size_t i = 0; i < m.q.size(); ++i) {
+    // the Gaussian expectations are accurate to ~1e-12 relative (gauss.hpp)
+    CHECK_THAT(m.V[i], close_to(w2 * m.q[i] / 2 + b2, 1e-11, 1e-14));
+    const double c = m.c[i];
+    const double e = q_star / (2 * pi) * (std::sqrt(1 - c * c) + (pi - std::acos(c)) * c);
+    CHECK_THAT(m.C[i], close_to((w2 * e + b2) / q_star, 1e-10, 1e-13));
+  }
+}
+
+TEST_CASE("deepnet: the map curves pass through the fixed points; the divergent case", "[deepnet][plot]") {
+  SECTION("tanh, chaotic: C(1) = 1 and the curve crosses the diagonal at c*") {
+    deepnet_params p = small("tanh", 2.5, 0.3);
+    const auto fixed = amari::solve_maps({p.phi, p.sigma_w, p.sigma_b});
+    const auto r = amari::iterate_maps(p.phi, p.sigma_w, p.sigma_b, p.q0, p.c0, p.layers);
+    const auto m = amari::sample_map_curves(p, r.q, fixed.q_star);
+    CHECK(m.q_c == *fixed.q_star);
+    // C(1) = V(q*) / q* = 1: the rounding of two Gaussian expectations
+    CHECK_THAT(m.C.back(), close_to(1.0, 1e-11));
+    // C(c) - c changes sign once on (-1, 1), between the grid points around c* (C is increasing and
+    // convex on [0, 1], docs/maps.md)
+    int crossings = 0;
+    for (std::size_t i = 1; i + 1 < m.c.size(); ++i)
+      if ((m.C[i] - m.c[i]) * (m.C[i + 1] - m.c[i + 1]) < 0) {
+        ++crossings;
+        CHECK(m.c[i] <= *fixed.c_star);
+        CHECK(*fixed.c_star <= m.c[i + 1]);
+      }
+    CHECK(crossings == 1);
+  }
+  SECTION("relu, divergent: the correlation map at the last q^l") {
+    deepnet_params p = small("relu", 2.0, 0.3);
+    const auto fixed = amari::solve_maps({p.phi, p.sigma_w, p.sigma_b});
+    REQUIRE_FALSE(fixed.q_star);
+    const auto r = amari::iterate_maps(p.phi, p.sigma_w, p.sigma_b, p.q0, p.c0, p.layers);
+    const auto m = amari::sample_map_curves(p, r.q, fixed.q_star);
+    CHECK_FALSE(m.q_c_is_fixed_point);
+    CHECK(m.q_c == r.q.back());
+    CHECK(m.q.back() == 1.25 * r.q.back());
+    for (double x : m.C) CHECK(std::isfinite(x));
+  }
+}
+
+TEST_CASE("amari deepnet -o writes the map curves V(q) and C(c) with their scales", "[deepnet][cli][plot]") {
+  namespace fs = std::filesystem;
+  const std::string dir = (fs::temp_directory_path() / ("amari_deepnet_curves_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir);
+  const std::string path = dir + "/deep.h5";
+  REQUIRE(std::system((std::string(AMARI_CLI_PATH) +
+                       " deepnet --phi tanh --sigma-w 1.5 --sigma-b 0.1 --n 100 --layers 5 --nets 2 --quiet -o " + path)
+                          .c_str()) == 0);
+  deepnet_params p;
+  p.phi = Activation::parse("tanh");
+  p.sigma_w = 1.5;
+  p.sigma_b = 0.1;
+  p.layers = 5;
+  const auto fixed = amari::solve_maps({p.phi, p.sigma_w, p.sigma_b});
+  const auto r = amari::iterate_maps(p.phi, p.sigma_w, p.sigma_b, p.q0, p.c0, p.layers);
+  const auto m = amari::sample_map_curves(p, r.q, fixed.q_star);
+  {
+    auto f = amari::store::file::open_read(path);
+    auto g = f.group_at("/deepnet");
+    CHECK(g.read_doubles("q_grid") == m.q);
+    CHECK(g.read_doubles("V") == m.V);
+    CHECK(g.read_doubles("c_grid") == m.c);
+    CHECK(g.read_doubles("C") == m.C);
+    CHECK(f.info("/deepnet/V").dims == std::vector<std::string>{"q_grid"});
+    CHECK(f.info("/deepnet/C").dims == std::vector<std::string>{"c_grid"});
+    CHECK(f.info("/deepnet/q_grid").is_scale);
+    CHECK(g.attr_double_of("C", "q_c") == *fixed.q_star);
+    CHECK(g.attr_int_of("C", "q_c_is_fixed_point") == 1);
+    CHECK(g.attr_string_of("V", "units") == "h^2");
+  }
+  fs::remove_all(dir);
+}

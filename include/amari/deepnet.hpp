@@ -23,6 +23,7 @@
 // O(N^{-1/2}) and the bias O(1/N). Every network draws from its own random stream, derived from the
 // seed and its index, so results are reproducible and do not depend on the number of threads.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "amari/activation.hpp"
@@ -67,5 +68,22 @@ struct depth_trajectory {
 };
 depth_trajectory iterate_maps(const Activation& phi, double sigma_w, double sigma_b, double q0,
                               double c0, std::int64_t layers);
+
+// The two maps as curves, for cobweb plots (the layout of Poole et al. 2016, Figs. 1-2):
+//   V(q) = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2 on `points` values q = 0 .. q_max, with
+//          q_max = 1.25 max(q0, q* and every finite q^l of `q_map`);
+//   C(c) = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / V(q_c), u1, u2 of variance q_c and
+//          correlation c, on `points` values c = -1 .. 1, at q_c = q* (the correlation map of the
+//          notes), or, where q* is undefined or 0 (divergent, collapsed), at the last finite
+//          positive q^l of the map (NaN if there is none).
+// Evaluated with length_map and correlation_map of amari/maps.hpp.
+struct map_curves {
+  std::vector<double> q, V;  // the length map
+  std::vector<double> c, C;  // the correlation map at q_c
+  double q_c = 0;
+  bool q_c_is_fixed_point = false;  // q_c = q*
+};
+map_curves sample_map_curves(const deepnet_params& p, const std::vector<double>& q_map,
+                             std::optional<double> q_star, std::int64_t points = 201);
 
 }  // namespace amari

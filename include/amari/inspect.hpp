@@ -12,10 +12,19 @@
 
 namespace amari::inspect {
 
+// The summary of a group starts with what its product is about (docs/FORMAT.md, "amari inspect"):
+// simulate: m and q at t_end with their ensemble standard errors beside the mean-field ODE, the
+// Lyapunov exponents +- SE beside the DMFT's, the stationary averages beside Delta_0 and q*;
+// meanfield: the fixed point reached; dmft: Delta_0, Delta_inf, decay time, lambda_max; maps: the
+// phase; phase: points per phase and the sigma_w range of the edge of chaos; deepnet: q and c at
+// the last layer, networks +- SE beside the maps. Then the generic part: final values of every
+// time series, scalar datasets, counts of label datasets.
+//
 // One line of a product's summary: a number (NaN when undefined) with its units, or a text.
 struct summary_entry {
   std::string key;               // "t final", "final q", "lambda_max", "phase counts", ...
   std::optional<double> number;  // when the entry is a number
+  std::optional<double> sem;     // its standard error, when it is an estimate (printed "x +- sem")
   std::string text;              // otherwise (or extra words)
   std::string units;
   std::string description;      // of the dataset it comes from, when there is one

@@ -8,6 +8,8 @@
 //   /ensemble    (D R > 1) t; <x>_mean, <x>_sem [T] for x in m, q, q2, phi_mean
 //   /lyapunov    (--lyapunov) t; estimate [T, D, R, k]; exponents, sem [k]; each, each_sem [D, R, k]
 //   /stationary  time averages over t >= transient; C(tau): tau [L], C, C_sem [L], C_each [D, R, L]
+//   /meanfield   Amari's order-parameter ODEs at the run's parameters, at the sample times
+//   /dmft        (w0 = b0 = 0) the DMFT's Delta(tau) on the lags of C(tau) (theory_output.hpp)
 //
 // where axes of length 1 other than time are left out (one replica of one draw: m has shape [T]).
 // The checkpoint (store::checkpoint) holds what --resume needs.
@@ -21,10 +23,12 @@
 namespace amari {
 
 // An observer that streams the run into `f` (which must outlive it). `resuming`: the groups
-// exist (from the interrupted run); their series are reopened and continued.
+// exist (from the interrupted run); their series are reopened and continued. A new run gets the
+// theories (write_simulate_theory) with its first sample; `h0_given`: the initial state was not
+// drawn from (m0, q0) (--h0), so the mean-field ODEs start from the measured m(0), q(0).
 class simulation_writer final : public simulation_observer {
  public:
-  simulation_writer(store::file& f, const simulate_params& p, bool resuming = false);
+  simulation_writer(store::file& f, const simulate_params& p, bool resuming = false, bool h0_given = false);
   ~simulation_writer() override;
 
   void on_sample(const sample& s) override;

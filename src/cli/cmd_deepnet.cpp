@@ -70,6 +70,15 @@ void write_file(const std::string& path, bool force, const invocation& inv, cons
   layer_ds("q_map", r.q_map, "the length map iterated from q0: q^l = V(q^{l-1})", "h^2");
   layer_ds("c_map", r.c_map, "the correlation map iterated from (q0, c0)");
   layer_ds("lambda_map", r.lambda_map, "(1/2) ln(sigma_w^2 E[phi'^2]) at q^{l-1} of the map", "1/layer");
+  // The maps as curves, for the cobweb plots.
+  const map_curves mc = sample_map_curves(p, r.q_map, fixed.q_star);
+  g.write_scale("q_grid", mc.q, {.description = "q, the argument of the length map", .units = "h^2"});
+  g.write("V", mc.V, {.description = "the length map V(q) = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2", .units = "h^2",
+                      .dims = {"q_grid"}});
+  g.write_scale("c_grid", mc.c, {.description = "c, the argument of the correlation map"});
+  g.write("C", mc.C, {.description = "the correlation map C(c) at q = q_c (attribute)", .dims = {"c_grid"}});
+  g.attr_of("C", "q_c", mc.q_c);
+  g.attr_of("C", "q_c_is_fixed_point", std::int64_t(mc.q_c_is_fixed_point));
   f.finish("complete");
 }
 

@@ -9,6 +9,7 @@
 #include "amari/dmft.hpp"
 #include "amari/error.hpp"
 #include "amari/store.hpp"
+#include "amari/theory_output.hpp"
 #include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"
@@ -34,30 +35,12 @@ nlohmann::json number_or_null(const std::optional<double>& x) {
   return *x;
 }
 
-// /dmft of docs/FORMAT.md.
+// /dmft of docs/FORMAT.md (the writer is shared with amari simulate: amari/theory_output.hpp).
 void write_file(const std::string& path, bool force, const invocation& inv, const dmft_params& p,
                 const dmft_result& r) {
   auto f = store::file::create(path, {.force = force, .command_line = inv.command_line,
                                       .config_toml = inv.options.resolved_toml(), .product = "dmft"});
-  auto g = f.group_at("/dmft");
-  const auto& st = r.stationary;
-  g.attr("phi", p.phi.spec());
-  g.attr("sigma_w", p.sigma_w);
-  g.attr("sigma_b", p.sigma_b);
-  g.attr("chaotic", std::int64_t(st.chaotic));
-  g.attr("delta_0", st.delta_0);
-  g.attr("delta_inf", st.delta_inf);
-  g.attr("q_static", st.q_static);
-  g.attr("chi_1", st.chi_1);
-  if (r.decay_time) g.attr("decay_time", *r.decay_time);
-  if (r.lyapunov) g.attr("lyapunov", *r.lyapunov);
-  if (r.transition) g.attr("transition_sigma_w", r.transition->sigma_w);
-  if (r.edge_of_chaos) g.attr("edge_of_chaos_sigma_w", *r.edge_of_chaos);
-  if (!st.chaotic) g.attr("message", st.message);
-  g.write_scale("tau", r.trajectory.tau, {.description = "lag", .units = "leak time constants"});
-  g.write("delta", r.trajectory.delta,
-          {.description = "autocorrelation Delta(tau) = <h(t) h(t + tau)> of the stationary state",
-           .units = "h^2", .dims = {"tau"}});
+  write_dmft_group(f, p, r);
   f.finish("complete");
 }
 

@@ -9,6 +9,7 @@
 #include "amari/error.hpp"
 #include "amari/meanfield.hpp"
 #include "amari/store.hpp"
+#include "amari/theory_output.hpp"
 #include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"
@@ -29,86 +30,12 @@ std::vector<std::size_t> table_rows(std::size_t n) {
   return rows;
 }
 
-// The plain-language note for a fixed point that Amari's ODE calls stable (or that the trajectory
-// reaches) but that the network cannot hold: chi_1 > 1.
-std::string network_note(const meanfield_params& p, const meanfield_result& r) {
-  std::optional<std::size_t> which = r.final_fixed_point;
-  if (!which)
-    for (std::size_t i = 0; i < r.fixed_points.size(); ++i)
-      if (r.fixed_points[i].stable && r.fixed_points[i].chi_1 > 1) {
-        which = i;
-        break;
-      }
-  if (!which) return "";
-  const auto& fp = r.fixed_points[*which];
-  if (fp.chi_1 <= 1) return "";
-  std::string s = fmt::format(
-      "fixed point #{} (q = {:.10g}) is unstable in the network: chi_1 = sigma_w^2 E[phi'(x)^2] = {:.6g} "
-      "> 1, so the static state it describes breaks up into chaos and the network's variance is not "
-      "this q. ",
-      *which, fp.q, fp.chi_1);
-  if (!p.phi.bounded())
-    s += "For this unbounded activation the network then has no stationary state: its activity grows "
-         "without bound.";
-  else if (p.w0 == 0 && p.b0 == 0)
-    s += fmt::format("The chaotic state's variance is the DMFT's Delta_0: run `amari dmft --phi {} "
-                     "--sigma-w {} --sigma-b {}`.",
-                     p.phi.spec(), format_number(p.sigma_w), format_number(p.sigma_b));
-  else
-    s += "The dynamic mean-field theory of the chaotic state (`amari dmft`) treats w0 = b0 = 0.";
-  return s;
-}
-
-// /meanfield of docs/FORMAT.md.
+// /meanfield of docs/FORMAT.md (the writer is shared with amari simulate: amari/theory_output.hpp).
 void write_file(const std::string& path, bool force, const invocation& inv, const meanfield_params& p,
                 const meanfield_settings& s, const meanfield_result& r, const std::string& note) {
   auto f = store::file::create(path, {.force = force, .command_line = inv.command_line,
                                       .config_toml = inv.options.resolved_toml(), .product = "meanfield"});
-  auto g = f.group_at("/meanfield");
-  g.attr("phi", p.phi.spec());
-  g.attr("w0", p.w0);
-  g.attr("b0", p.b0);
-  g.attr("sigma_w", p.sigma_w);
-  g.attr("sigma_b", p.sigma_b);
-  g.attr("m0", s.m0);
-  g.attr("q0", s.q0);
-  g.attr("rtol", s.rtol);
-  g.attr("atol", s.atol);
-  g.attr("final_fixed_point", r.final_fixed_point ? std::int64_t(*r.final_fixed_point) : std::int64_t(-1));
-  if (!note.empty()) g.attr("note", note);
-  g.write_scale("t", r.t, {.description = "time", .units = "leak time constants"});
-  g.write("m", r.m, {.description = "population mean of h", .units = "h", .dims = {"t"}});
-  g.write("q", r.q, {.description = "population variance of h", .units = "h^2", .dims = {"t"}});
-
-  auto fg = f.group_at("/meanfield/fixed_points");
-  const std::size_t n = r.fixed_points.size();
-  std::vector<std::int64_t> index(n), stable(n), network_stable(n), component{0, 1};
-  std::vector<double> m(n), q(n), chi(n), re(2 * n), im(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& fp = r.fixed_points[i];
-    index[i] = std::int64_t(i);
-    m[i] = fp.m;
-    q[i] = fp.q;
-    chi[i] = fp.chi_1;
-    stable[i] = fp.stable;
-    network_stable[i] = fp.network_stable;
-    for (int k = 0; k < 2; ++k) {
-      re[2 * i + k] = fp.eigenvalues[k].real();
-      im[2 * i + k] = fp.eigenvalues[k].imag();
-    }
-  }
-  fg.write_scale("fixed_point", index, {.description = "index of the fixed point (sorted by m, then q)"});
-  fg.write_scale("eigenvalue", component, {.description = "index of the Jacobian eigenvalue (by ascending real part)"});
-  fg.write("m", m, {.description = "mean of h at the fixed point", .units = "h", .dims = {"fixed_point"}});
-  fg.write("q", q, {.description = "variance of h at the fixed point", .units = "h^2", .dims = {"fixed_point"}});
-  fg.write("eigenvalues_real", re, {.description = "real parts of the Jacobian's eigenvalues", .units = "1/leak time constant",
-                                    .dims = {"fixed_point", "eigenvalue"}}, {n, 2});
-  fg.write("eigenvalues_imag", im, {.description = "imaginary parts of the Jacobian's eigenvalues", .units = "1/leak time constant",
-                                    .dims = {"fixed_point", "eigenvalue"}}, {n, 2});
-  fg.write("stable", stable, {.description = "1 if both eigenvalues have negative real part", .dims = {"fixed_point"}});
-  fg.write("chi_1", chi, {.description = "sigma_w^2 E[phi'(x)^2]: the network's static state is unstable if > 1",
-                          .dims = {"fixed_point"}});
-  fg.write("network_stable", network_stable, {.description = "1 if stable and chi_1 < 1", .dims = {"fixed_point"}});
+  write_meanfield_group(f, p, s, r, note);
   f.finish("complete");
 }
 
@@ -149,7 +76,7 @@ class meanfield_command final : public command {
     progress_bar bar("meanfield", quiet_ || json_);
     run_control control{&stop_flag(), bar.callback()};
     const meanfield_result r = solve_meanfield(p_, s_, control);
-    const std::string note = network_note(p_, r);
+    const std::string note = meanfield_network_note(p_, r);
     if (!output_.empty()) write_file(output_, force_, inv, p_, s_, r, note);
 
     if (json_) {

@@ -90,7 +90,7 @@ class simulate_command final : public command {
                                            .seed = static_cast<std::uint64_t>(p_.net.seed),
                                            .product = "simulate",
                                            .flush_interval = p_.flush_interval});
-    simulation_writer writer(f, p_, false);
+    simulation_writer writer(f, p_, false, !h0_.empty());
     const auto r = execute(writer, in);
     f.close();
     report(r);
