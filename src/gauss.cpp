@@ -52,7 +52,11 @@ double density(double z) { return inv_sqrt_2pi * std::exp(-0.5 * z * z); }
 void append_smooth(double d, double z0, double scale, double shift, double weight, rule& r) {
   using Eigen::ArrayXd;
   const std::size_t old = r.z.size();
-  if (!std::isfinite(d)) {
+  // Singularities at least 10 from the real axis (a polynomial, or a small variance): the plain
+  // trapezoidal rule in z is exact to exp(-2 pi 8 / h_gauss) e^{8^2/2} ~ e^-40 on the strip
+  // |Im z| < 8. The sinh map would only hurt there: with a >> z_max its nodes span |u| << 1, where
+  // a (e^u - e^-u) / 2 loses everything to cancellation (at q = 1e-40 all nodes fell on z0).
+  if (!std::isfinite(d) || d >= 10) {
     const long K = static_cast<long>(std::floor(z_max / h_gauss));
     const Eigen::Index n = 2 * K + 1;
     r.z.resize(old + n);
@@ -510,6 +514,186 @@ double E_Phi_Phi(const Activation& act, double q11, double q22, double c, method
     }
   }
   return expect2(act, [](const auto& v) { return v.Phi(); }, [](const auto& v) { return v.Phi(); }, q11, q22, c);
+}
+
+}  // namespace amari
+
+// ---- Mehler's expansion ---------------------------------------------------------------------------
+
+namespace amari {
+
+namespace {
+
+// The standard-normal weight is split as rho(z) = g(z)^2 with g(z) = (2 pi)^(-1/4) exp(-z^2/4):
+// the Hermite functions psi_n = h_n g (h_n = He_n / sqrt(n!)) stay bounded (|psi_n| < 1) where
+// h_n alone overflows, and the integrand phi h_n rho = (phi g) psi_n decays like exp(-z^2/4)
+// whatever n: |z| <= 12.5 leaves out less than 1e-17.
+constexpr double hermite_z_max = 12.5;
+
+// Nodes z >= 0 (odd activations: the integrands of the odd coefficients and of E[phi^2] are even)
+// or on the whole line, with weights for plain integration over z.
+void hermite_rule(const detail::smoothness& s, double q, int n_max, bool half_line,
+                  std::vector<double>& z, std::vector<double>& w) {
+  z.clear();
+  w.clear();
+  const double lo = half_line ? 0.0 : -hermite_z_max, hi = hermite_z_max;
+  if (s.kinks.empty()) {
+    // Trapezoidal rule, step from the strip of analyticity in z: phi(sqrt(q) z) is analytic for
+    // |Im z| < d = singularity_distance / sqrt(q); we use d' = 3/4 of it (where |tanh| <= 2.6) and
+    // at most 4. In the strip |psi_n g| grows by at most exp(d' sqrt(2n + 1) + d'^2 / 2), and the
+    // rule's error is ~ that times exp(-2 pi d' / h): h is chosen to make it 1e-17.
+    const double d = std::min(0.75 * s.singularity_distance / std::sqrt(q), 4.0);
+    const double h = 2 * pi * d / (39.0 + d * std::sqrt(2.0 * n_max + 1) + 0.5 * d * d);
+    const long K = static_cast<long>(std::ceil(hermite_z_max / h));
+    for (long k = half_line ? 0 : -K; k <= K; ++k) {
+      z.push_back(k * h);
+      w.push_back(half_line ? (k == 0 ? h : 2 * h) : h);
+    }
+    return;
+  }
+  // Kinked: Gauss-Legendre panels between the kinks (in z: kink / sqrt(q)); on a panel the
+  // integrand is a low-degree polynomial times psi_n g, whose local wavenumber is below
+  // sqrt(n + 1/2): panels of length <= 3 / sqrt(n_max + 1) keep k L <= 3, which 20 nodes
+  // integrate to rounding.
+  using legendre = boost::math::quadrature::gauss<double, 20>;
+  std::vector<double> breaks{lo, hi};
+  for (double k : s.kinks) {
+    const double zb = k / std::sqrt(q);
+    if (zb > lo && zb < hi) breaks.push_back(zb);
+  }
+  std::sort(breaks.begin(), breaks.end());
+  const double L = std::min(1.0, 3.0 / std::sqrt(n_max + 1.0));
+  const auto& xs = legendre::abscissa();
+  const auto& ws = legendre::weights();
+  for (std::size_t i = 0; i + 1 < breaks.size(); ++i) {
+    const double a = breaks[i], b = breaks[i + 1];
+    if (!(b > a)) continue;
+    const int n = std::max(1, static_cast<int>(std::ceil((b - a) / L)));
+    const double len = (b - a) / n, half = 0.5 * len;
+    for (int p = 0; p < n; ++p) {
+      const double mid = a + p * len + half;
+      for (std::size_t k = 0; k < xs.size(); ++k) {
+        for (int sgn : {-1, 1}) {
+          if (xs[k] == 0 && sgn > 0) continue;
+          z.push_back(mid + sgn * half * xs[k]);
+          w.push_back((half_line ? 2 : 1) * half * ws[k]);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+hermite_expansion hermite_coefficients(const Activation& act, double q, int n_max) {
+  if (!std::isfinite(q) || q <= 0)
+    throw InvalidArgument("q", format_number(q), "Hermite coefficients need a finite variance > 0");
+  if (n_max < 0 || n_max > 100000)
+    throw InvalidArgument("n_max", std::to_string(n_max), "must be an integer in [0, 100000]");
+  const bool odd = act.odd();
+  const bool piecewise_linear = act.visit([](const auto& p) {
+    using P = std::decay_t<decltype(p)>;
+    return std::is_same_v<P, relu_phi> || std::is_same_v<P, hardtanh_phi>;
+  });
+  if (piecewise_linear) {
+    // Exact, with no quadrature: by Gaussian integration by parts E[f(sqrt(q) z) He_n(z)] =
+    // sqrt(q) E[f'(sqrt(q) z) He_{n-1}(z)], so a_n = q E[phi''(sqrt(q) z) h_{n-2}(z)] / sqrt(n (n-1))
+    // for n >= 2; phi'' = sum_k J_k delta(x - x_k) (J_k the jump of the slope at the kink x_k) makes
+    // that a_n = sqrt(q) / sqrt(n (n-1)) sum_k J_k h_{n-2}(z_k) rho(z_k), z_k = x_k / sqrt(q).
+    // a_0 = E[phi], a_1 = sqrt(q) E[phi'] come from the one-point expectations.
+    hermite_expansion e;
+    e.q = q;
+    e.a.assign(static_cast<std::size_t>(n_max) + 1, 0.0);
+    e.E_phi2 = E_phi2(act, q);
+    e.a[0] = E_phi(act, q);
+    if (n_max >= 1) e.a[1] = std::sqrt(q) * E_dphi(act, q);
+    const double sq = std::sqrt(q);
+    act.visit([&](const auto& p) {
+      for (double x : p.kinks()) {
+        const double jump = p.dphi(std::nextafter(x, HUGE_VAL)) - p.dphi(std::nextafter(x, -HUGE_VAL));
+        const double zk = x / sq;
+        const double g = std::pow(2 * pi, -0.25) * std::exp(-0.25 * zk * zk);
+        // psi_m = h_m(z_k) g(z_k) (bounded) by the recurrence; h_m rho = psi_m g.
+        double before = 0, psi = g;  // psi_{m-1}, psi_m with m = n - 2
+        for (int n = 2; n <= n_max; ++n) {
+          const int m = n - 2;
+          e.a[n] += jump * sq * psi * g / std::sqrt(double(n) * (n - 1));
+          const double next = (zk * psi - std::sqrt(double(m)) * before) / std::sqrt(m + 1.0);
+          before = psi;
+          psi = next;
+        }
+      }
+    });
+    return e;
+  }
+  std::vector<double> zs, ws;
+  act.visit([&](const auto& p) { hermite_rule(detail::smoothness_of(p), q, n_max, odd, zs, ws); });
+
+  using Eigen::ArrayXd;
+  const Eigen::Index K = static_cast<Eigen::Index>(zs.size());
+  const Eigen::Map<const ArrayXd> z(zs.data(), K), w(ws.data(), K);
+  const ArrayXd g = std::pow(2 * pi, -0.25) * (-0.25 * z.square()).exp();
+  ArrayXd f(K);
+  act.visit([&](const auto& p) { f = p.phi((z * std::sqrt(q)).eval()); });
+
+  hermite_expansion e;
+  e.q = q;
+  e.a.assign(static_cast<std::size_t>(n_max) + 1, 0.0);
+  e.E_phi2 = (w * f.square() * g.square()).sum();
+  const ArrayXd F = w * f * g;
+  // psi_0 = g, psi_1 = z g, psi_{n+1} = (z psi_n - sqrt(n) psi_{n-1}) / sqrt(n + 1).
+  ArrayXd prev = g, cur = z * g, next(K);
+  e.a[0] = odd ? 0.0 : (F * prev).sum();
+  if (n_max >= 1) e.a[1] = (F * cur).sum();
+  for (int n = 1; n < n_max; ++n) {
+    next = (z * cur - std::sqrt(double(n)) * prev) * (1.0 / std::sqrt(n + 1.0));
+    prev.swap(cur);
+    cur.swap(next);
+    // a_{n+1}; for odd phi the even coefficients vanish by symmetry (and the half-line rule
+    // would not compute them).
+    e.a[n + 1] = (odd && (n + 1) % 2 == 0) ? 0.0 : (F * cur).sum();
+  }
+  return e;
+}
+
+double hermite_expansion::tail() const {
+  double s = 0;
+  for (double x : a) s += x * x;
+  return std::max(0.0, E_phi2 - s);
+}
+
+double hermite_expansion::E_phi_phi(double c) const {
+  double s = 0;
+  for (std::size_t n = a.size(); n-- > 0;) s = s * c + a[n] * a[n];
+  return s;
+}
+
+double hermite_expansion::E_dphi_dphi(double c) const {
+  double s = 0;
+  for (std::size_t n = a.size(); n-- > 1;) s = s * c + double(n) * a[n] * a[n];
+  return s / q;
+}
+
+double hermite_expansion::error_bound_phi_phi(double c) const {
+  const double x = std::abs(c);
+  if (x >= 1) return tail() > 0 ? HUGE_VAL : 0.0;
+  return tail() * std::pow(x, order() + 1);
+}
+
+double hermite_expansion::error_bound_dphi_dphi(double c) const {
+  const double x = std::abs(c);
+  const double t = tail();
+  if (t == 0) return 0.0;
+  if (x >= 1) return HUGE_VAL;
+  // max over n > N of n x^(n-1): n x^(n-1) grows while n < 1 / ln(1/x).
+  const double n1 = order() + 1;
+  double m = n1 * std::pow(x, n1 - 1);
+  if (x > 0) {
+    const double peak = 1 / std::log(1 / x);
+    for (double n : {std::floor(peak), std::ceil(peak)})
+      if (n > n1) m = std::max(m, n * std::pow(x, n - 1));
+  }
+  return t * m / q;
 }
 
 }  // namespace amari

@@ -247,3 +247,80 @@ TEST_CASE("bad variances and correlations are refused", "[gauss]") {
   CHECK_THROWS_AS(amari::E_phi_phi(act, 1.0, -2.0, 0.5), amari::InvalidArgument);
   CHECK_THROWS_WITH(amari::E_phi_phi(act, 1.0, 1.0, 2.0), Catch::Contains("c = 2") && Catch::Contains("[-1, 1]"));
 }
+
+TEST_CASE("tiny variances: the rule keeps its nodes apart and tends to the point value", "[gauss]") {
+  // For q -> 0 the smooth rule's sinh map is nearly linear over its range; computing sinh(u) as
+  // (e^u - e^-u) / 2 once collapsed every node onto z0 (E[phi'] was 6.98 at q = 1e-40). The
+  // weights must still sum to one and E[f] tend to f(m): E[phi'] = phi'(m) + O(q) for both odd
+  // and shifted arguments, through the quadrature (tanh, erf) and the closed form (erf).
+  for (const char* name : {"tanh", "erf", "tanh:g=2"}) {
+    const Activation act = Activation::parse(name);
+    for (double q : {1e-16, 1e-24, 1e-40, 1e-100, 1e-300})
+      for (double m : {0.0, 0.3}) {
+        INFO(name << " q = " << q << ", m = " << m);
+        CHECK_THAT(amari::expect(act, [](const auto& v) { return v.x() * 0 + 1; }, q, m), close_to(1.0, 1e-14));
+        CHECK_THAT(amari::E_dphi(act, q, m, method::quadrature), close_to(act.dphi(m), 1e-12));
+        CHECK_THAT(amari::E_dphi2(act, q, m, method::quadrature), close_to(act.dphi(m) * act.dphi(m), 1e-12));
+      }
+  }
+}
+
+// ---- Mehler's expansion (added with the deep-network maps) ----------------------------------------
+
+TEST_CASE("Mehler's expansion: Hermite coefficients against closed forms and the 2-D quadrature", "[gauss][mehler]") {
+  const double mqs[] = {0.01, 0.3, 2.0, 10.0, 50.0};
+  const double mcs[] = {-0.9, -0.3, 0.0, 0.4, 0.8, 0.95};
+  for (const char* name : {"erf", "relu", "tanh", "hardtanh", "tanh:g=2"}) {
+    const Activation act = Activation::parse(name);
+    // erf and relu against their closed forms (arcsine and arc-cosine kernels): the coefficients
+    // are good to ~1e-16, so the sum to ~1e-14 beyond its truncation bound. tanh and hardtanh
+    // against the core's 2-D quadrature, itself good to ~4e-13 near c = 0.95.
+    const double tol = amari::closed_form::has_two_point(act) ? 2e-14 : 5e-13;
+    for (double q : mqs) {
+      const amari::hermite_expansion e = amari::hermite_coefficients(act, q, 1500);
+      for (double c : mcs) {
+        INFO(name << " q = " << q << ", c = " << c);
+        const double pp = amari::E_phi_phi(act, q, q, c), dd = amari::E_dphi_dphi(act, q, q, c);
+        CHECK(std::abs(e.E_phi_phi(c) - pp) <= e.error_bound_phi_phi(c) + tol * std::max(1.0, std::abs(pp)));
+        CHECK(std::abs(e.E_dphi_dphi(c) - dd) <= e.error_bound_dphi_dphi(c) + tol * std::max(1.0, std::abs(dd)));
+      }
+    }
+  }
+}
+
+TEST_CASE("Mehler's expansion: the truncation bound holds and the coefficients are the known ones", "[gauss][mehler]") {
+  // A short expansion: the truncation error is large and must stay within the bound.
+  for (const char* name : {"tanh", "erf", "hardtanh", "relu"}) {
+    const Activation act = Activation::parse(name);
+    for (int N : {3, 8, 20}) {
+      const amari::hermite_expansion e = amari::hermite_coefficients(act, 2.0, N);
+      for (double c : {0.3, 0.7, 0.9}) {
+        INFO(name << " N = " << N << ", c = " << c);
+        const double err = std::abs(e.E_phi_phi(c) - amari::E_phi_phi(act, 2.0, 2.0, c));
+        CHECK(err <= e.error_bound_phi_phi(c) + 1e-13);
+        CHECK(std::abs(e.E_dphi_dphi(c) - amari::E_dphi_dphi(act, 2.0, 2.0, c)) <= e.error_bound_dphi_dphi(c) + 1e-13);
+      }
+    }
+  }
+  // Parseval: sum a_n^2 = E[phi^2] (the omitted weight vanishes for a smooth phi).
+  const Activation tanh = Activation::parse("tanh");
+  CHECK(amari::hermite_coefficients(tanh, 3.0, 800).tail() < 1e-14);
+  // linear: a_1 = sqrt(q), all others 0.
+  const auto lin = amari::hermite_coefficients(Activation::parse("linear"), 2.5, 10);
+  CHECK_THAT(lin.a[1], close_to(std::sqrt(2.5), 1e-14));
+  for (int n : {0, 2, 3, 7}) CHECK(std::abs(lin.a[n]) < 1e-15);
+  // relu: a_0 = sqrt(q / 2 pi), a_1 = sqrt(q) / 2, a_2 = sqrt(q / (4 pi)), odd n >= 3 vanish.
+  const double q = 1.7;
+  const auto relu = amari::hermite_coefficients(Activation::parse("relu"), q, 6);
+  CHECK_THAT(relu.a[0], close_to(std::sqrt(q / (2 * std::numbers::pi)), 1e-14));
+  CHECK_THAT(relu.a[1], close_to(std::sqrt(q) / 2, 1e-14));
+  CHECK_THAT(relu.a[2], close_to(std::sqrt(q / (4 * std::numbers::pi)), 1e-14));
+  CHECK(std::abs(relu.a[3]) < 1e-16);
+  CHECK(std::abs(relu.a[5]) < 1e-16);
+  // odd activations have no even coefficients.
+  const auto th = amari::hermite_coefficients(tanh, 1.0, 6);
+  CHECK(th.a[0] == 0.0);
+  CHECK(th.a[2] == 0.0);
+  CHECK_THROWS_AS(amari::hermite_coefficients(tanh, 0.0, 6), amari::InvalidArgument);
+  CHECK_THROWS_AS(amari::hermite_coefficients(tanh, 1.0, -1), amari::InvalidArgument);
+}

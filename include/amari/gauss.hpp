@@ -250,6 +250,40 @@ double E_dphi_dphi(const Activation& act, double q11, double q22, double c,
 double E_Phi_Phi(const Activation& act, double q11, double q22, double c,
                  method how = method::automatic);
 
+// ---- Mehler's expansion at equal variances ----------------------------------------------------
+//
+// For u1, u2 of equal variance q and correlation c (Mehler 1866; e.g. O'Donnell, "Analysis of
+// Boolean Functions", ch. 11):
+//
+//   E[phi(u1) phi(u2)]   = sum_n a_n^2 c^n,
+//   E[phi'(u1) phi'(u2)] = sum_n n a_n^2 c^(n-1) / q        (d/dc of the above over q: Price),
+//   a_n = E[phi(sqrt(q) z) He_n(z)] / sqrt(n!)               (normalised Hermite coefficients),
+//
+// with sum_n a_n^2 = E[phi(sqrt(q) z)^2]. All terms are >= 0 for c >= 0, so a truncated sum is a
+// lower bound and `tail()` (the omitted weight) bounds the error: for 0 <= c < 1 the first sum is
+// off by at most tail() c^(N+1) and the second by tail() max_{n>N} n c^(n-1) / q. The
+// coefficients come from one one-dimensional pass (the Hermite functions by their three-term
+// recurrence, which is stable), after which each c costs a polynomial evaluation: the fast route
+// to the correlation map of deep networks.
+struct hermite_expansion {
+  double q = 0;
+  std::vector<double> a;  // a[0..N]
+  double E_phi2 = 0;      // E[phi(sqrt(q) z)^2] by the same rule
+
+  int order() const { return static_cast<int>(a.size()) - 1; }  // N
+  double tail() const;                  // max(0, E_phi2 - sum a_n^2)
+  double E_phi_phi(double c) const;     // sum_{n <= N} a_n^2 c^n
+  double E_dphi_dphi(double c) const;   // sum_{n <= N} n a_n^2 c^(n-1) / q
+  // Bounds on the truncation errors of E_phi_phi and E_dphi_dphi at 0 <= c < 1.
+  double error_bound_phi_phi(double c) const;
+  double error_bound_dphi_dphi(double c) const;
+};
+
+// The coefficients a_0..a_n_max of phi(sqrt(q) z), q > 0, accurate to ~1e-15 absolute for
+// n_max up to 1000 and q up to 50 (trapezoidal rule for smooth activations, Gauss-Legendre panels
+// split at the kinks otherwise, both refined with n_max to resolve the Hermite functions).
+hermite_expansion hermite_coefficients(const Activation& act, double q, int n_max);
+
 // The closed forms themselves (throw InvalidArgument for an activation without one).
 namespace closed_form {
 bool has_two_point(const Activation& act);

@@ -1,17 +1,73 @@
-// amari edge: the edge of chaos: the sigma_w where chi_1 = 1 at a given sigma_b.
+// amari edge: the edge of chaos, sigma_w with chi_1 = 1 at given sigma_b (one value or a range).
+#include <cstdio>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include "amari/error.hpp"
+#include "amari/maps.hpp"
 #include "command.hpp"
+#include "progress.hpp"
+#include "signals.hpp"
 
 namespace amari::cli {
 
 namespace {
+
 class edge_command final : public command {
  public:
   std::string name() const override { return "edge"; }
-  std::string summary() const override { return "the edge of chaos: the sigma_w where chi_1 = 1 at a given sigma_b"; }
-  void declare(OptionSet&) override {}
-  int run(const invocation&) override { throw amari::Error("`amari edge` is not implemented yet"); }
+  std::string summary() const override {
+    return "the edge of chaos: the sigma_w with chi_1 = 1 at given sigma_b (a value or a range start:stop:count)";
+  }
+  void declare(OptionSet& opts) override {
+    opts.add("phi", phi_, "activation function: " + std::string(Activation::accepted_forms()));
+    opts.add("sigma-b", sigma_b_, "bias standard deviation: a value, or a range start:stop:count for the curve",
+             "units of h");
+    opts.add_flag("json", json_, "print JSON: one object {phi, sigma_b, sigma_w}, or an array of them for a range");
+    opts.add_flag("quiet", quiet_, "no progress bar and no text report");
+  }
+
+  int run(const invocation&) override {
+    const Activation phi = Activation::parse(phi_, "phi");
+    const grid_axis axis = grid_axis::parse(sigma_b_, "sigma_b");
+    const bool single = sigma_b_.find(':') == std::string::npos;
+    const std::vector<double> sb = axis.values();
+    for (double b : sb) require_nonnegative("sigma_b", b);
+    progress_bar bar("edge", quiet_ || json_);
+    const std::vector<edge_point> curve = edge_of_chaos_curve(phi, sb, {}, run_control{&stop_flag(), bar.callback()});
+
+    if (json_) {
+      auto obj = [&](const edge_point& e) {
+        return nlohmann::json{{"phi", phi.spec()}, {"sigma_b", e.sigma_b}, {"sigma_w", e.sigma_w}};
+      };
+      nlohmann::json j;
+      if (single) {
+        j = obj(curve.front());
+      } else {
+        j = nlohmann::json::array();
+        for (const auto& e : curve) j.push_back(obj(e));
+      }
+      std::printf("%s\n", j.dump().c_str());
+      return 0;
+    }
+    if (quiet_) return 0;
+    std::printf("Edge of chaos (chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2] = 1): phi = %s\n", phi.spec().c_str());
+    std::printf("  %12s  %20s  %20s\n", "sigma_b", "sigma_w", "q*");
+    for (const auto& e : curve)
+      std::printf("  %12.6g  %20.15g  %20s\n", e.sigma_b, e.sigma_w,
+                  e.q_star ? fmt::format("{:.12g}", *e.q_star).c_str() : "(divergent)");
+    if (!phi.bounded())
+      std::printf("  for %s chi_1 = %s sigma_w^2 at every q; with sigma_b > 0 the length map diverges there\n",
+                  phi.spec().c_str(), phi.spec() == "relu" ? "1/2" : "");
+    return 0;
+  }
+
+ private:
+  std::string phi_ = "tanh";
+  std::string sigma_b_ = "0.3";
+  bool json_ = false, quiet_ = false;
 };
+
 }  // namespace
 
 std::unique_ptr<command> make_edge_command() { return std::make_unique<edge_command>(); }

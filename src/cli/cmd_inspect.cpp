@@ -1,5 +1,7 @@
 // amari inspect: print the layout, attributes and a summary of an amari HDF5 file.
-#include "amari/error.hpp"
+#include <cstdio>
+
+#include "amari/inspect.hpp"
 #include "command.hpp"
 
 namespace amari::cli {
@@ -9,8 +11,23 @@ class inspect_command final : public command {
  public:
   std::string name() const override { return "inspect"; }
   std::string summary() const override { return "print the layout, attributes and a summary of an amari HDF5 file"; }
-  void declare(OptionSet&) override {}
-  int run(const invocation&) override { throw amari::Error("`amari inspect` is not implemented yet"); }
+  void declare(OptionSet& opts) override {
+    opts.add_positional("file", path_, "the amari HDF5 file to describe");
+    opts.add_flag("json", json_, "print one JSON object (attributes, objects, summary) instead of text");
+    opts.add_flag("quiet", quiet_, "print nothing; the exit code says whether FILE is a readable amari file");
+  }
+  int run(const invocation&) override {
+    const auto report = amari::inspect::inspect_file(path_);
+    if (quiet_) return 0;
+    const std::string out = json_ ? amari::inspect::to_json(report) + "\n" : amari::inspect::to_text(report);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
+
+ private:
+  std::string path_;
+  bool json_ = false;
+  bool quiet_ = false;
 };
 }  // namespace
 

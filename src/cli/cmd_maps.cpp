@@ -1,17 +1,190 @@
 // amari maps: deep-network mean-field maps: q*, c*, chi_1, depth scales and phase at one (sigma_w, sigma_b).
+#include <cmath>
+#include <cstdio>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+
 #include "amari/error.hpp"
+#include "amari/maps.hpp"
+#include "amari/store.hpp"
 #include "command.hpp"
 
 namespace amari::cli {
 
 namespace {
+
+nlohmann::json number_or_null(const std::optional<double>& x) {
+  return x && std::isfinite(*x) ? nlohmann::json(*x) : nlohmann::json(nullptr);
+}
+
+// The contract of the issue: these keys, null for undefined and infinite values.
+nlohmann::json to_json(const maps_params& p, const maps_result& r) {
+  nlohmann::json j;
+  j["phi"] = p.phi.spec();
+  j["sigma_w"] = p.sigma_w;
+  j["sigma_b"] = p.sigma_b;
+  j["q_star"] = number_or_null(r.q_star);
+  j["chi_1"] = number_or_null(r.chi_1);
+  j["c_star"] = number_or_null(r.c_star);
+  j["chi_c"] = number_or_null(r.chi_c);
+  j["xi_c"] = number_or_null(r.xi_c);
+  j["chi_q"] = number_or_null(r.chi_q);
+  j["xi_q"] = number_or_null(r.xi_q);
+  j["layers_to_1pct"] = r.layers_to_1pct ? nlohmann::json(*r.layers_to_1pct) : nlohmann::json(nullptr);
+  j["phase"] = std::string(to_string(r.phase));
+  return j;
+}
+
+std::string stability_words(const length_fixed_point& fp) {
+  return fmt::format("{} (V'(q) = {:.12g})", to_string(fp.kind), fp.slope);
+}
+
+// A missing value in the table: "undefined" or "infinite" (JSON: null for both).
+std::string missing(const maps_result& r, const char* what) {
+  if (r.phase == depth_phase::divergent || r.collapsed) return "undefined";
+  if (std::string(what) == "layers") return r.layers_limit_hit ? "undefined (limit)" : "never";
+  return "infinite";
+}
+
+// /maps of docs/FORMAT.md.
+void write_file(const std::string& path, bool force, const invocation& inv, const maps_params& p,
+                const maps_result& r, const length_fixed_points& fps) {
+  auto f = store::file::create(path, {.force = force, .command_line = inv.command_line,
+                                      .config_toml = inv.options.resolved_toml(), .product = "maps"});
+  auto g = f.group_at("/maps");
+  g.attr("phi", p.phi.spec());
+  g.attr("sigma_w", p.sigma_w);
+  g.attr("sigma_b", p.sigma_b);
+  g.attr("phase", std::string(to_string(r.phase)));
+  g.attr("c_star_method", r.c_star_method);
+  auto val = [](const std::optional<double>& x, bool infinite) {
+    return x ? *x : (infinite ? HUGE_VAL : std::nan(""));
+  };
+  const bool defined = r.phase != depth_phase::divergent;
+  g.write_scalar("q_star", val(r.q_star, false), {.description = "fixed point of the length map reached from q = 1 (0: collapse; NaN: divergent)", .units = "h^2"});
+  g.write_scalar("chi_1", r.chi_1, {.description = "sigma_w^2 E[phi'(sqrt(q*) z)^2]"});
+  g.write_scalar("c_star", val(r.c_star, false), {.description = "fixed point of the correlation map reached from c = 0.5 (NaN: undefined)"});
+  g.write_scalar("chi_c", val(r.chi_c, false), {.description = "sigma_w^2 E[phi'(u1) phi'(u2)] at c* (NaN: undefined)"});
+  g.write_scalar("xi_c", val(r.xi_c, defined && r.chi_c), {.description = "-1 / ln chi_c (inf: infinite; NaN: undefined)", .units = "layers"});
+  g.write_scalar("chi_q", defined ? r.chi_q : std::nan(""), {.description = "V'(q*) = sigma_w^2 E[phi'^2 + phi phi''] at q*"});
+  g.write_scalar("xi_q", val(r.xi_q, defined), {.description = "-1 / ln chi_q (inf: infinite; NaN: undefined)", .units = "layers"});
+  g.write_scalar("layers_to_1pct", r.layers_to_1pct.value_or(-1),
+                 {.description = "least l >= 1 with |q^l - q*| / q* < 0.01 from q^0 = 10 (-1: undefined)", .units = "layers"});
+
+  auto fg = f.group_at("/maps/fixed_points");
+  fg.attr("every_q", std::int64_t(fps.every_q));
+  fg.attr("divergent", std::int64_t(fps.divergent));
+  const std::size_t n = fps.points.size();
+  std::vector<std::int64_t> index(n);
+  std::vector<double> q(n), slope(n);
+  std::vector<std::string> kind(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    index[i] = std::int64_t(i);
+    q[i] = fps.points[i].q;
+    slope[i] = fps.points[i].slope;
+    kind[i] = std::string(to_string(fps.points[i].kind));
+  }
+  fg.write_scale("fixed_point", index, {.description = "index of the fixed point (ascending q)"});
+  fg.write("q", q, {.description = "fixed point of the length map, V(q) = q", .units = "h^2", .dims = {"fixed_point"}});
+  fg.write("slope", slope, {.description = "V'(q) at the fixed point", .dims = {"fixed_point"}});
+  fg.write("stability", kind, {.description = "stable (V' < 1), unstable (V' > 1) or marginal (V' = 1)", .dims = {"fixed_point"}});
+  f.finish("complete");
+}
+
 class maps_command final : public command {
  public:
   std::string name() const override { return "maps"; }
-  std::string summary() const override { return "deep-network mean-field maps: q*, c*, chi_1, depth scales and phase at one (sigma_w, sigma_b)"; }
-  void declare(OptionSet&) override {}
-  int run(const invocation&) override { throw amari::Error("`amari maps` is not implemented yet"); }
+  std::string summary() const override {
+    return "deep-network mean-field maps: q*, c*, chi_1, depth scales and phase at one (sigma_w, sigma_b)";
+  }
+  void declare(OptionSet& opts) override {
+    opts.add("phi", phi_, "activation function: " + std::string(Activation::accepted_forms()));
+    opts.add("sigma-w", p_.sigma_w, "weight standard deviation times sqrt(N)");
+    opts.add("sigma-b", p_.sigma_b, "bias standard deviation", "units of h");
+    opts.add_flag("all-fixed-points", all_, "also list every fixed point of the length map with its stability");
+    opts.add("o,output", output_, "write the result to this HDF5 file (/maps, docs/FORMAT.md)", "path");
+    opts.add_flag("force", force_, "overwrite the output file if it exists");
+    opts.add_flag("json", json_, "print the result as one JSON object on stdout");
+    opts.add_flag("quiet", quiet_, "no text report");
+  }
+
+  int run(const invocation& inv) override {
+    p_.phi = Activation::parse(phi_, "phi");
+    p_.validate();
+    if (!output_.empty()) store::file::check_writable(output_, force_);
+    const maps_result r = solve_maps(p_);
+    const length_fixed_points fps = find_length_fixed_points(p_);
+    if (!output_.empty()) write_file(output_, force_, inv, p_, r, fps);
+
+    if (json_) {
+      nlohmann::json j = to_json(p_, r);
+      if (all_) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& fp : fps.points)
+          list.push_back({{"q", fp.q}, {"slope", fp.slope}, {"stability", std::string(to_string(fp.kind))}});
+        j["fixed_points"] = list;
+        j["every_q_fixed"] = fps.every_q;
+      }
+      std::printf("%s\n", j.dump().c_str());
+      return 0;
+    }
+    if (quiet_) return 0;
+
+    std::printf("Deep-network mean-field maps: phi = %s, sigma_w = %s, sigma_b = %s\n", p_.phi.spec().c_str(),
+                format_number(p_.sigma_w).c_str(), format_number(p_.sigma_b).c_str());
+    auto row = [](const char* name, const std::string& value, const std::string& what) {
+      std::printf("  %-15s %-22s %s\n", name, value.c_str(), what.c_str());
+    };
+    auto num = [&](const std::optional<double>& x, const char* what) {
+      return x ? fmt::format("{:.12g}", *x) : missing(r, what);
+    };
+    row("q*", num(r.q_star, "q"), "fixed point of V(q) = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2");
+    row("chi_1", fmt::format("{:.12g}", r.chi_1), "sigma_w^2 E[phi'(sqrt(q*) z)^2]");
+    row("c*", num(r.c_star, "c"),
+        r.c_star ? fmt::format("fixed point of the correlation map from c = 0.5 [{}]", r.c_star_method)
+                 : std::string("fixed point of the correlation map from c = 0.5"));
+    row("chi_c", num(r.chi_c, "chi_c"), "sigma_w^2 E[phi'(u1) phi'(u2)] at c*");
+    row("xi_c", num(r.xi_c, "xi"), "-1 / ln chi_c  [layers]");
+    row("chi_q", r.phase == depth_phase::divergent ? missing(r, "chi_q") : fmt::format("{:.12g}", r.chi_q),
+        "V'(q*)");
+    row("xi_q", num(r.xi_q, "xi"), "-1 / ln chi_q  [layers]");
+    row("layers_to_1pct", r.layers_to_1pct ? std::to_string(*r.layers_to_1pct) : missing(r, "layers"),
+        "least l >= 1 with |q^l - q*| < 1% of q*, from q^0 = 10");
+    const char* why = r.phase == depth_phase::ordered   ? "chi_1 < 1: nearby inputs converge"
+                      : r.phase == depth_phase::chaotic ? "chi_1 > 1: nearby inputs decorrelate"
+                      : r.phase == depth_phase::critical ? "|chi_1 - 1| < 1e-9: the edge of chaos"
+                                                         : "q grows without bound";
+    row("phase", std::string(to_string(r.phase)), why);
+    if (r.collapsed)
+      std::printf("  the length map collapses (q* = 0): c* and layers_to_1pct are undefined, and chi_1 = chi_c = "
+                  "chi_q = sigma_w^2 lim_{q->0} E[phi'(sqrt(q) z)^2]\n");
+    if (r.phase == depth_phase::divergent)
+      std::printf("  q grows without bound: nothing is defined at a fixed point; chi_1 = chi_q is the growth factor of "
+                  "q per layer\n");
+    if (r.layers_limit_hit)
+      std::printf("  layers_to_1pct: not reached within %lld layers (this close to the collapse, q^l approaches q* "
+                  "only like 1/l)\n", (long long)maps_options{}.max_layers);
+    if (all_) {
+      std::printf("  fixed points of the length map:\n");
+      if (fps.every_q) std::printf("    every q >= 0 (V(q) = q); q* = 1 is the one reached from q = 1\n");
+      else if (fps.points.empty()) std::printf("    none\n");
+      else
+        for (const auto& fp : fps.points)
+          std::printf("    q = %-20.12g %s\n", fp.q, stability_words(fp).c_str());
+      if (fps.divergent) std::printf("    iterates from any q > 0 grow without bound\n");
+    }
+    return 0;
+  }
+
+ private:
+  std::string phi_ = "tanh";
+  maps_params p_;
+  std::string output_;
+  bool all_ = false, json_ = false, quiet_ = false, force_ = false;
 };
+
 }  // namespace
 
 std::unique_ptr<command> make_maps_command() { return std::make_unique<maps_command>(); }

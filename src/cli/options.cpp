@@ -137,13 +137,18 @@ OptionSet::entry& OptionSet::make(const std::string& name, const std::string& he
   std::string text = help;
   if (!unit.empty()) text += fmt::format(" [{}]", unit);
   if (flag) {
-    e->opt = app_.add_flag(short_flag + "--" + e->name, text);
+    // (Not add_flag(name, text): a non-const std::string there is taken as the flag's target.)
+    e->opt = app_.add_flag(short_flag + "--" + e->name)->description(text);
   } else {
     e->opt = app_.add_option(short_flag + "--" + e->name, e->raw, text);
     if (!default_text.empty()) e->opt->default_str(default_text);
   }
   entries_.push_back(std::move(e));
   return *entries_.back();
+}
+
+void OptionSet::add_positional(const std::string& name, std::string& target, const std::string& help) {
+  app_.add_option(name, target, help)->required();
 }
 
 void OptionSet::add(const std::string& name, double& target, const std::string& help, const std::string& unit) {
@@ -181,6 +186,9 @@ void OptionSet::add(const std::string& name, std::string& target, const std::str
   e.from_toml = [&target, field](const void* p) {
     const auto& n = *static_cast<const toml::node*>(p);
     if (auto s = n.value_exact<std::string>()) target = *s;
+    // A number is also accepted as its text: options that take "a value or a range" (amari edge
+    // --sigma-b 0.3 or 0:1:11) are then `sigma_b = 0.3` in the file like every numeric option.
+    else if (n.is_number()) target = format_number(*n.value<double>());
     else throw InvalidArgument(field, fmt::format("{} in the config file", toml_type_name(n)), "must be a string");
   };
   e.to_toml = [&target] { return toml_string(target); };

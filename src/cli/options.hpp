@@ -34,6 +34,9 @@ class OptionSet {
   void add(const std::string& name, std::vector<double>& target, const std::string& help, const std::string& unit = "");
   // A switch: `--name` on the command line, `name = true|false` in the file.
   void add_flag(const std::string& name, bool& target, const std::string& help);
+  // A required positional argument, e.g. the FILE of `amari inspect FILE` (command line only: not
+  // a config key).
+  void add_positional(const std::string& name, std::string& target, const std::string& help);
 
   // After CLI11 has parsed: read --config (if given), then convert the command-line values.
   // Throws amari::InvalidArgument for unknown keys (with a did-you-mean), wrong TOML types, values

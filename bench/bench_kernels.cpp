@@ -1,0 +1,186 @@
+// Speed of the right-hand-side kernel (W times the activations) against the memory-bandwidth
+// floor, measured side by side in one run:
+//   * a STREAM-like triad a = b + s c on arrays far larger than the caches (bytes counted the
+//     STREAM way: 3 x 8 per element), with 1 and with all threads;
+//   * the floor of one product: N^2 x sizeof(scalar) / (triad bandwidth);
+//   * y = W p (amari's streaming kernel, 1 and all threads; Eigen's single-threaded product);
+//   * Y = W P with R columns (amari's register-blocked kernel; Eigen's GEMM) -- the cost of R
+//     replicas sharing W, as a ratio to one replica.
+// Rounds alternate between the measurements and each keeps its best time, so that other load on
+// the machine (a shared 2-core box) hits all of them alike.
+//
+// usage: bench_kernels [N ...]     (default 4000)   Prints one JSON object per measurement.
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "amari/kernels.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double time_once(const std::function<void()>& f, int reps) {
+  const auto t0 = clock_type::now();
+  for (int i = 0; i < reps; ++i) f();
+  return std::chrono::duration<double>(clock_type::now() - t0).count() / reps;
+}
+
+struct bench_set {
+  struct item {
+    std::string name;
+    std::function<void()> f;
+    int reps;
+    double best = 1e300;
+  };
+  std::vector<item> items;
+  void add(std::string name, std::function<void()> f, int reps) {
+    items.push_back({std::move(name), std::move(f), reps});
+  }
+  void run(int rounds) {
+    for (auto& it : items) it.f();  // warm up (page faults, caches)
+    for (int r = 0; r < rounds; ++r)
+      for (auto& it : items) it.best = std::min(it.best, time_once(it.f, it.reps));
+  }
+  double best(const std::string& name) const {
+    for (const auto& it : items)
+      if (it.name == name) return it.best;
+    return 0;
+  }
+};
+
+void emit(const nlohmann::json& j) { std::printf("%s\n", j.dump().c_str()); }
+
+template <class S>
+void fill_random(S* p, std::int64_t n, unsigned seed, double scale) {
+  std::mt19937_64 g(seed);
+  std::normal_distribution<double> z;
+  for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<S>(scale * z(g));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::int64_t> sizes;
+  for (int i = 1; i < argc; ++i) sizes.push_back(std::atoll(argv[i]));
+  if (sizes.empty()) sizes = {4000};
+  const int all = omp_get_max_threads();
+
+  // The triad, on 3 x 128 MB.
+  const std::int64_t tn = std::int64_t(1) << 24;
+  auto ta = amari::make_aligned_array<double>(tn), tb = amari::make_aligned_array<double>(tn),
+       tc = amari::make_aligned_array<double>(tn);
+  for (std::int64_t i = 0; i < tn; ++i) tb[i] = 1.0, tc[i] = 2.0;
+  auto triad = [&](int threads) {
+    double* a = ta.get();
+    const double* b = tb.get();
+    const double* c = tc.get();
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (std::int64_t i = 0; i < tn; ++i) a[i] = b[i] + 3.0 * c[i];
+  };
+
+  for (const std::int64_t n : sizes) {
+    bench_set set;
+    set.add("triad_1", [&] { triad(1); }, 3);
+    set.add("triad_all", [&] { triad(all); }, 3);
+
+    amari::coupling<double> Wd(n);
+    amari::coupling<float> Wf(n);
+    for (std::int64_t i = 0; i < n; ++i) {
+      fill_random(Wd.row(i), n, 1000 + i, 1.0 / std::sqrt(double(n)));
+      for (std::int64_t j = 0; j < n; ++j) Wf.row(i)[j] = static_cast<float>(Wd.row(i)[j]);
+    }
+    const int reps = std::max<int>(1, int(2e8 / double(n * n)));
+    std::vector<double> base(n);
+    fill_random(base.data(), n, 7, 1.0);
+    // Panels with R columns (column c a shifted copy of the base vector).
+    auto make_panel = [&](auto& P, std::int64_t R) {
+      using S = std::remove_reference_t<decltype(*P.data())>;
+      P = std::remove_reference_t<decltype(P)>(n, R);
+      for (std::int64_t c = 0; c < R; ++c) {
+        S* col = P.column(c);
+        for (std::int64_t j = 0; j < n; ++j) col[j] = static_cast<S>(base[(j + 17 * c) % n]);
+        P.commit(c);
+      }
+    };
+    const std::vector<std::int64_t> Rs = {1, 2, 4, 8, 16, 32};
+    std::map<std::int64_t, amari::panel<double>> Pd;
+    std::map<std::int64_t, amari::panel<float>> Pf;
+    std::map<std::int64_t, std::vector<double>> Od;
+    std::map<std::int64_t, std::vector<float>> Of;
+    for (auto R : Rs) {
+      make_panel(Pd[R], R);
+      make_panel(Pf[R], R);
+      Od[R].resize(n * R);
+      Of[R].resize(n * R);
+      const int r = R == 1 ? reps : std::max(1, reps / 4);
+      set.add("double_" + std::to_string(R),
+              [&, R] { Wd.multiply(Pd[R], Od[R].data(), nullptr, nullptr, 0, false, all); }, r);
+      set.add("float_" + std::to_string(R),
+              [&, R] { Wf.multiply(Pf[R], Of[R].data(), nullptr, nullptr, 0, false, all); }, r);
+    }
+    // The outer product without AVX-512VL (where the processor has it, the default uses it).
+    for (std::int64_t R : {16, 32}) {
+      set.add("double_" + std::to_string(R) + "_avx2", [&, R] {
+        amari::kernel_avx512(false);
+        Wd.multiply(Pd[R], Od[R].data(), nullptr, nullptr, 0, false, all);
+        amari::kernel_avx512(true);
+      }, std::max(1, reps / 4));
+      set.add("float_" + std::to_string(R) + "_avx2", [&, R] {
+        amari::kernel_avx512(false);
+        Wf.multiply(Pf[R], Of[R].data(), nullptr, nullptr, 0, false, all);
+        amari::kernel_avx512(true);
+      }, std::max(1, reps / 4));
+    }
+    set.add("double_1_1thread", [&] { Wd.multiply(Pd[1], Od[1].data(), nullptr, nullptr, 0, false, 1); }, reps);
+
+    // Eigen: the single-threaded matrix-vector product and the GEMM a plain Eigen program uses.
+    Eigen::MatrixXd Me(n, n);
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t j = 0; j < n; ++j) Me(i, j) = Wd(i, j);
+    Eigen::VectorXd ve = Eigen::Map<Eigen::VectorXd>(base.data(), n), ye(n);
+    Eigen::MatrixXd Pe4 = Eigen::MatrixXd::Random(n, 4), Pe16 = Eigen::MatrixXd::Random(n, 16);
+    Eigen::MatrixXd Oe4(n, 4), Oe16(n, 16);
+    set.add("eigen_double_1", [&] { ye.noalias() = Me * ve; }, reps);
+    set.add("eigen_double_4", [&] { Oe4.noalias() = Me * Pe4; }, std::max(1, reps / 4));
+    set.add("eigen_double_16", [&] { Oe16.noalias() = Me * Pe16; }, std::max(1, reps / 4));
+
+    set.run(7);
+
+    const double bw1 = 3 * 8.0 * tn / set.best("triad_1"), bw = 3 * 8.0 * tn / set.best("triad_all");
+    emit({{"bench", "triad"}, {"threads", 1}, {"gb_per_s", bw1 / 1e9}});
+    emit({{"bench", "triad"}, {"threads", all}, {"gb_per_s", bw / 1e9}});
+    const double floor_d = double(n) * n * 8 / bw, floor_f = double(n) * n * 4 / bw;
+    auto report = [&](const std::string& name, const std::string& impl, int threads, std::int64_t R,
+                      const std::string& prec) {
+      const double t = set.best(name), floor = prec == "double" ? floor_d : floor_f;
+      emit({{"bench", "rhs_kernel"}, {"impl", impl}, {"n", n}, {"columns", R}, {"precision", prec},
+            {"threads", threads}, {"seconds", t}, {"floor_seconds", floor},
+            {"ratio_to_floor", t / floor}, {"ratio_to_one_column", t / set.best(prec + "_1")},
+            {"gflops", 2.0 * n * n * R / t / 1e9}});
+    };
+    for (auto R : Rs) {
+      report("double_" + std::to_string(R), "amari", all, R, "double");
+      report("float_" + std::to_string(R), "amari", all, R, "float");
+    }
+    for (std::int64_t R : {16, 32}) {
+      report("double_" + std::to_string(R) + "_avx2", "amari_avx2", all, R, "double");
+      report("float_" + std::to_string(R) + "_avx2", "amari_avx2", all, R, "float");
+    }
+    report("double_1_1thread", "amari", 1, 1, "double");
+    report("eigen_double_1", "eigen", 1, 1, "double");
+    report("eigen_double_4", "eigen", all, 4, "double");
+    report("eigen_double_16", "eigen", all, 16, "double");
+  }
+}

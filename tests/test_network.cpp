@@ -1,0 +1,110 @@
+// Drawing random networks: the statistics of W, b and h(0), and the reproducibility contract
+// (the same seed gives the same numbers whatever the thread count, the replica count or the
+// precision).
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "amari/error.hpp"
+#include "amari/network.hpp"
+#include "tolerance.hpp"
+
+using amari::network_params;
+using amari::test::close_to;
+
+TEST_CASE("network parameters are validated, naming the field", "[network]") {
+  network_params p;
+  REQUIRE_NOTHROW(p.validate());
+  auto bad = [](auto change, const std::string& field) {
+    network_params q;
+    change(q);
+    try {
+      q.validate();
+      FAIL("no exception for " << field);
+    } catch (const amari::InvalidArgument& e) {
+      CHECK(e.field() == field);
+    }
+  };
+  bad([](network_params& q) { q.n = 0; }, "n");
+  bad([](network_params& q) { q.sigma_w = -1; }, "sigma_w");
+  bad([](network_params& q) { q.sigma_b = NAN; }, "sigma_b");
+  bad([](network_params& q) { q.w0 = INFINITY; }, "w0");
+  bad([](network_params& q) { q.q0 = -0.1; }, "q0");
+  bad([](network_params& q) { q.seed = -3; }, "seed");
+}
+
+TEST_CASE("W, b and h(0) have the prescribed means and variances", "[network]") {
+  network_params p;
+  p.n = 800;
+  p.w0 = 1.7;
+  p.sigma_w = 1.3;
+  p.b0 = -0.4;
+  p.sigma_b = 0.6;
+  p.m0 = 0.25;
+  p.q0 = 2.0;
+  const auto net = amari::draw_network<double>(p, 0, 2);
+  const double n = static_cast<double>(p.n), count = n * n;
+  double s = 0, ss = 0;
+  for (std::int64_t i = 0; i < p.n; ++i)
+    for (std::int64_t j = 0; j < p.n; ++j) s += net.W(i, j);
+  const double mean = s / count;
+  for (std::int64_t i = 0; i < p.n; ++i)
+    for (std::int64_t j = 0; j < p.n; ++j) ss += (net.W(i, j) - mean) * (net.W(i, j) - mean);
+  const double var = ss / (count - 1);
+  // Sample mean and variance of n^2 = 640000 Gaussian numbers: standard errors sd / 800 and
+  // var sqrt(2) / 800; 5 standard errors.
+  const double sd = p.sigma_w / std::sqrt(n);
+  CHECK_THAT(mean, close_to(p.w0 / n, 0, 5 * sd / n));
+  CHECK_THAT(var, close_to(sd * sd, 5 * std::sqrt(2.0) / n));
+  // The padding of the rows is zero.
+  for (std::int64_t j = p.n; j < net.W.stride(); ++j) CHECK(net.W.row(5)[j] == 0.0);
+
+  // b and h(0): n = 800 numbers, 5 standard errors.
+  CHECK_THAT(net.b.mean(), close_to(p.b0, 0, 5 * p.sigma_b / std::sqrt(n)));
+  CHECK_THAT((net.b.array() - net.b.mean()).square().sum() / (n - 1),
+             close_to(p.sigma_b * p.sigma_b, 5 * std::sqrt(2 / n)));
+  const Eigen::VectorXd h = amari::draw_initial(p, 0, 3, 0.0);
+  CHECK_THAT(h.mean(), close_to(p.m0, 0, 5 * std::sqrt(p.q0 / n)));
+  CHECK_THAT((h.array() - h.mean()).square().sum() / (n - 1), close_to(p.q0, 5 * std::sqrt(2 / n)));
+}
+
+TEST_CASE("draws are reproducible and independent of threads, replicas and precision", "[network]") {
+  network_params p;
+  p.n = 333;  // not a multiple of the row padding
+  p.seed = 42;
+  p.sigma_b = 0.5;
+  const auto a = amari::draw_network<double>(p, 1, 1);
+  const auto b = amari::draw_network<double>(p, 1, 2);
+  const auto f = amari::draw_network<float>(p, 1, 2);
+  bool same = true, rounded = true;
+  for (std::int64_t i = 0; i < p.n; ++i)
+    for (std::int64_t j = 0; j < p.n; ++j) {
+      same = same && a.W(i, j) == b.W(i, j);
+      rounded = rounded && f.W(i, j) == static_cast<float>(a.W(i, j));
+    }
+  CHECK(same);
+  CHECK(rounded);
+  CHECK(a.b == b.b);
+
+  // Another draw, another seed: different numbers.
+  const auto other_draw = amari::draw_network<double>(p, 2, 2);
+  network_params p2 = p;
+  p2.seed = 43;
+  const auto other_seed = amari::draw_network<double>(p2, 1, 2);
+  CHECK(other_draw.W(0, 0) != a.W(0, 0));
+  CHECK(other_seed.W(0, 0) != a.W(0, 0));
+  CHECK(other_seed.b[0] != a.b[0]);
+
+  // Row i of W is its own stream: the first entries of a row do not depend on N.
+  network_params big = p;
+  big.n = 500;
+  const auto c = amari::draw_network<double>(big, 1, 2);
+  const double scale = std::sqrt(500.0 / 333.0);
+  CHECK_THAT(c.W(7, 3) * scale, close_to(a.W(7, 3), 1e-14));
+
+  // Replica r's initial state is its own stream: adding replicas changes nothing before.
+  CHECK(amari::draw_initial(p, 0, 1, 0.0) == amari::draw_initial(p, 0, 1, 0.0));
+  CHECK(amari::draw_initial(p, 0, 1, 0.0) != amari::draw_initial(p, 0, 2, 0.0));
+  // A perturbed replica sits at distance ~ eps sqrt(N) from replica 0.
+  const Eigen::VectorXd d = amari::draw_initial(p, 0, 1, 1e-6) - amari::draw_initial(p, 0, 0, 1e-6);
+  CHECK_THAT(d.norm() / std::sqrt(double(p.n)), close_to(1e-6, 0.25));
+}
