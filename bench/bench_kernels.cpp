@@ -1,15 +1,18 @@
 // Speed of the right-hand-side kernel (W times the activations) against the memory-bandwidth
 // floor, measured side by side in one run:
 //   * a STREAM-like triad a = b + s c on arrays far larger than the caches (bytes counted the
-//     STREAM way: 3 x 8 per element), with 1 and with all threads;
-//   * the floor of one product: N^2 x sizeof(scalar) / (triad bandwidth);
+//     STREAM way: 3 x 8 per element), with 1 and with all threads, and a read kernel (s += a_i,
+//     8 bytes per element) on all threads: a product W p only reads W, so the read bandwidth is
+//     the tighter floor;
+//   * the floor of one product: N^2 x sizeof(scalar) / bandwidth (triad and read);
 //   * y = W p (amari's streaming kernel, 1 and all threads; Eigen's single-threaded product);
 //   * Y = W P with R columns (amari's register-blocked kernel; Eigen's GEMM) -- the cost of R
 //     replicas sharing W, as a ratio to one replica.
-// Rounds alternate between the measurements and each keeps its best time, so that other load on
-// the machine (a shared 2-core box) hits all of them alike.
+// Rounds alternate between the measurements, so that other load on the machine (a shared 2-core
+// box) hits all of them alike; each reports its best, median and worst time over the rounds.
 //
-// usage: bench_kernels [N ...]     (default 4000)   Prints one JSON object per measurement.
+// usage: bench_kernels [--rounds K] [N ...]     (default 4000, 7 rounds)
+// Prints one JSON object per measurement.
 #include <omp.h>
 
 #include <Eigen/Core>
@@ -42,22 +45,30 @@ struct bench_set {
     std::string name;
     std::function<void()> f;
     int reps;
-    double best = 1e300;
+    std::vector<double> times;
   };
   std::vector<item> items;
   void add(std::string name, std::function<void()> f, int reps) {
-    items.push_back({std::move(name), std::move(f), reps});
+    items.push_back({std::move(name), std::move(f), reps, {}});
   }
   void run(int rounds) {
     for (auto& it : items) it.f();  // warm up (page faults, caches)
     for (int r = 0; r < rounds; ++r)
-      for (auto& it : items) it.best = std::min(it.best, time_once(it.f, it.reps));
+      for (auto& it : items) it.times.push_back(time_once(it.f, it.reps));
+    for (auto& it : items) std::sort(it.times.begin(), it.times.end());
   }
-  double best(const std::string& name) const {
+  const std::vector<double>& times(const std::string& name) const {
     for (const auto& it : items)
-      if (it.name == name) return it.best;
-    return 0;
+      if (it.name == name) return it.times;
+    static const std::vector<double> none{0.0};
+    return none;
   }
+  double best(const std::string& name) const { return times(name).front(); }
+  double median(const std::string& name) const {
+    const auto& t = times(name);
+    return t[t.size() / 2];
+  }
+  double worst(const std::string& name) const { return times(name).back(); }
 };
 
 void emit(const nlohmann::json& j) { std::printf("%s\n", j.dump().c_str()); }
@@ -73,7 +84,11 @@ void fill_random(S* p, std::int64_t n, unsigned seed, double scale) {
 
 int main(int argc, char** argv) {
   std::vector<std::int64_t> sizes;
-  for (int i = 1; i < argc; ++i) sizes.push_back(std::atoll(argv[i]));
+  int rounds = 7;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
+    else sizes.push_back(std::atoll(argv[i]));
+  }
   if (sizes.empty()) sizes = {4000};
   const int all = omp_get_max_threads();
 
@@ -89,11 +104,20 @@ int main(int argc, char** argv) {
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (std::int64_t i = 0; i < tn; ++i) a[i] = b[i] + 3.0 * c[i];
   };
+  double read_sink = 0;
+  auto read = [&](int threads) {
+    const double* b = tb.get();
+    double s = 0;
+#pragma omp parallel for simd schedule(static) num_threads(threads) reduction(+ : s)
+    for (std::int64_t i = 0; i < tn; ++i) s += b[i];
+    read_sink += s;
+  };
 
   for (const std::int64_t n : sizes) {
     bench_set set;
     set.add("triad_1", [&] { triad(1); }, 3);
     set.add("triad_all", [&] { triad(all); }, 3);
+    set.add("read_all", [&] { read(all); }, 3);
 
     amari::coupling<double> Wd(n);
     amari::coupling<float> Wf(n);
@@ -114,7 +138,7 @@ int main(int argc, char** argv) {
         P.commit(c);
       }
     };
-    const std::vector<std::int64_t> Rs = {1, 2, 4, 8, 16, 32};
+    const std::vector<std::int64_t> Rs = {1, 4, 16, 64};
     std::map<std::int64_t, amari::panel<double>> Pd;
     std::map<std::int64_t, amari::panel<float>> Pf;
     std::map<std::int64_t, std::vector<double>> Od;
@@ -131,7 +155,7 @@ int main(int argc, char** argv) {
               [&, R] { Wf.multiply(Pf[R], Of[R].data(), nullptr, nullptr, 0, false, all); }, r);
     }
     // The outer product without AVX-512VL (where the processor has it, the default uses it).
-    for (std::int64_t R : {16, 32}) {
+    for (std::int64_t R : {16, 64}) {
       set.add("double_" + std::to_string(R) + "_avx2", [&, R] {
         amari::kernel_avx512(false);
         Wd.multiply(Pd[R], Od[R].data(), nullptr, nullptr, 0, false, all);
@@ -156,25 +180,36 @@ int main(int argc, char** argv) {
     set.add("eigen_double_4", [&] { Oe4.noalias() = Me * Pe4; }, std::max(1, reps / 4));
     set.add("eigen_double_16", [&] { Oe16.noalias() = Me * Pe16; }, std::max(1, reps / 4));
 
-    set.run(7);
+    set.run(rounds);
 
+    // Bandwidths from the best rounds (as STREAM reports them).
     const double bw1 = 3 * 8.0 * tn / set.best("triad_1"), bw = 3 * 8.0 * tn / set.best("triad_all");
-    emit({{"bench", "triad"}, {"threads", 1}, {"gb_per_s", bw1 / 1e9}});
-    emit({{"bench", "triad"}, {"threads", all}, {"gb_per_s", bw / 1e9}});
+    const double bw_read = 8.0 * tn / set.best("read_all");
+    emit({{"bench", "triad"}, {"n", n}, {"threads", 1}, {"gb_per_s", bw1 / 1e9},
+          {"gb_per_s_median", 3 * 8.0 * tn / set.median("triad_1") / 1e9}});
+    emit({{"bench", "triad"}, {"n", n}, {"threads", all}, {"gb_per_s", bw / 1e9},
+          {"gb_per_s_median", 3 * 8.0 * tn / set.median("triad_all") / 1e9}});
+    emit({{"bench", "read"}, {"n", n}, {"threads", all}, {"gb_per_s", bw_read / 1e9},
+          {"gb_per_s_median", 8.0 * tn / set.median("read_all") / 1e9}});
     const double floor_d = double(n) * n * 8 / bw, floor_f = double(n) * n * 4 / bw;
     auto report = [&](const std::string& name, const std::string& impl, int threads, std::int64_t R,
                       const std::string& prec) {
       const double t = set.best(name), floor = prec == "double" ? floor_d : floor_f;
+      const double bytes = double(n) * n * (prec == "double" ? 8 : 4);
       emit({{"bench", "rhs_kernel"}, {"impl", impl}, {"n", n}, {"columns", R}, {"precision", prec},
-            {"threads", threads}, {"seconds", t}, {"floor_seconds", floor},
-            {"ratio_to_floor", t / floor}, {"ratio_to_one_column", t / set.best(prec + "_1")},
+            {"threads", threads}, {"seconds", t}, {"seconds_median", set.median(name)},
+            {"seconds_worst", set.worst(name)}, {"rounds", rounds}, {"floor_seconds", floor},
+            {"ratio_to_floor", t / floor}, {"read_floor_seconds", bytes / bw_read},
+            {"fraction_of_read_bandwidth", bytes / bw_read / t},
+            {"fraction_of_triad_bandwidth", floor / t},
+            {"w_bytes", bytes}, {"ratio_to_one_column", t / set.best(prec + "_1")},
             {"gflops", 2.0 * n * n * R / t / 1e9}});
     };
     for (auto R : Rs) {
       report("double_" + std::to_string(R), "amari", all, R, "double");
       report("float_" + std::to_string(R), "amari", all, R, "float");
     }
-    for (std::int64_t R : {16, 32}) {
+    for (std::int64_t R : {16, 64}) {
       report("double_" + std::to_string(R) + "_avx2", "amari_avx2", all, R, "double");
       report("float_" + std::to_string(R) + "_avx2", "amari_avx2", all, R, "float");
     }
@@ -183,4 +218,5 @@ int main(int argc, char** argv) {
     report("eigen_double_4", "eigen", all, 4, "double");
     report("eigen_double_16", "eigen", all, 16, "double");
   }
+  if (read_sink == 42) std::printf("#\n");  // keep the reads observable
 }
