@@ -1,0 +1,325 @@
+// amari compare: every row of the table, theory against simulation, in the ordered and in the
+// chaotic phase with tanh; the tied map's mean-field iteration against the depth map; the JSON
+// contract of the CLI, the HDF5 round trip, and refused input.
+//
+// Tolerances. A row passes when |simulation - theory| <= k sem + a, with
+//   k = 5: the standard errors come from D = 6 draws (or 8 nets), so difference / sem is Student-t
+//          distributed with 5 (7) degrees of freedom; P(|t_5| > 5) = 0.4% per row, and each test
+//          has ~10 rows: a false alarm has probability ~4% per seed. The seeds are fixed, so the
+//          tests are deterministic; what the margin buys is that a correct change of the random
+//          streams is unlikely to break them.
+//   a:     the deterministic finite-size and finite-time bias of each measurement, stated per row
+//          with its reason (docs/compare.md derives them): O(1/N) for averages of quadratic
+//          quantities, O(sqrt(log N / N)) for the edge of the spectrum in the ordered phase, the
+//          finite time windows for the Lyapunov exponents.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "amari/compare.hpp"
+#include "amari/deepnet.hpp"
+#include "amari/error.hpp"
+#include "amari/gauss.hpp"
+#include "amari/store.hpp"
+#include "tolerance.hpp"
+
+using amari::Activation;
+using amari::compare_params;
+using amari::compare_result;
+using amari::test::close_to;
+
+namespace {
+
+compare_params base(double sigma_w, double sigma_b) {
+  compare_params p;
+  p.phi = Activation::parse("tanh");
+  p.sigma_w = sigma_w;
+  p.sigma_b = sigma_b;
+  p.n = 1000;
+  p.layers = 25;
+  p.nets = 8;
+  p.replicas = 2;
+  p.draws = 6;
+  p.t_end = 40;
+  p.iterations = 60;
+  p.seed = 3;
+  return p;
+}
+
+const amari::compare_row& row(const compare_result& r, const std::string& name) {
+  for (const auto& x : r.rows)
+    if (x.name == name) return x;
+  FAIL("no row " << name);
+  return r.rows.front();
+}
+
+// |simulation - theory| <= k sem + allowance, with a readable failure.
+void agrees(const compare_result& r, const std::string& name, double allowance, double k = 5) {
+  const auto& x = row(r, name);
+  INFO(name << ": theory " << (x.theory ? *x.theory : NAN) << ", simulation " << (x.simulation ? *x.simulation : NAN)
+            << ", sem " << (x.sem ? *x.sem : NAN) << "; " << x.note);
+  REQUIRE(x.applies());
+  REQUIRE(x.sem);
+  CHECK(std::abs(*x.difference) <= k * *x.sem + allowance);
+}
+
+void not_applicable(const compare_result& r, const std::string& name) {
+  const auto& x = row(r, name);
+  INFO(name << ": " << x.note);
+  CHECK(!x.applies());
+  CHECK(x.note.rfind("n/a: ", 0) == 0);
+}
+
+struct cli_result {
+  int status;
+  std::string out, err;
+};
+
+cli_result run_cli(const std::string& args, const std::string& dir) {
+  const std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
+  const int raw = std::system((std::string(AMARI_CLI_PATH) + " " + args + " > " + out + " 2> " + err).c_str());
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+}
+
+std::string temp_dir(const std::string& tag) {
+  namespace fs = std::filesystem;
+  const auto dir = fs::temp_directory_path() / ("amari_compare_" + tag + "_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+}  // namespace
+
+TEST_CASE("compare: the tied net's mean-field map is the depth map when w0 = b0 = 0", "[compare]") {
+  const auto phi = Activation::parse("tanh");
+  const auto t = amari::iterate_tied_map(phi, 1.7, 0.4, 0, 0, 0, 0.8, 12);
+  const auto d = amari::iterate_maps(phi, 1.7, 0.4, 0.8, 0.3, 12);
+  REQUIRE(t.q.size() == d.q.size());
+  for (std::size_t k = 0; k < t.q.size(); ++k) {
+    CHECK(t.m[k] == 0);  // E[tanh] = 0 at m = 0: m stays exactly 0
+    // Same expectation, same closed form path: agreement to rounding.
+    CHECK_THAT(t.q[k], close_to(d.q[k], 1e-13, 0));
+  }
+  // With a mean: the map's fixed point is the fixed point of Amari's ODE (same right-hand side
+  // set to zero), checked through the ODE's own residual.
+  const auto u = amari::iterate_tied_map(phi, 0.6, 0.3, 0.5, 0.2, 0, 1, 400);
+  const double m = u.m.back(), q = u.q.back();
+  CHECK_THAT(m, close_to(0.5 * amari::E_phi(phi, q, m) + 0.2, 1e-12, 1e-14));
+  CHECK_THAT(q, close_to(0.36 * amari::E_phi2(phi, q, m) + 0.09, 1e-12, 1e-14));
+}
+
+TEST_CASE("compare: ordered phase (tanh, sigma_w = 0.8, sigma_b = 0.3), every row within its error", "[compare]") {
+  const compare_params p = base(0.8, 0.3);
+  const compare_result r = amari::run_compare(p);
+  REQUIRE(r.phase == "ordered");
+  REQUIRE(r.depth_phase == "ordered");
+  // w0 = b0 = 0: Amari's fixed point is the depth map's (same equation; both solved to ~1e-12).
+  REQUIRE(r.q_star);
+  CHECK_THAT(*r.q_star, close_to(*r.depth_q_star, 1e-9, 1e-12));
+  CHECK_THAT(r.chi_1, close_to(r.depth_chi_1, 1e-9, 0));
+  // Population variance about m of a static state: E[mean_i (h_i - m)^2] = q* (1 - 1/N) plus the
+  // O(1/N) corrections of the fixed point: allowance 3 q*/N.
+  agrees(r, "static_variance", 3 * *r.q_star / p.n);
+  // m fluctuates around 0 by O(sqrt(q*/N)) per draw; that is its s.e.: no allowance.
+  agrees(r, "static_mean", 0);
+  // The rightmost eigenvalue of -1 + W diag(phi'(h*)) at finite N: the circular law's edge moves
+  // by O(sqrt(chi_1 log N / N)) (~0.04 sqrt(chi_1) at N = 1000), and the exponent measured over a
+  // window of 30 time units mixes the eigenvalues near the edge (O(1/window)): allowance 0.06.
+  agrees(r, "lyapunov_time", 0.06);
+  // Both replicas reach the one fixed point: 1 - c decays like exp(-2 (1 - sqrt chi_1) t) (the
+  // squared distance of the replicas), so the window average from t = transient is 1 up to that.
+  agrees(r, "replica_overlap", std::exp(-2 * (1 - std::sqrt(r.chi_1)) * p.transient_time()));
+  // Deep net: q^L within O(1/N) (Jensen on the chi-square of |W x|^2): 3 q*/N; the per-layer
+  // exponent has the bias E ln(chi^2_N / N) / 2 = -1/(2N) + O(1/N^2) and the settling criterion 1e-3.
+  agrees(r, "depth_variance", 3 * *r.depth_q_star / p.n);
+  agrees(r, "depth_lambda", 1e-3 + 1.0 / p.n);
+  // Tied net: the same fixed point; its exponent per iteration is the log of the spectral radius
+  // of W diag(phi'), whose finite-N edge moves by O(sqrt(log N / N)) relative: allowance 0.05.
+  agrees(r, "tied_variance", 3 * *r.q_star / p.n);
+  agrees(r, "tied_correlation", 1e-6);
+  agrees(r, "tied_lambda", 0.05);
+  not_applicable(r, "delta_0");
+  not_applicable(r, "decay_time");
+}
+
+TEST_CASE("compare: chaotic phase (tanh, sigma_w = 2, sigma_b = 0), every row within its error", "[compare]") {
+  const compare_params p = base(2.0, 0.0);
+  const compare_result r = amari::run_compare(p);
+  REQUIRE(r.phase == "chaotic");
+  REQUIRE(r.depth_phase == "chaotic");
+  not_applicable(r, "static_variance");
+  not_applicable(r, "static_mean");
+  // Delta_0 = <h^2>: finite-N corrections O(1/N) relative (a few 1e-3 at N = 1000): 0.01 Delta_0.
+  const auto& d0 = row(r, "delta_0");
+  REQUIRE(d0.theory);
+  agrees(r, "delta_0", 0.01 * *d0.theory);
+  // The decay time: O(1/N) finite-size terms, plus the sampling (dt_out = 0.1, linear
+  // interpolation of a smooth curve: < 0.01).
+  agrees(r, "decay_time", 0.05);
+  // The replica overlap relaxes over times much longer than the run: not compared.
+  not_applicable(r, "replica_overlap");
+  // The chaotic Lyapunov exponent converges slowly in N (O(1/N) corrections with a large
+  // coefficient, Sompolinsky et al. 1988): allowance 0.03.
+  agrees(r, "lyapunov_time", 0.03);
+  agrees(r, "depth_variance", 3 * *r.depth_q_star / p.n);
+  agrees(r, "depth_lambda", 1e-3 + 1.0 / p.n);
+  // Tied net in its chaotic state: q and c are the depth maps' q*, c* (asymmetric couplings: the
+  // tied weights' correlations are O(1/N)); its exponent per iteration is (1/2) ln chi_1 at q*.
+  agrees(r, "tied_variance", 0.01 * *r.depth_q_star);
+  agrees(r, "tied_correlation", 0.01);
+  agrees(r, "tied_lambda", 0.02);
+}
+
+TEST_CASE("compare: invalid parameters are refused naming the field", "[compare]") {
+  auto refuses = [](auto change, const std::string& message) {
+    compare_params p = base(2, 0.3);
+    change(p);
+    try {
+      p.validate();
+      FAIL("accepted: " << message);
+    } catch (const amari::InvalidArgument& e) {
+      CHECK(std::string(e.what()) == message);
+    }
+  };
+  refuses([](compare_params& q) { q.n = 1; }, "n = 1: must be an integer in [2, 1000000]");
+  refuses([](compare_params& q) { q.replicas = 1; }, "replicas = 1: must be an integer in [2, 4096]");
+  refuses([](compare_params& q) { q.draws = 1; }, "draws = 1: must be an integer in [2, 100000]");
+  refuses([](compare_params& q) { q.nets = 1; }, "nets = 1: must be an integer in [2, 1000000]");
+  refuses([](compare_params& q) { q.c0 = 1; }, "c0 = 1: must be a number in (-1, 1)");
+  refuses([](compare_params& q) { q.sigma_w = -1; }, "sigma_w = -1: must be a finite number >= 0");
+  refuses([](compare_params& q) { q.t_end = 0; }, "t_end = 0: must be a finite number > 0");
+  refuses([](compare_params& q) { q.transient = 60; }, "transient = 60: must be < t_end = 40 (negative: t_end / 4)");
+  refuses([](compare_params& q) { q.iterations = 2; }, "iterations = 2: must be an integer in [4, 10000000]");
+}
+
+TEST_CASE("amari compare: JSON table, HDF5 round trip, refused input", "[compare][cli]") {
+  const std::string dir = temp_dir("cli");
+  const std::string path = dir + "/cmp.h5";
+  const std::string args = "compare --phi tanh --sigma-w 2 --sigma-b 0.3 --n 200 --layers 6 --nets 3 --draws 2 "
+                           "--t-end 10 --iterations 10 --seed 4";
+  const auto run = run_cli(args + " --json -o " + path, dir);
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+  const auto j = nlohmann::json::parse(run.out);
+  CHECK(j["phase"] == "chaotic");
+  REQUIRE(j["rows"].is_array());
+  std::map<std::string, nlohmann::json> rows;
+  for (const auto& x : j["rows"]) {
+    for (const char* key : {"name", "theory", "simulation", "difference", "sem", "units", "note"})
+      CHECK(x.contains(key));
+    rows[x["name"]] = x;
+  }
+  for (const char* name : {"static_variance", "static_mean", "lyapunov_time", "delta_0", "replica_overlap",
+                           "decay_time", "depth_variance", "depth_lambda", "tied_variance", "tied_correlation",
+                           "tied_lambda"})
+    CHECK(rows.count(name) == 1);
+  // A row that does not apply has null numbers and says why.
+  CHECK(rows["static_variance"]["theory"].is_null());
+  CHECK(rows["static_variance"]["simulation"].is_null());
+  CHECK(rows["static_variance"]["note"].get<std::string>().rfind("n/a: ", 0) == 0);
+  CHECK(rows["decay_time"]["theory"].is_null());  // sigma_b > 0: the plateau is not measurable
+  // A row that applies: difference = simulation - theory.
+  const auto& d0 = rows["delta_0"];
+  REQUIRE(d0["theory"].is_number());
+  CHECK(d0["difference"].get<double>() == d0["simulation"].get<double>() - d0["theory"].get<double>());
+
+  // The library gives the same numbers (same seed: bit for bit), and the file holds them.
+  compare_params p;
+  p.phi = Activation::parse("tanh");
+  p.sigma_w = 2;
+  p.sigma_b = 0.3;
+  p.n = 200;
+  p.layers = 6;
+  p.nets = 3;
+  p.draws = 2;
+  p.t_end = 10;
+  p.iterations = 10;
+  p.seed = 4;
+  const compare_result r = amari::run_compare(p);
+  CHECK(r.rows.size() == j["rows"].size());
+  {
+    auto f = amari::store::file::open_read(path);
+    CHECK(f.status() == "complete");
+    CHECK(f.root().attr_string("product") == "compare");
+    auto g = f.group_at("/compare");
+    CHECK(g.attr_string("phase") == "chaotic");
+    CHECK(g.attr_double("sigma_w") == 2);
+    auto depth = f.group_at("/compare/depth");
+    CHECK(depth.read_doubles("q_map") == r.q_map);
+    CHECK(depth.read_doubles("q_net") == r.q_net);
+    CHECK(depth.read_doubles("c_net_sem") == r.c_net_sem);  // (lambda_*[0] is NaN: != itself)
+    CHECK(f.info("/compare/depth/q_net").dims == std::vector<std::string>{"layer"});
+    auto time = f.group_at("/compare/time");
+    CHECK(time.read_doubles("t") == r.t);
+    CHECK(time.read_doubles("q_ode") == r.q_ode);
+    CHECK(time.read_doubles("q_sim") == r.q_sim);
+    CHECK(time.read_doubles("c12_sim") == r.c12_sim);
+    CHECK(f.info("/compare/time/c12_sim").dims == std::vector<std::string>{"t"});
+    CHECK(time.attr_string_of("q_sim", "units") == "h^2");
+    auto tied = f.group_at("/compare/tied");
+    CHECK(tied.read_doubles("q_theory") == r.q_tied_theory);
+    CHECK(tied.read_doubles("q_sim") == r.q_tied);
+    CHECK(f.info("/compare/tied/q_sim").dims == std::vector<std::string>{"iteration"});
+    CHECK(f.group_at("/compare/dmft").read_doubles("delta") == r.delta_dmft);
+    CHECK(f.group_at("/compare/autocorrelation").read_doubles("C_sim") == r.acf_sim);
+    auto t = f.group_at("/compare/table");
+    const auto names = t.read_strings("name");
+    const auto theory = t.read_doubles("theory"), sim = t.read_doubles("simulation"), sem = t.read_doubles("sem");
+    REQUIRE(names.size() == r.rows.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      CHECK(names[i] == r.rows[i].name);
+      CHECK(rows[names[i]]["note"] == r.rows[i].note);
+      if (r.rows[i].theory) {
+        CHECK(theory[i] == *r.rows[i].theory);
+        CHECK(sim[i] == *r.rows[i].simulation);
+        CHECK(rows[names[i]]["theory"].get<double>() == theory[i]);
+      } else {
+        CHECK(std::isnan(theory[i]));
+      }
+    }
+  }
+  // The file exists: without --force it is refused, untouched.
+  const auto again = run_cli(args + " --quiet -o " + path, dir);
+  CHECK(again.status != 0);
+  CHECK(again.err.find("exists") != std::string::npos);
+
+  // Bad input: exit 2, one line naming field, value and what is accepted, and no file.
+  struct bad {
+    std::string options, message;
+  };
+  const std::vector<bad> cases = {
+      {"--n 1", "n = 1: must be an integer in [2, 1000000]"},
+      {"--replicas 1", "replicas = 1: must be an integer in [2, 4096]"},
+      {"--sigma-w -1", "sigma_w = -1: must be a finite number >= 0"},
+      {"--c0 1", "c0 = 1: must be a number in (-1, 1)"},
+      {"--t-end 0", "t_end = 0: must be a finite number > 0"},
+      {"--dt-out 0.3 --t-end 1", "t_end = 1: must be a multiple of dt_out = 0.3"},
+      {"--phi tahn", "phi"},
+      {"--n 2000000000", "n = 2000000000"},
+  };
+  for (const auto& c : cases) {
+    const std::string out = dir + "/bad.h5";
+    const auto b = run_cli("compare " + c.options + " -o " + out, dir);
+    INFO(c.options << " -> " << b.err);
+    CHECK(b.status == 2);
+    CHECK(b.err.find(c.message) != std::string::npos);
+    CHECK(std::count(b.err.begin(), b.err.end(), '\n') == 1);
+    CHECK(!std::filesystem::exists(out));
+  }
+  std::filesystem::remove_all(dir);
+}
