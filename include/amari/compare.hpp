@@ -60,8 +60,7 @@ struct compare_params {
   double transient = -1.0;      // start of its stationary window; < 0: t_end / 4
   std::int64_t iterations = 60; // iterations of the tied discrete-time net (>= 4); window: 2nd half
   std::int64_t seed = 1;        // random seed (>= 0)
-  std::int64_t threads = 1;     // threads (0: all cores); results do not depend on it. At N ~ 1000
-                                // one thread is faster on a shared machine (docs/compare.md)
+  std::int64_t threads = 0;     // threads (0: all cores); results do not depend on it
 
   void validate() const;  // throws InvalidArgument naming the field
   double transient_time() const { return transient < 0 ? t_end / 4 : transient; }
