@@ -70,10 +70,17 @@ struct simulation_writer::impl {
   impl(store::file& file, const simulate_params& params, bool resuming, bool h0)
       : f(file), p(params), D(p.draws), R(p.replicas), K(p.record_neurons), kl(p.lyapunov ? p.lyapunov_k : 0),
         h0_given(h0), theory_pending(!resuming) {
-    if (resuming)
+    if (resuming) {
       reopen();
-    else
+      // The interruption's message ("interrupted at t = ...; continue with --resume") no longer
+      // describes the file: say where the run was resumed instead.
+      if (f.root().has_attr("message")) {
+        f.root().attr("resumed_from", f.root().attr_string("message"));
+        f.root().remove_attr("message");
+      }
+    } else {
       create();
+    }
   }
 
   void write_params(store::group& g) {
@@ -406,13 +413,21 @@ Eigen::MatrixXd read_initial_state(const std::string& spec, std::int64_t n, std:
   if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
     throw InvalidArgument("h0", spec, "must be FILE:DATASET, e.g. run.h5:/trajectory/h_final");
   const std::string path = spec.substr(0, colon), name = spec.substr(colon + 1);
-  auto f = store::file::open_read(path);
-  if (!f.has(name)) throw InvalidArgument("h0", spec, fmt::format("{} has no dataset {}", path, name));
-  const auto slash = name.rfind('/');
-  auto g = f.group_at(slash == std::string::npos || slash == 0 ? "/" : name.substr(0, slash));
-  const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
-  const auto shape = g.shape(base);
-  const auto data = g.read_doubles(base);
+  std::vector<std::uint64_t> shape;
+  std::vector<double> data;
+  // A file that is not an amari file, a group instead of a dataset, a dataset of strings: the
+  // input is wrong, a usage error like a bad number (exit 2), with the store's reason.
+  try {
+    auto f = store::file::open_read(path);
+    if (!f.has(name)) throw InvalidArgument("h0", spec, fmt::format("{} has no dataset {}", path, name));
+    const auto slash = name.rfind('/');
+    auto g = f.group_at(slash == std::string::npos || slash == 0 ? "/" : name.substr(0, slash));
+    const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+    shape = g.shape(base);
+    data = g.read_doubles(base);
+  } catch (const IoError& e) {
+    throw InvalidArgument("h0", spec, fmt::format("cannot be read as a dataset of numbers: {}", e.what()));
+  }
   std::int64_t rows = 0;
   if (shape.size() == 1 && static_cast<std::int64_t>(shape[0]) == n)
     rows = 1;

@@ -150,9 +150,13 @@ std::uint64_t memory_needed(const simulate_params& p) {
   std::uint64_t per_draw = weight_bytes(p.net.n, single);
   per_draw += 24 * n * (c + 8) * s;  // integrator states (dopri5 holds ~16 of them) and the panel
   std::uint64_t total = d * per_draw;
+  // The stationary window (4 observables per sample, draw and replica) and the C(tau) buffer grow
+  // with the run; each checkpoint copies both once more before it is written.
+  std::uint64_t window = static_cast<std::uint64_t>(window_samples(p)) * d * r * 4 * 8;
   if (p.acf_lags() > 0)
-    total += static_cast<std::uint64_t>(window_samples(p)) * d * r *
-             static_cast<std::uint64_t>(p.acf_neurons_used()) * 8;
+    window += static_cast<std::uint64_t>(window_samples(p)) * d * r *
+              static_cast<std::uint64_t>(p.acf_neurons_used()) * 8;
+  total += 2 * window;
   total += 64u << 20;  // the program itself
   return total;
 }

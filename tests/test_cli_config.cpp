@@ -16,6 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using amari::test::run_amari;
 using amari::test::scratch_dir;
+using amari::test::slurp;
 
 // The "key = value" lines of a config file, comments and blank lines left out.
 std::vector<std::string> settings(const fs::path& toml) {
@@ -148,4 +149,32 @@ TEST_CASE("amari --help, <command> --help and --version", "[cli][help]") {
   CHECK_THAT(sim, Catch::Contains("--t-end X") && Catch::Contains("leak time constants"));
   CHECK_THAT(sim, Catch::Contains("default: 1000"));
   CHECK_THAT(sim, Catch::Contains("default: dopri5"));
+}
+
+// src/cli/main.cpp starts itself again with OMP_WAIT_POLICY=PASSIVE when the user set no OpenMP
+// wait policy (the suite sets one for every test, so this is the only test of that path): the
+// arguments -- with spaces and quotes -- and the exit codes must come through unchanged.
+TEST_CASE("without OMP_WAIT_POLICY amari restarts itself with its arguments and exit codes intact", "[cli]") {
+  scratch_dir dir;
+  const std::string amari = "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u AMARI_NO_REEXEC '" +
+                            std::string(AMARI_CLI_PATH) + "'";
+  auto run = [&](const std::string& args) {
+    const std::string cmd = "cd '" + dir.path.string() + "' && " + amari + " " + args + " < /dev/null > out 2> err";
+    const int raw = std::system(cmd.c_str());
+    return std::make_pair(WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(dir.path / "out") + slurp(dir.path / "err"));
+  };
+  const auto ok = run("maps --phi 'tanh:g=1.5' --sigma-w 2 --json");
+  REQUIRE(ok.first == 0);
+  const auto j = nlohmann::json::parse(ok.second);
+  CHECK(j["phi"] == "tanh:g=1.5");
+  CHECK(j["sigma_w"] == 2.0);
+  const auto bad = run("maps --phi 'tanh with spaces' --json");
+  CHECK(bad.first == 2);
+  CHECK_THAT(bad.second, Catch::Contains("tanh with spaces"));
+  // The command line recorded in a file is the one the user typed.
+  const auto file = run("maps --sigma-w 1.5 -o 'a b.h5'");
+  REQUIRE(file.first == 0);
+  const auto shown = run("inspect 'a b.h5'");
+  REQUIRE(shown.first == 0);
+  CHECK_THAT(shown.second, Catch::Contains("maps --sigma-w 1.5 -o 'a b.h5'"));
 }

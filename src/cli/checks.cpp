@@ -31,4 +31,18 @@ void require_readable(const std::string& field, const std::string& path) {
     throw InvalidArgument(field, path, std::string("cannot be read: ") + std::strerror(errno));
 }
 
+std::vector<std::size_t> table_rows(std::size_t n) {
+  static constexpr std::size_t mantissa[] = {1, 2, 5};
+  std::size_t stride = 1;
+  for (std::size_t k = 1; n > 25 * stride; ++k) {  // stride = 2, 5, 10, 20, 50, 100, ...
+    std::size_t decade = 1;
+    for (std::size_t e = 0; e < k / 3; ++e) decade *= 10;
+    stride = mantissa[k % 3] * decade;
+  }
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < n; i += stride) rows.push_back(i);
+  if (n > 0 && rows.back() != n - 1) rows.push_back(n - 1);
+  return rows;
+}
+
 }  // namespace amari::cli

@@ -9,6 +9,7 @@
 #include "amari/compare.hpp"
 #include "amari/error.hpp"
 #include "amari/store.hpp"
+#include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
@@ -58,7 +59,7 @@ class compare_command final : public command {
   int run(const invocation& inv) override {
     p_.phi = Activation::parse(phi_, "phi");
     p_.validate();
-    if (!output_.empty()) store::file::check_writable(output_, force_);
+    if (!output_.empty()) require_writable(output_, force_);
     progress_bar bar("compare", quiet_ || json_);
     const compare_result r = run_compare(p_, run_control{&stop_flag(), bar.callback()});
     if (!output_.empty()) {

@@ -19,17 +19,6 @@ namespace amari::cli {
 
 namespace {
 
-// Rows of a table of n samples to print: every stride-th with stride from 1, 2, 5, 10, 20, 50, ...
-// so that about 25 rows remain, and the last.
-std::vector<std::size_t> table_rows(std::size_t n) {
-  std::size_t stride = 1;
-  for (std::size_t k = 0; n > 25 * stride; ++k) stride *= (k % 3 == 1) ? 5 : 2;  // 2, 10, 20, 100, ...
-  std::vector<std::size_t> rows;
-  for (std::size_t i = 0; i < n; i += stride) rows.push_back(i);
-  if (n > 0 && rows.back() != n - 1) rows.push_back(n - 1);
-  return rows;
-}
-
 nlohmann::json number_or_null(const std::optional<double>& x) {
   if (!x || !std::isfinite(*x)) return nullptr;
   return *x;
