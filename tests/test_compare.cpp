@@ -30,6 +30,7 @@
 #include "amari/error.hpp"
 #include "amari/gauss.hpp"
 #include "amari/store.hpp"
+#include "cli_run.hpp"
 #include "tolerance.hpp"
 
 using amari::Activation;
@@ -79,22 +80,6 @@ void not_applicable(const compare_result& r, const std::string& name) {
   CHECK(x.note.rfind("n/a: ", 0) == 0);
 }
 
-struct cli_result {
-  int status;
-  std::string out, err;
-};
-
-cli_result run_cli(const std::string& args, const std::string& dir) {
-  const std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
-  const int raw = std::system((std::string(AMARI_CLI_PATH) + " " + args + " > " + out + " 2> " + err).c_str());
-  auto slurp = [](const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
-}
 
 std::string temp_dir(const std::string& tag) {
   namespace fs = std::filesystem;
@@ -212,7 +197,7 @@ TEST_CASE("amari compare: JSON table, HDF5 round trip, refused input", "[compare
   const std::string path = dir + "/cmp.h5";
   const std::string args = "compare --phi tanh --sigma-w 2 --sigma-b 0.3 --n 200 --layers 6 --nets 3 --draws 2 "
                            "--t-end 10 --iterations 10 --seed 4";
-  const auto run = run_cli(args + " --json -o " + path, dir);
+  const auto run = amari::test::run_amari(args + " --json -o " + path, dir);
   INFO(run.err);
   REQUIRE(run.status == 0);
   const auto j = nlohmann::json::parse(run.out);
@@ -294,7 +279,7 @@ TEST_CASE("amari compare: JSON table, HDF5 round trip, refused input", "[compare
     }
   }
   // The file exists: without --force it is refused, untouched.
-  const auto again = run_cli(args + " --quiet -o " + path, dir);
+  const auto again = amari::test::run_amari(args + " --quiet -o " + path, dir);
   CHECK(again.status != 0);
   CHECK(again.err.find("exists") != std::string::npos);
 
@@ -314,7 +299,7 @@ TEST_CASE("amari compare: JSON table, HDF5 round trip, refused input", "[compare
   };
   for (const auto& c : cases) {
     const std::string out = dir + "/bad.h5";
-    const auto b = run_cli("compare " + c.options + " -o " + out, dir);
+    const auto b = amari::test::run_amari("compare " + c.options + " -o " + out, dir);
     INFO(c.options << " -> " << b.err);
     CHECK(b.status == 2);
     CHECK(b.err.find(c.message) != std::string::npos);

@@ -22,6 +22,7 @@
 #include "amari/gauss.hpp"
 #include "amari/store.hpp"
 #include "reference.hpp"
+#include "cli_run.hpp"
 #include "tolerance.hpp"
 
 using amari::Activation;
@@ -32,20 +33,10 @@ namespace {
 
 dmft_params params(const char* phi, double sw, double sb) { return {Activation::parse(phi), sw, sb}; }
 
-struct cli_result {
-  int status;
-  std::string out;
-};
-
-cli_result run_cli(const std::string& args) {
-  const std::string cmd = std::string(AMARI_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
-  return {WEXITSTATUS(st), out};
+// The binary in the test's working directory (relative -o paths land there), with stdout and
+// stderr apart (tests/cli_run.hpp).
+amari::test::cli_result run_cli(const std::string& args) {
+  return amari::test::run_amari(args, std::filesystem::current_path());
 }
 
 }  // namespace
@@ -364,7 +355,7 @@ TEST_CASE("amari dmft: the command's JSON contract", "[dmft][cli]") {
 
   const auto bad = run_cli("dmft --phi tanh --sigma-w -2 --json");
   CHECK(bad.status == 2);
-  CHECK(bad.out.find("sigma_w") != std::string::npos);
+  CHECK(bad.err.find("sigma_w") != std::string::npos);
   CHECK(run_cli("dmft --tau-max 10 --dt-out 0").status == 2);
 }
 

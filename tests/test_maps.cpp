@@ -21,6 +21,7 @@
 #include "amari/maps.hpp"
 #include "amari/store.hpp"
 #include "reference.hpp"
+#include "cli_run.hpp"
 #include "tolerance.hpp"
 
 using amari::Activation;
@@ -502,30 +503,10 @@ TEST_CASE("sigma_w = 0: the output is the bias alone", "[maps]") {
 
 namespace {
 
-struct cli_run {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs `amari <args>`, capturing stdout and stderr separately.
-cli_run run_cli(const std::string& args) {
-  namespace fs = std::filesystem;
-  static int counter = 0;
-  const fs::path dir = fs::temp_directory_path() / ("amari_maps_cli_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string out = (dir / ("out" + std::to_string(counter))).string();
-  const std::string err = (dir / ("err" + std::to_string(counter++))).string();
-  const int raw = std::system((std::string(AMARI_CLI_PATH) + " " + args + " > " + out + " 2> " + err).c_str());
-  auto slurp = [](const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  cli_run r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
-  fs::remove(out);
-  fs::remove(err);
-  return r;
+// The binary in a scratch directory of this test program (tests/cli_run.hpp).
+amari::test::cli_result run_cli(const std::string& args) {
+  static const amari::test::scratch_dir dir;
+  return amari::test::run_amari(args, dir.path);
 }
 
 std::string temp_path(const std::string& name) {
@@ -535,7 +516,7 @@ std::string temp_path(const std::string& name) {
 }  // namespace
 
 TEST_CASE("amari maps --json: the contract's keys, the library's numbers, null where undefined", "[maps][cli]") {
-  const cli_run r = run_cli("maps --phi tanh --sigma-w 2.5 --sigma-b 0.3 --json");
+  const amari::test::cli_result r = run_cli("maps --phi tanh --sigma-w 2.5 --sigma-b 0.3 --json");
   REQUIRE(r.status == 0);
   const auto j = nlohmann::json::parse(r.out);
   std::vector<std::string> keys;
@@ -571,7 +552,7 @@ TEST_CASE("amari maps --json: the contract's keys, the library's numbers, null w
   CHECK(all["fixed_points"][0]["stability"] == "unstable");
   CHECK(all["fixed_points"][1]["stability"] == "stable");
 
-  const cli_run table = run_cli("maps --phi erf --sigma-w 2 --sigma-b 0.05 --all-fixed-points");
+  const amari::test::cli_result table = run_cli("maps --phi erf --sigma-w 2 --sigma-b 0.05 --all-fixed-points");
   CHECK(table.status == 0);
   CHECK(table.out.find("chaotic") != std::string::npos);
   CHECK(table.out.find("stable") != std::string::npos);
@@ -593,14 +574,14 @@ TEST_CASE("amari maps -o writes /maps, and bad input exits 2 without a file", "[
   }
   CHECK(run_cli("maps --sigma-w 2 -o " + path).status != 0);  // exists, no --force
   std::filesystem::remove(path);
-  const cli_run bad = run_cli("maps --sigma-w -1 -o " + path);
+  const amari::test::cli_result bad = run_cli("maps --sigma-w -1 -o " + path);
   CHECK(bad.status == 2);
   CHECK(bad.err == "amari: sigma_w = -1: must be a finite number >= 0\n");
   CHECK_FALSE(std::filesystem::exists(path));
 }
 
 TEST_CASE("amari edge --json: one object, or an array over a range", "[maps][cli]") {
-  const cli_run r = run_cli("edge --phi tanh --sigma-b 0.3 --json");
+  const amari::test::cli_result r = run_cli("edge --phi tanh --sigma-b 0.3 --json");
   REQUIRE(r.status == 0);
   const auto j = nlohmann::json::parse(r.out);
   CHECK(j.size() == 3);
@@ -618,7 +599,7 @@ TEST_CASE("amari edge --json: one object, or an array over a range", "[maps][cli
   CHECK_THAT(cfg["sigma_w"].get<double>(), close_to(1.12253900477, 1e-9));
   std::filesystem::remove(toml);
   for (const char* bad : {"0.5:4:0", "4:0.5:10", "x"}) {
-    const cli_run e = run_cli(std::string("edge --sigma-b ") + bad);
+    const amari::test::cli_result e = run_cli(std::string("edge --sigma-b ") + bad);
     CHECK(e.status == 2);
     CHECK(e.err.rfind("amari: sigma_b = ", 0) == 0);
   }
@@ -627,7 +608,7 @@ TEST_CASE("amari edge --json: one object, or an array over a range", "[maps][cli
 TEST_CASE("amari phase -o: the grids with their axes, equal to the library's", "[maps][cli]") {
   const std::string path = temp_path("phase.h5");
   std::filesystem::remove(path);
-  const cli_run r = run_cli("phase --phi tanh --sigma-w 0.5:4:9 --sigma-b 0:1:4 --quiet -o " + path);
+  const amari::test::cli_result r = run_cli("phase --phi tanh --sigma-w 0.5:4:9 --sigma-b 0:1:4 --quiet -o " + path);
   REQUIRE(r.status == 0);
   amari::phase_params pp;
   pp.phi = Activation::parse("tanh");
@@ -656,7 +637,7 @@ TEST_CASE("amari phase -o: the grids with their axes, equal to the library's", "
   std::filesystem::remove(path);
   for (const char* bad : {"--sigma-w 0.5:4:0", "--sigma-w 4:0.5:10", "--sigma-b 0:1", "--sigma-w -1:2:3"}) {
     INFO(bad);
-    const cli_run e = run_cli(std::string("phase ") + bad + " -o " + path);
+    const amari::test::cli_result e = run_cli(std::string("phase ") + bad + " -o " + path);
     CHECK(e.status == 2);
     CHECK_FALSE(std::filesystem::exists(path));
   }

@@ -16,6 +16,7 @@
 #include "amari/meanfield.hpp"
 #include "amari/store.hpp"
 #include "reference.hpp"
+#include "cli_run.hpp"
 #include "tolerance.hpp"
 
 using amari::Activation;
@@ -29,20 +30,10 @@ meanfield_params params(const char* phi, double w0, double b0, double sw, double
   return {Activation::parse(phi), w0, b0, sw, sb};
 }
 
-struct cli_result {
-  int status;
-  std::string out;
-};
-
-cli_result run_cli(const std::string& args) {
-  const std::string cmd = std::string(AMARI_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
-  return {WEXITSTATUS(st), out};
+// The binary in the test's working directory (relative -o paths land there), with stdout and
+// stderr apart (tests/cli_run.hpp).
+amari::test::cli_result run_cli(const std::string& args) {
+  return amari::test::run_amari(args, std::filesystem::current_path());
 }
 
 // All fixed points by a second, independent route for bounded activations: for each m the
@@ -393,7 +384,7 @@ TEST_CASE("amari meanfield: the command's JSON contract and the network note", "
   CHECK(run_cli("meanfield --times 1,2 --t-end 5").status == 2);
   const auto bad = run_cli("meanfield --phi tahn");
   CHECK(bad.status == 2);
-  CHECK(bad.out.find("phi") != std::string::npos);
+  CHECK(bad.err.find("phi") != std::string::npos);
 }
 
 TEST_CASE("amari meanfield -o: the /meanfield layout of docs/FORMAT.md", "[meanfield][cli]") {
@@ -421,7 +412,7 @@ TEST_CASE("amari meanfield -o: the /meanfield layout of docs/FORMAT.md", "[meanf
   // An existing file is refused without --force (and kept), replaced with it.
   const auto again = run_cli(args);
   CHECK(again.status != 0);
-  CHECK(again.out.find("--force") != std::string::npos);
+  CHECK(again.err.find("--force") != std::string::npos);
   CHECK(run_cli(args + " --force").status == 0);
   // Bad input: exit 2 and no file.
   std::remove(path.c_str());
