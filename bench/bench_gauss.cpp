@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "amari/gauss.hpp"
+#include "amari/core/gauss.hpp"
 
 namespace {
 

@@ -28,7 +28,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "amari/kernels.hpp"
+#include "amari/sim/kernels.hpp"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "amari/deepnet.hpp"
-#include "amari/maps.hpp"
+#include "amari/sim/deepnet.hpp"
+#include "amari/theory/maps.hpp"
 
 namespace {
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "amari/simulate.hpp"
+#include "amari/sim/simulate.hpp"
 
 namespace {
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "amari/store.hpp"
+#include "amari/io/store.hpp"
 
 namespace st = amari::store;
 using clk = std::chrono::steady_clock;

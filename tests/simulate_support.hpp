@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "amari/simulate.hpp"
+#include "amari/sim/simulate.hpp"
 
 namespace amari::test {
 

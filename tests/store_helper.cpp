@@ -28,8 +28,8 @@
 #include <unistd.h>
 #include <vector>
 
-#include "amari/error.hpp"
-#include "amari/store.hpp"
+#include "amari/core/error.hpp"
+#include "amari/io/store.hpp"
 
 namespace st = amari::store;
 

@@ -2,8 +2,8 @@
 // the parser's accepted and refused forms.
 #include <catch2/catch.hpp>
 
-#include "amari/activation.hpp"
-#include "amari/error.hpp"
+#include "amari/core/activation.hpp"
+#include "amari/core/error.hpp"
 #include "tolerance.hpp"
 
 using amari::Activation;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "amari/store.hpp"
+#include "amari/io/store.hpp"
 #include "cli_run.hpp"
 
 namespace {

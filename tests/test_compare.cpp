@@ -25,11 +25,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "amari/compare.hpp"
-#include "amari/deepnet.hpp"
-#include "amari/error.hpp"
-#include "amari/gauss.hpp"
-#include "amari/store.hpp"
+#include "amari/sim/compare.hpp"
+#include "amari/sim/deepnet.hpp"
+#include "amari/core/error.hpp"
+#include "amari/core/gauss.hpp"
+#include "amari/io/store.hpp"
 #include "cli_run.hpp"
 #include "tolerance.hpp"
 

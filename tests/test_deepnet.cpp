@@ -13,10 +13,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "amari/deepnet.hpp"
-#include "amari/error.hpp"
-#include "amari/maps.hpp"
-#include "amari/store.hpp"
+#include "amari/sim/deepnet.hpp"
+#include "amari/core/error.hpp"
+#include "amari/theory/maps.hpp"
+#include "amari/io/store.hpp"
 #include "tolerance.hpp"
 
 using amari::Activation;

@@ -17,10 +17,10 @@
 #include <boost/numeric/odeint.hpp>
 #pragma GCC diagnostic pop
 
-#include "amari/dmft.hpp"
-#include "amari/error.hpp"
-#include "amari/gauss.hpp"
-#include "amari/store.hpp"
+#include "amari/theory/dmft.hpp"
+#include "amari/core/error.hpp"
+#include "amari/core/gauss.hpp"
+#include "amari/io/store.hpp"
 #include "reference.hpp"
 #include "cli_run.hpp"
 #include "tolerance.hpp"

@@ -1,13 +1,13 @@
 // The SCS dynamic mean-field theory against the finite network it describes (issue 5, "Against
 // simulation"): tanh, sigma_w = 2, sigma_b = 0, N = 2000, three draws of W. Two independent
-// computations meet here: the DMFT's Delta_0, Delta(tau) and Lyapunov exponent (src/dmft.cpp:
+// computations meet here: the DMFT's Delta_0, Delta(tau) and Lyapunov exponent (src/theory/dmft.cpp:
 // a root-finding problem in (Delta_0, Delta_inf), an ODE along the separatrix and a Schroedinger
 // ground state) and the simulator's time averages over a chaotic trajectory (src/simulate.cpp).
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "amari/dmft.hpp"
-#include "amari/simulate.hpp"
+#include "amari/theory/dmft.hpp"
+#include "amari/sim/simulate.hpp"
 #include "simulate_support.hpp"
 
 namespace {

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <numbers>
 
-#include "amari/error.hpp"
-#include "amari/gauss.hpp"
+#include "amari/core/error.hpp"
+#include "amari/core/gauss.hpp"
 #include "reference.hpp"
 #include "tolerance.hpp"
 

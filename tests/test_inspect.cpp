@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "amari/inspect.hpp"
-#include "amari/store.hpp"
+#include "amari/io/inspect.hpp"
+#include "amari/io/store.hpp"
 #include "store_test_util.hpp"
 #include "tolerance.hpp"
 

@@ -17,9 +17,9 @@
 #include <numbers>
 #include <sstream>
 
-#include "amari/error.hpp"
-#include "amari/maps.hpp"
-#include "amari/store.hpp"
+#include "amari/core/error.hpp"
+#include "amari/theory/maps.hpp"
+#include "amari/io/store.hpp"
 #include "reference.hpp"
 #include "cli_run.hpp"
 #include "tolerance.hpp"

@@ -11,10 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "amari/error.hpp"
-#include "amari/gauss.hpp"
-#include "amari/meanfield.hpp"
-#include "amari/store.hpp"
+#include "amari/core/error.hpp"
+#include "amari/core/gauss.hpp"
+#include "amari/theory/meanfield.hpp"
+#include "amari/io/store.hpp"
 #include "reference.hpp"
 #include "cli_run.hpp"
 #include "tolerance.hpp"

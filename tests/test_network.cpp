@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "amari/error.hpp"
-#include "amari/network.hpp"
+#include "amari/core/error.hpp"
+#include "amari/sim/network.hpp"
 #include "tolerance.hpp"
 
 using amari::network_params;

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <unsupported/Eigen/MatrixFunctions>
 
-#include "amari/error.hpp"
-#include "amari/network.hpp"
-#include "amari/simulate.hpp"
+#include "amari/core/error.hpp"
+#include "amari/sim/network.hpp"
+#include "amari/sim/simulate.hpp"
 #include "simulate_support.hpp"
 #include "tolerance.hpp"
 

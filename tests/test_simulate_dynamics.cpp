@@ -6,9 +6,9 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "amari/gauss.hpp"
-#include "amari/network.hpp"
-#include "amari/simulate.hpp"
+#include "amari/core/gauss.hpp"
+#include "amari/sim/network.hpp"
+#include "amari/sim/simulate.hpp"
 #include "simulate_support.hpp"
 #include "tolerance.hpp"
 

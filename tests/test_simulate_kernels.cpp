@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "amari/kernels.hpp"
+#include "amari/sim/kernels.hpp"
 
 namespace {
 

@@ -15,10 +15,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "amari/error.hpp"
-#include "amari/simulate.hpp"
-#include "amari/simulate_output.hpp"
-#include "amari/store.hpp"
+#include "amari/core/error.hpp"
+#include "amari/sim/simulate.hpp"
+#include "amari/io/layout/simulate.hpp"
+#include "amari/io/store.hpp"
 #include "simulate_support.hpp"
 
 using amari::simulate_params;

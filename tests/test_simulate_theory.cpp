@@ -1,5 +1,5 @@
 // The theories that amari simulate writes next to its measurements (/meanfield, /dmft;
-// include/amari/theory_output.hpp): the same layout and the same numbers as amari meanfield and
+// include/amari/io/layout/theory.hpp): the same layout and the same numbers as amari meanfield and
 // amari dmft at the same parameters, the reasons written when a theory does not apply or fails,
 // and a failing theory that does not fail the simulation.
 #include <sys/wait.h>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "amari/store.hpp"
+#include "amari/io/store.hpp"
 #include "store_test_util.hpp"
 
 namespace st = amari::store;

@@ -13,10 +13,10 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "amari/error.hpp"
-#include "amari/inspect.hpp"
-#include "amari/store.hpp"
-#include "amari/version.hpp"
+#include "amari/core/error.hpp"
+#include "amari/io/inspect.hpp"
+#include "amari/io/store.hpp"
+#include "amari/core/version.hpp"
 #include "store_test_util.hpp"
 
 namespace st = amari::store;

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "amari/error.hpp"
-#include "amari/store.hpp"
+#include "amari/core/error.hpp"
+#include "amari/io/store.hpp"
 
 namespace amari::cli {
 

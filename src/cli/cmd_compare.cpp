@@ -1,14 +1,14 @@
 // amari compare: the time and depth pictures side by side for one set of parameters
-// (include/amari/compare.hpp, docs/compare.md).
+// (include/amari/sim/compare.hpp, docs/compare.md).
 #include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "amari/compare.hpp"
-#include "amari/error.hpp"
-#include "amari/store.hpp"
+#include "amari/sim/compare.hpp"
+#include "amari/core/error.hpp"
+#include "amari/io/store.hpp"
 #include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"

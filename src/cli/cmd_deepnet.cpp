@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "amari/deepnet.hpp"
-#include "amari/error.hpp"
-#include "amari/maps.hpp"
-#include "amari/store.hpp"
+#include "amari/sim/deepnet.hpp"
+#include "amari/core/error.hpp"
+#include "amari/theory/maps.hpp"
+#include "amari/io/store.hpp"
 #include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"

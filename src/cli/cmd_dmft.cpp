@@ -6,10 +6,10 @@
 #include <optional>
 #include <vector>
 
-#include "amari/dmft.hpp"
-#include "amari/error.hpp"
-#include "amari/store.hpp"
-#include "amari/theory_output.hpp"
+#include "amari/theory/dmft.hpp"
+#include "amari/core/error.hpp"
+#include "amari/io/store.hpp"
+#include "amari/io/layout/theory.hpp"
 #include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"
@@ -24,7 +24,7 @@ nlohmann::json number_or_null(const std::optional<double>& x) {
   return *x;
 }
 
-// /dmft of docs/FORMAT.md (the writer is shared with amari simulate: amari/theory_output.hpp).
+// /dmft of docs/FORMAT.md (the writer is shared with amari simulate: amari/io/layout/theory.hpp).
 void write_file(const std::string& path, bool force, const invocation& inv, const dmft_params& p,
                 const dmft_result& r) {
   auto f = store::file::create(path, {.force = force, .command_line = inv.command_line,

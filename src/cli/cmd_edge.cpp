@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "amari/error.hpp"
-#include "amari/maps.hpp"
+#include "amari/core/error.hpp"
+#include "amari/theory/maps.hpp"
 #include "command.hpp"
 #include "progress.hpp"
 #include "signals.hpp"

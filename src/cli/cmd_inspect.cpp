@@ -1,7 +1,7 @@
 // amari inspect: print the layout, attributes and a summary of an amari HDF5 file.
 #include <cstdio>
 
-#include "amari/inspect.hpp"
+#include "amari/io/inspect.hpp"
 #include "checks.hpp"
 #include "command.hpp"
 

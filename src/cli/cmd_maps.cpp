@@ -6,9 +6,9 @@
 #include <optional>
 #include <vector>
 
-#include "amari/error.hpp"
-#include "amari/maps.hpp"
-#include "amari/store.hpp"
+#include "amari/core/error.hpp"
+#include "amari/theory/maps.hpp"
+#include "amari/io/store.hpp"
 #include "checks.hpp"
 #include "command.hpp"
 

@@ -6,10 +6,10 @@
 #include <optional>
 #include <vector>
 
-#include "amari/error.hpp"
-#include "amari/meanfield.hpp"
-#include "amari/store.hpp"
-#include "amari/theory_output.hpp"
+#include "amari/core/error.hpp"
+#include "amari/theory/meanfield.hpp"
+#include "amari/io/store.hpp"
+#include "amari/io/layout/theory.hpp"
 #include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"
@@ -19,7 +19,7 @@ namespace amari::cli {
 
 namespace {
 
-// /meanfield of docs/FORMAT.md (the writer is shared with amari simulate: amari/theory_output.hpp).
+// /meanfield of docs/FORMAT.md (the writer is shared with amari simulate: amari/io/layout/theory.hpp).
 void write_file(const std::string& path, bool force, const invocation& inv, const meanfield_params& p,
                 const meanfield_settings& s, const meanfield_result& r, const std::string& note) {
   auto f = store::file::create(path, {.force = force, .command_line = inv.command_line,

@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 #include <vector>
 
-#include "amari/error.hpp"
-#include "amari/maps.hpp"
-#include "amari/store.hpp"
+#include "amari/core/error.hpp"
+#include "amari/theory/maps.hpp"
+#include "amari/io/store.hpp"
 #include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"

@@ -6,10 +6,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "amari/error.hpp"
-#include "amari/simulate.hpp"
-#include "amari/simulate_output.hpp"
-#include "amari/store.hpp"
+#include "amari/core/error.hpp"
+#include "amari/sim/simulate.hpp"
+#include "amari/io/layout/simulate.hpp"
+#include "amari/io/store.hpp"
 #include "checks.hpp"
 #include "command.hpp"
 #include "progress.hpp"

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <fmt/format.h>
 
-#include "amari/error.hpp"
-#include "amari/version.hpp"
+#include "amari/core/error.hpp"
+#include "amari/core/version.hpp"
 #include "command.hpp"
 #include "signals.hpp"
 

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "amari/error.hpp"
+#include "amari/core/error.hpp"
 
 namespace amari::cli {
 

@@ -1,0 +1,89 @@
+#pragma once
+// Finite-width random deep networks, measured beside the mean-field maps of amari/theory/maps.hpp.
+//
+//   h^l = W^l phi(h^{l-1}) + b^l,   l = 1..L,   W^l_ij ~ N(0, sigma_w^2 / N),  b^l_i ~ N(0, sigma_b^2),
+//
+// with fresh (W^l, b^l) at every layer, width N at every layer. Two inputs h^0_1, h^0_2 are built
+// with the chosen empirical statistics exactly (Gram-Schmidt on Gaussian vectors):
+//
+//   q^0 = |h^0_a|^2 / N for a = 1, 2,    c^0 = h^0_1 . h^0_2 / (|h^0_1| |h^0_2|).
+//
+// Per layer and network the empirical q^l_a = |h^l_a|^2 / N and c^l = h^l_1 . h^l_2 / (|h^l_1| |h^l_2|)
+// are recorded, and a tangent vector v^0 (a random unit vector at input 1) is carried by the
+// Jacobian, v^l = W^l diag(phi'(h^{l-1}_1)) v^{l-1}: lambda^l = (1/2) ln(|v^l|^2 / |v^{l-1}|^2) is
+// the measured growth of an infinitesimal perturbation in layer l, the counterpart of
+// (1/2) ln chi_1 (Poole et al. 2016; Schoenholz et al. 2017). Beside them, the maps iterated from
+// the same q^0, c^0:
+//
+//   q^l = V(q^{l-1}),   c^l = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q^l  with u1, u2 of
+//   variance q^{l-1} and correlation c^{l-1},   lambda^l = (1/2) ln(sigma_w^2 E[phi'(u)^2]), u of
+//   variance q^{l-1}.
+//
+// As N -> infinity each network follows the maps; at finite N the network-to-network spread is
+// O(N^{-1/2}) and the bias O(1/N). Every network draws from its own random stream, derived from the
+// seed and its index, so results are reproducible and do not depend on the number of threads.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "amari/core/activation.hpp"
+#include "amari/core/control.hpp"
+
+namespace amari {
+
+struct deepnet_params {
+  Activation phi;
+  double sigma_w = 2.5;      // weight standard deviation times sqrt(N) (dimensionless, >= 0)
+  double sigma_b = 0.3;      // bias standard deviation (units of h, >= 0)
+  std::int64_t n = 1000;     // width N (neurons per layer, >= 2)
+  std::int64_t layers = 30;  // depth L (>= 1)
+  std::int64_t nets = 20;    // independent networks (>= 1; standard errors need >= 2)
+  double q0 = 1.0;           // empirical second moment of each input (units of h^2, > 0)
+  double c0 = 0.5;           // empirical correlation of the two inputs (in [-1, 1])
+  std::int64_t seed = 1;     // random seed (>= 0)
+  std::int64_t threads = 0;  // OpenMP threads over networks (0: all available)
+
+  void validate() const;
+};
+
+// Per-layer arrays have layers + 1 entries (l = 0..L); per-network arrays are row-major
+// (nets, layers + 1). lambda at l = 0 is NaN (no layer yet); standard errors are NaN for one net.
+struct deepnet_result {
+  std::int64_t nets = 0, layers = 0;
+  // per network and layer
+  std::vector<double> q1, q2, c, lambda;
+  // over networks: mean and standard error of the mean (sample standard deviation / sqrt(nets))
+  std::vector<double> q1_mean, q1_sem, q2_mean, q2_sem, c_mean, c_sem, lambda_mean, lambda_sem;
+  // the maps from the same q^0, c^0
+  std::vector<double> q_map, c_map, lambda_map;
+};
+
+// Runs the networks (OpenMP over networks); polls ctl after each network and throws
+// amari::Interrupted when asked to stop.
+deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl = {});
+
+// The maps' prediction alone (q_map, c_map, lambda_map of run_deepnet).
+struct depth_trajectory {
+  std::vector<double> q, c, lambda;
+};
+depth_trajectory iterate_maps(const Activation& phi, double sigma_w, double sigma_b, double q0,
+                              double c0, std::int64_t layers);
+
+// The two maps as curves, for cobweb plots (the layout of Poole et al. 2016, Figs. 1-2):
+//   V(q) = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2 on `points` values q = 0 .. q_max, with
+//          q_max = 1.25 max(q0, q* and every finite q^l of `q_map`);
+//   C(c) = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / V(q_c), u1, u2 of variance q_c and
+//          correlation c, on `points` values c = -1 .. 1, at q_c = q* (the correlation map of the
+//          notes), or, where q* is undefined or 0 (divergent, collapsed), at the last finite
+//          positive q^l of the map (NaN if there is none).
+// Evaluated with length_map and correlation_map of amari/theory/maps.hpp.
+struct map_curves {
+  std::vector<double> q, V;  // the length map
+  std::vector<double> c, C;  // the correlation map at q_c
+  double q_c = 0;
+  bool q_c_is_fixed_point = false;  // q_c = q*
+};
+map_curves sample_map_curves(const deepnet_params& p, const std::vector<double>& q_map,
+                             std::optional<double> q_star, std::int64_t points = 201);
+
+}  // namespace amari

@@ -1,0 +1,71 @@
+#pragma once
+// A finite random rate network (Amari 1972; Sompolinsky, Crisanti & Sommers 1988):
+//
+//   dh_i/dt = -h_i + sum_j W_ij phi(h_j) + b_i,          i = 1 .. N,
+//   W_ij ~ N(w0 / N, sigma_w^2 / N),   b_i ~ N(b0, sigma_b^2),   h_i(0) ~ N(m0, q0),  all i.i.d.
+//
+// Reproducibility. Every random number comes from its own stream, keyed by (seed, draw, what,
+// index) through a SplitMix64 hash (Steele, Lea & Flood 2014) into a Boost mt19937_64 and Boost's
+// normal_distribution (ziggurat; both portable, unlike std::normal_distribution):
+//   row i of W in draw d          <- stream (seed, d, "W", i)
+//   the bias vector b of draw d   <- stream (seed, d, "b", 0)
+//   h(0) of replica r in draw d   <- stream (seed, d, "h0", r)
+//   the perturbation of replica r <- stream (seed, d, "eps", r)
+//   the tangent vectors of replica r <- stream (seed, d, "tangent", r)   (Lyapunov exponents)
+// so that neither the number of threads, nor the number of replicas, nor the precision changes
+// what a row of W, b or an initial condition receives (float W is the double draw rounded).
+#include <Eigen/Core>
+#include <cstdint>
+#include <string>
+
+#include "amari/core/activation.hpp"
+#include "amari/sim/kernels.hpp"
+
+namespace amari {
+
+struct network_params {
+  std::int64_t n = 1000;     // number of neurons N
+  Activation phi{};          // the activation (tanh)
+  double sigma_w = 2.0;      // std of W_ij times sqrt(N)
+  double sigma_b = 0.0;      // std of the bias b_i
+  double w0 = 0.0;           // mean of W_ij times N
+  double b0 = 0.0;           // mean of the bias
+  double m0 = 0.0;           // mean of h_i(0)
+  double q0 = 1.0;           // variance of h_i(0)
+  std::int64_t seed = 1;     // root of every random stream (>= 0)
+
+  // Throws InvalidArgument naming the first bad field.
+  void validate() const;
+};
+
+// The random streams (see the header comment).
+enum class stream_kind : std::uint64_t { weights = 1, bias = 2, initial = 3, perturbation = 4, tangent = 5 };
+std::uint64_t stream_key(std::int64_t seed, std::int64_t draw, stream_kind kind, std::int64_t index);
+
+// n standard normal numbers from the stream `key`.
+void standard_normals(std::uint64_t key, double* out, std::int64_t n);
+
+// One draw of (W, b) in precision S.
+template <class S>
+struct network {
+  coupling<S> W;
+  Eigen::Matrix<S, Eigen::Dynamic, 1> b;
+};
+
+// Draws W and b of draw `draw` (rows of W in parallel over `threads`; the result does not depend
+// on the thread count).
+template <class S>
+network<S> draw_network(const network_params& p, std::int64_t draw, int threads);
+
+// h(0) of replica r of draw d: N(m0, q0) i.i.d., or, when eps > 0 and r > 0, replica 0's plus
+// eps times a standard normal vector.
+Eigen::VectorXd draw_initial(const network_params& p, std::int64_t draw, std::int64_t replica,
+                             double eps);
+
+// Bytes one draw's W occupies in precision S (with the row padding).
+std::uint64_t weight_bytes(std::int64_t n, bool single_precision);
+
+extern template struct network<double>;
+extern template struct network<float>;
+
+}  // namespace amari

@@ -1,0 +1,190 @@
+#pragma once
+// Simulation of finite random rate networks (network.hpp) in time:
+//
+//   dh/dt = -h + W phi(h) + b              (steppers rk4, euler, dopri5)
+//   h(t + 1) = W phi(h(t)) + b             (stepper map: a deep network with tied weights)
+//
+// R replicas (initial conditions sharing W and b) are one N x R state, so a right-hand side is one
+// pass over W (kernels.hpp); D draws of (W, b) run side by side, each with its own integrator, and
+// meet at every sample time t_k = k dt_out.
+//
+// Integrators (Boost.Odeint on Eigen states): fixed-step runge_kutta4 and euler; adaptive
+// runge_kutta_dopri5 (Dormand & Prince 1980) inside odeint's controlled_runge_kutta with the
+// error norm and step control of Hairer, Norsett & Wanner (Solving ODEs I, 2nd ed., II.4) as in
+// scipy's RK45 -- err = max over columns (replicas, tangent vectors) of sqrt(mean_i (e_i /
+// (atol + rtol max(|h_i|, |h_i_new|)))^2), step factor 0.9 err^(-1/5) clipped to [0.2, 10], no growth right after a
+// rejection, Hairer's initial step -- and its fourth-order dense output at the sample times.
+//
+// Observables at every sample, per draw d and replica a (h = h^a(t)):
+//   m = mean_i h_i,  q = mean_i (h_i - m)^2,  q2 = mean_i h_i^2,  phi_mean = mean_i phi(h_i),
+//   q_ab = mean_i h^a_i h^b_i,  c_ab = q_ab / sqrt(q_aa q_bb),  the traces h_i, i < K.
+// Ensemble means over draws (replica averages within a draw) with standard errors.
+//
+// Lyapunov exponents (Benettin, Galgani, Giorgilli & Strelcyn 1980): k tangent vectors per
+// replica follow dv/dt = -v + W (phi'(h) * v) (map: v' = W (phi'(h) * v)) in the same kernel pass
+// as h; every `lyapunov_interval` they are re-orthonormalised by a QR decomposition and
+// log |R_jj| accumulates (after the transient). Running estimate lambda_j = sum log|R_jj| / time;
+// error from batch means over the renormalisation intervals (20 batches), or, with several draws,
+// from the spread of the draws.
+//
+// Stationary statistics over t >= transient: time averages of q, q2, m, phi_mean (batch-means
+// errors), and the autocorrelation C(tau) = < mean_i h_i(t) h_i(t + tau) >_t over the window,
+// by FFT (Wiener-Khinchin) for long lag ranges, by direct sums for short ones.
+#include <Eigen/Core>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "amari/core/control.hpp"
+#include "amari/sim/network.hpp"
+
+namespace amari {
+
+enum class stepper_kind { rk4, dopri5, euler, map };
+enum class precision_kind { float64, float32 };
+
+stepper_kind parse_stepper(std::string_view s);      // "rk4" | "dopri5" | "euler" | "map"
+precision_kind parse_precision(std::string_view s);  // "double" | "float"
+std::string_view to_string(stepper_kind s);
+std::string_view to_string(precision_kind p);
+
+struct simulate_params {
+  network_params net;
+  std::int64_t replicas = 1;         // initial conditions sharing W and b
+  std::int64_t draws = 1;            // independent draws of (W, b)
+  double t_end = 100.0;              // duration (time units of the leak; iterations for the map)
+  double dt = 0.05;                  // step of rk4 and euler (the map's step is 1)
+  double dt_out = 0.1;               // sampling interval (a multiple of dt for fixed steps)
+  stepper_kind stepper = stepper_kind::dopri5;
+  double rtol = 1e-6;                // dopri5: relative tolerance
+  double atol = 1e-8;                // dopri5: absolute tolerance
+  precision_kind precision = precision_kind::float64;
+  std::int64_t record_neurons = 8;   // traces of neurons 0 .. K-1
+  bool lyapunov = false;             // compute Lyapunov exponents
+  std::int64_t lyapunov_k = 1;       // how many (the top k of the spectrum)
+  double lyapunov_interval = 1.0;    // time between re-orthonormalisations
+  double transient = -1.0;           // start of the stationary window; < 0: t_end / 4
+  double acf_lag = -1.0;             // largest lag of C(tau); < 0: min(20, window / 2); 0: none
+  std::int64_t acf_neurons = 1000;   // neurons used for C(tau) (the first ones)
+  double replica_eps = 0.0;          // > 0: replica a > 0 starts at replica 0's h(0) + eps * N(0, 1)
+  std::int64_t threads = 0;          // 0: all cores
+  double flush_interval = 10.0;      // seconds of wall time between flushes/checkpoints
+
+  void validate() const;  // throws InvalidArgument naming the field
+
+  // Derived quantities.
+  double transient_time() const;
+  double acf_lag_time() const;
+  std::int64_t samples() const;       // number of sample times, t_k = k dt_out, k = 0 .. samples()-1
+  std::int64_t acf_lags() const;      // number of lags (0 when no C(tau))
+  std::int64_t acf_neurons_used() const;
+  std::int64_t columns() const { return replicas * (1 + (lyapunov ? lyapunov_k : 0)); }
+  double step() const { return stepper == stepper_kind::map ? 1.0 : dt; }
+};
+
+// Memory the run needs (W of every draw, integrator states, buffers), in bytes; compared with
+// memory_available() (control.hpp).
+std::uint64_t memory_needed(const simulate_params& p);
+// Throws InvalidArgument ("n = 30000 with draws = 1 in double needs 7.2 GB ...") when the run does
+// not fit in 90% of the available memory.
+void require_memory(const simulate_params& p);
+
+// One sample time, all draws and replicas. Arrays are row-major over [draw][replica](...).
+struct sample {
+  std::int64_t index = 0;
+  double t = 0;
+  std::int64_t draws = 1, replicas = 1, neurons = 0, lyapunov_k = 0;
+  std::vector<double> m, q, q2, phi_mean;  // [D][R]
+  std::vector<double> q_ab, c_ab;          // [D][R][R]
+  std::vector<double> traces;              // [D][R][K]
+  std::vector<double> lyapunov;            // [D][R][k] running estimates (NaN before any interval)
+};
+
+// Mean over draws of the replica means, and its standard error: over draws when D > 1, over
+// replicas when D = 1 < R, NaN when D = R = 1.
+struct mean_sem {
+  double mean = 0, sem = std::numeric_limits<double>::quiet_NaN();
+};
+mean_sem ensemble_mean(const std::vector<double>& values, std::int64_t draws, std::int64_t replicas);
+
+// Everything needed to continue a run exactly where it stopped (written at every flush).
+struct draw_checkpoint {
+  double t = 0;                      // time the integrator reached
+  double dt_next = 0;                // dopri5: the next step size
+  std::int64_t steps = 0, rhs_evals = 0;
+  std::vector<double> state;         // N x C, column-major (h of the replicas, then tangents)
+  std::vector<double> deriv;         // dopri5: d state / dt at t (first same as last)
+  std::vector<double> pending_t;     // samples interpolated but not yet emitted: times,
+  std::vector<double> pending_h;     //   their states [P][N x R],
+  std::vector<double> pending_lyap;  //   and the running Lyapunov estimates [P][R k]
+  double lyap_next = 0;              // time of the next re-orthonormalisation
+  double lyap_last = 0;              // time of the last one
+  std::vector<double> lyap_log;      // [interval][R k] log |R_jj| of the accumulated intervals
+  std::vector<double> lyap_dt;       // [interval] their durations
+};
+struct checkpoint {
+  std::int64_t next_sample = 0;      // samples emitted so far
+  std::vector<draw_checkpoint> draws;
+  std::vector<double> window;        // stationary series [sample][D][R][4] (m, q, q2, phi_mean)
+  std::vector<double> acf_buffer;    // C(tau) window [sample][D][R][M]
+};
+
+struct simulate_result {
+  std::int64_t steps = 0;            // accepted steps, summed over draws
+  std::int64_t rhs_evals = 0;        // right-hand sides (each for all replicas), summed over draws
+  std::int64_t samples = 0;
+  double t_reached = 0;
+  mean_sem q_final;                  // q at the last sample
+  // Lyapunov: overall exponents [k] and their errors; per draw and replica [D][R][k].
+  std::vector<double> lyapunov, lyapunov_sem, lyapunov_each, lyapunov_each_sem;
+  // Stationary averages over t >= transient.
+  mean_sem stationary_m, stationary_q, stationary_q2, stationary_phi_mean;
+  std::int64_t stationary_samples = 0;
+  // Autocorrelation: lags [L], ensemble mean and error [L], per draw and replica [D][R][L].
+  std::vector<double> acf_tau, acf, acf_sem, acf_each;
+  std::int64_t acf_neurons = 0;
+  double seconds = 0;        // wall time of the whole run
+  double setup_seconds = 0;  // of which drawing the networks (and the initial right-hand sides)
+};
+
+// Receives the run as it goes. The simulation knows nothing about files: an observer writes.
+class simulation_observer {
+ public:
+  virtual ~simulation_observer() = default;
+  virtual void on_sample(const sample& s) = 0;
+  // Every flush_interval seconds of wall time, before an interruption, and at the end: persist
+  // what was observed, with the checkpoint to continue from.
+  virtual void on_flush(const checkpoint&) {}
+  // The run stops early: status "interrupted" (a stop request; on_flush has just delivered the
+  // checkpoint) or "failed" (a numerical error; the samples so far are complete, the last
+  // checkpoint delivered stays the one to resume from).
+  virtual void on_abort(const std::string& /*status*/, const std::string& /*message*/) {}
+  virtual void on_finish(const simulate_result&) {}
+};
+
+struct simulate_inputs {
+  const Eigen::MatrixXd* h0 = nullptr;     // N x 1 (every replica) or N x R initial states
+  const checkpoint* resume = nullptr;      // continue from this checkpoint
+};
+
+// Runs the simulation. Throws InvalidArgument (bad parameters, too little memory), NumericalError
+// (the state became non-finite; the samples before it were delivered), Interrupted (after
+// on_flush and on_abort).
+simulate_result simulate(const simulate_params& p, simulation_observer& obs,
+                         const run_control& control = {}, const simulate_inputs& in = {});
+
+// C(tau_l) = mean over neurons and t of x_i(t) x_i(t + l), l = 0 .. lags-1, for x [T][M]
+// (row-major): by FFT (Wiener-Khinchin, zero-padded) or by direct sums. Unbiased: divided by the
+// number of pairs T - l.
+std::vector<double> autocorrelation_fft(const double* x, std::int64_t T, std::int64_t M, std::int64_t lags);
+std::vector<double> autocorrelation_direct(const double* x, std::int64_t T, std::int64_t M, std::int64_t lags);
+// The cheaper of the two for these sizes (the FFT for long lag ranges).
+std::vector<double> autocorrelation(const double* x, std::int64_t T, std::int64_t M, std::int64_t lags);
+
+// Batch-means estimate of the mean of a correlated series and its standard error (`batches`
+// batches of equal length; NaN error with fewer than 2).
+mean_sem batch_means(const std::vector<double>& x, std::int64_t batches = 20);
+
+}  // namespace amari

@@ -1,0 +1,445 @@
+// The HDF5 layout of a simulation (include/amari/io/layout/simulate.hpp, docs/FORMAT.md).
+#include "amari/io/layout/simulate.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <numeric>
+
+#include "amari/core/error.hpp"
+#include "amari/io/layout/theory.hpp"
+
+namespace amari {
+
+namespace {
+
+// Shape and dimension names of one row (a sample) over [draw][replica](extra...), leaving out
+// the draw and replica axes of length 1.
+struct row_layout {
+  std::vector<std::uint64_t> shape;
+  std::vector<std::string> dims;  // including "t" first
+};
+
+row_layout layout(std::int64_t D, std::int64_t R, std::vector<std::pair<std::string, std::int64_t>> extra = {}) {
+  row_layout l;
+  l.dims.push_back("t");
+  if (D > 1) l.shape.push_back(static_cast<std::uint64_t>(D)), l.dims.push_back("draw");
+  if (R > 1) l.shape.push_back(static_cast<std::uint64_t>(R)), l.dims.push_back("replica");
+  for (auto& [name, size] : extra) l.shape.push_back(static_cast<std::uint64_t>(size)), l.dims.push_back(name);
+  return l;
+}
+
+// The same without the time axis (whole datasets written at the end).
+row_layout static_layout(std::int64_t D, std::int64_t R, std::vector<std::pair<std::string, std::int64_t>> extra = {}) {
+  row_layout l = layout(D, R, std::move(extra));
+  l.dims.erase(l.dims.begin());
+  return l;
+}
+
+std::vector<std::int64_t> iota(std::int64_t n, std::int64_t first = 0) {
+  std::vector<std::int64_t> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), first);
+  return v;
+}
+
+std::string time_units(const simulate_params& p) {
+  return p.stepper == stepper_kind::map ? "iterations" : "1/leak rate";
+}
+
+// Checkpoint arrays are never empty (a store dataset keeps its name across flushes): an empty
+// list is staged as one 0 with its count elsewhere.
+void stage(store::checkpoint& c, const std::string& name, const std::vector<double>& v) {
+  if (v.empty())
+    c.write(name, std::vector<double>{0.0});
+  else
+    c.write(name, v);
+}
+
+}  // namespace
+
+struct simulation_writer::impl {
+  store::file& f;
+  simulate_params p;
+  std::int64_t D, R, K, kl;
+  store::series t_traj, m, q, q2, phi_mean, h;
+  store::series t_rep, q_ab, c_ab;
+  store::series t_ens, ens[8];
+  store::series t_lyap, lyap;
+  bool h0_given;
+  bool theory_pending;  // the theories are written with the first sample of a new run
+
+  impl(store::file& file, const simulate_params& params, bool resuming, bool h0)
+      : f(file), p(params), D(p.draws), R(p.replicas), K(p.record_neurons), kl(p.lyapunov ? p.lyapunov_k : 0),
+        h0_given(h0), theory_pending(!resuming) {
+    if (resuming) {
+      reopen();
+      // The interruption's message ("interrupted at t = ...; continue with --resume") no longer
+      // describes the file: say where the run was resumed instead.
+      if (f.root().has_attr("message")) {
+        f.root().attr("resumed_from", f.root().attr_string("message"));
+        f.root().remove_attr("message");
+      }
+    } else {
+      create();
+    }
+  }
+
+  void write_params(store::group& g) {
+    const auto& n = p.net;
+    g.attr("n", n.n);
+    g.attr("phi", n.phi.spec());
+    g.attr("sigma_w", n.sigma_w);
+    g.attr("sigma_b", n.sigma_b);
+    g.attr("w0", n.w0);
+    g.attr("b0", n.b0);
+    g.attr("m0", n.m0);
+    g.attr("q0", n.q0);
+    g.attr("seed", n.seed);
+    g.attr("replicas", p.replicas);
+    g.attr("draws", p.draws);
+    g.attr("t_end", p.t_end);
+    g.attr("dt", p.dt);
+    g.attr("dt_out", p.dt_out);
+    g.attr("stepper", std::string(to_string(p.stepper)));
+    g.attr("rtol", p.rtol);
+    g.attr("atol", p.atol);
+    g.attr("precision", std::string(to_string(p.precision)));
+    g.attr("record_neurons", p.record_neurons);
+    g.attr("lyapunov", static_cast<std::int64_t>(p.lyapunov));
+    g.attr("lyapunov_k", p.lyapunov_k);
+    g.attr("lyapunov_interval", p.lyapunov_interval);
+    g.attr("transient", p.transient_time());
+    g.attr("acf_lag", p.acf_lag_time());
+    g.attr("acf_neurons", p.acf_neurons);
+    g.attr("replica_eps", p.replica_eps);
+  }
+
+  // Scales draw, replica (and neuron) in group g, for the axes that are kept.
+  void write_axes(store::group& g, bool neuron) {
+    if (D > 1) g.write_scale("draw", iota(D), {.description = "index of the draw of (W, b)"});
+    if (R > 1) g.write_scale("replica", iota(R), {.description = "index of the replica (initial condition)"});
+    if (neuron && K > 0) g.write_scale("neuron", iota(K), {.description = "index i of the recorded neuron"});
+  }
+
+  store::series make(store::group& g, const std::string& name, const row_layout& l, const std::string& description,
+                     const std::string& units = "") {
+    return g.make_series(name, l.shape, {.description = description, .units = units, .dims = l.dims});
+  }
+
+  void create() {
+    const std::string tu = time_units(p);
+    auto g = f.group_at("/trajectory");
+    write_params(g);
+    g.attr("description", "finite random rate network dh/dt = -h + W phi(h) + b (the map: h <- W phi(h) + b)");
+    t_traj = g.make_series_scale("t", {.description = "sample time", .units = tu});
+    write_axes(g, true);
+    const auto l = layout(D, R);
+    m = make(g, "m", l, "population mean of h: mean_i h_i");
+    q = make(g, "q", l, "population variance of h: mean_i (h_i - m)^2");
+    q2 = make(g, "q2", l, "second moment of h: mean_i h_i^2");
+    phi_mean = make(g, "phi_mean", l, "mean activity: mean_i phi(h_i)");
+    if (K > 0) h = make(g, "h", layout(D, R, {{"neuron", K}}), "h_i of the recorded neurons i = 0 .. K-1");
+
+    if (R > 1) {
+      auto r = f.group_at("/replicas");
+      t_rep = r.make_series_scale("t", {.description = "sample time", .units = tu});
+      write_axes(r, false);
+      r.write_scale("replica_b", iota(R), {.description = "index of the second replica of the pair"});
+      // q_ab has a replica axis even when... R > 1 here, so the layout keeps it.
+      const auto l2 = layout(D, R, {{"replica_b", R}});
+      q_ab = make(r, "q_ab", l2, "replica overlap q_ab = mean_i h^a_i h^b_i");
+      c_ab = make(r, "c_ab", l2, "replica correlation c_ab = q_ab / sqrt(q_aa q_bb)");
+    }
+    if (D * R > 1) {
+      auto e = f.group_at("/ensemble");
+      e.attr("sem_over", D > 1 ? "draws" : "replicas");
+      e.attr("description", D > 1 ? "mean over draws of the replica means, standard error over draws"
+                                  : "mean over replicas, standard error over replicas (one draw of W)");
+      t_ens = e.make_series_scale("t", {.description = "sample time", .units = tu});
+      const char* names[4] = {"m", "q", "q2", "phi_mean"};
+      for (int i = 0; i < 4; ++i) {
+        ens[2 * i] = e.make_series(std::string(names[i]) + "_mean", {},
+                                   {.description = fmt::format("ensemble mean of {}", names[i]), .dims = {"t"}});
+        ens[2 * i + 1] = e.make_series(std::string(names[i]) + "_sem", {},
+                                       {.description = fmt::format("standard error of the ensemble mean of {}", names[i]),
+                                        .dims = {"t"}});
+      }
+    }
+    if (kl > 0) {
+      auto y = f.group_at("/lyapunov");
+      y.attr("interval", p.lyapunov_interval);
+      y.attr("transient", p.transient_time());
+      t_lyap = y.make_series_scale("t", {.description = "sample time", .units = tu});
+      write_axes(y, false);
+      y.write_scale("exponent", iota(kl, 1), {.description = "index j of the exponent, largest first"});
+      lyap = make(y, "estimate", layout(D, R, {{"exponent", kl}}),
+                  "running estimate of lambda_j: sum log|R_jj| / time since the transient (NaN before)",
+                  p.stepper == stepper_kind::map ? "1/iteration" : "leak rate");
+    }
+  }
+
+  void reopen() {
+    auto g = f.group_at("/trajectory");
+    t_traj = g.open_series("t");
+    m = g.open_series("m"), q = g.open_series("q"), q2 = g.open_series("q2"), phi_mean = g.open_series("phi_mean");
+    if (K > 0) h = g.open_series("h");
+    if (R > 1) {
+      auto r = f.group_at("/replicas");
+      t_rep = r.open_series("t"), q_ab = r.open_series("q_ab"), c_ab = r.open_series("c_ab");
+    }
+    if (D * R > 1) {
+      auto e = f.group_at("/ensemble");
+      t_ens = e.open_series("t");
+      const char* names[4] = {"m", "q", "q2", "phi_mean"};
+      for (int i = 0; i < 4; ++i) {
+        ens[2 * i] = e.open_series(std::string(names[i]) + "_mean");
+        ens[2 * i + 1] = e.open_series(std::string(names[i]) + "_sem");
+      }
+    }
+    if (kl > 0) {
+      auto y = f.group_at("/lyapunov");
+      t_lyap = y.open_series("t"), lyap = y.open_series("estimate");
+    }
+  }
+
+  void sample(const amari::sample& s) {
+    if (theory_pending) {
+      // The mean-field theories at the run's parameters (/meanfield, /dmft), from the initial
+      // statistics of h: (m0, q0), or, for an initial state read with --h0, the measured m(0) and
+      // q(0) (ensemble means).
+      theory_pending = false;
+      double m0 = p.net.m0, q0 = p.net.q0;
+      if (h0_given) m0 = ensemble_mean(s.m, D, R).mean, q0 = ensemble_mean(s.q, D, R).mean;
+      const auto st = write_simulate_theory(f, p, m0, q0);
+      if (st.meanfield && h0_given)
+        f.group_at("/meanfield").attr("initial_state", "the measured m(0), q(0) of the initial state given by --h0");
+    }
+    t_traj.append(s.t);
+    m.append(s.m), q.append(s.q), q2.append(s.q2), phi_mean.append(s.phi_mean);
+    if (K > 0) h.append(s.traces);
+    if (R > 1) {
+      t_rep.append(s.t);
+      q_ab.append(s.q_ab), c_ab.append(s.c_ab);
+    }
+    if (D * R > 1) {
+      t_ens.append(s.t);
+      const std::vector<double>* xs[4] = {&s.m, &s.q, &s.q2, &s.phi_mean};
+      for (int i = 0; i < 4; ++i) {
+        const auto ms = ensemble_mean(*xs[i], D, R);
+        ens[2 * i].append(ms.mean);
+        ens[2 * i + 1].append(ms.sem);
+      }
+    }
+    if (kl > 0) {
+      t_lyap.append(s.t);
+      lyap.append(s.lyapunov);
+    }
+  }
+
+  void flush(const amari::checkpoint& c) {
+    auto ck = f.checkpoint();
+    ck.write("next_sample", c.next_sample);
+    std::vector<double> t, dt, lyap_next, lyap_last, state, deriv, pend_t, pend_h, pend_l, lyap_log, lyap_dt;
+    std::vector<std::int64_t> steps, rhs, pend_count, lyap_count;
+    for (const auto& d : c.draws) {
+      t.push_back(d.t), dt.push_back(d.dt_next), lyap_next.push_back(d.lyap_next), lyap_last.push_back(d.lyap_last);
+      steps.push_back(d.steps), rhs.push_back(d.rhs_evals);
+      state.insert(state.end(), d.state.begin(), d.state.end());
+      deriv.insert(deriv.end(), d.deriv.begin(), d.deriv.end());
+      pend_count.push_back(static_cast<std::int64_t>(d.pending_t.size()));
+      pend_t.insert(pend_t.end(), d.pending_t.begin(), d.pending_t.end());
+      pend_h.insert(pend_h.end(), d.pending_h.begin(), d.pending_h.end());
+      pend_l.insert(pend_l.end(), d.pending_lyap.begin(), d.pending_lyap.end());
+      lyap_count.push_back(static_cast<std::int64_t>(d.lyap_dt.size()));
+      lyap_log.insert(lyap_log.end(), d.lyap_log.begin(), d.lyap_log.end());
+      lyap_dt.insert(lyap_dt.end(), d.lyap_dt.begin(), d.lyap_dt.end());
+    }
+    ck.write("t", t), ck.write("dt_next", dt), ck.write("lyap_next", lyap_next), ck.write("lyap_last", lyap_last);
+    ck.write("steps", steps), ck.write("rhs_evals", rhs), ck.write("pending_count", pend_count);
+    ck.write("lyap_count", lyap_count);
+    stage(ck, "state", state), stage(ck, "deriv", deriv), stage(ck, "pending_t", pend_t);
+    stage(ck, "pending_h", pend_h), stage(ck, "pending_lyap", pend_l), stage(ck, "lyap_log", lyap_log);
+    stage(ck, "lyap_dt", lyap_dt);
+    ck.write("window_count", static_cast<std::int64_t>(c.window.size()));
+    ck.write("acf_count", static_cast<std::int64_t>(c.acf_buffer.size()));
+    stage(ck, "window", c.window), stage(ck, "acf_buffer", c.acf_buffer);
+    if (c.next_sample == p.samples()) write_final_state(c);
+    f.flush();
+  }
+
+  // h of every neuron at t_end, for continuing from it (--h0 FILE:/trajectory/h_final).
+  void write_final_state(const amari::checkpoint& c) {
+    auto g = f.group_at("/trajectory");
+    if (g.has("h_final")) return;
+    const std::int64_t n = p.net.n, C = p.columns();
+    std::vector<double> hf;
+    for (const auto& d : c.draws)
+      for (std::int64_t r = 0; r < R; ++r) hf.insert(hf.end(), d.state.begin() + r * n, d.state.begin() + (r + 1) * n);
+    (void)C;
+    auto l = static_layout(D, R, {{"n", n}});
+    l.dims.back() = "";  // no scale for the neuron index of the full state
+    g.write("h_final", hf, {.description = "h_i of every neuron at t_end", .dims = l.dims}, l.shape);
+  }
+
+  void finish(const simulate_result& r) {
+    auto g = f.group_at("/trajectory");
+    g.attr("steps", r.steps);
+    g.attr("rhs_evals", r.rhs_evals);
+    g.attr("seconds", r.seconds);
+    if (kl > 0) {
+      auto y = f.group_at("/lyapunov");
+      y.write("exponents", r.lyapunov, {.description = "Lyapunov exponents lambda_j, largest first (ensemble mean)",
+                                        .units = p.stepper == stepper_kind::map ? "1/iteration" : "leak rate",
+                                        .dims = {"exponent"}});
+      y.write("sem", r.lyapunov_sem, {.description = "standard error of the exponents (over draws, replicas, or "
+                                                     "batch means in time)",
+                                      .dims = {"exponent"}});
+      const auto l = static_layout(D, R, {{"exponent", kl}});
+      if (D * R > 1) {
+        y.write("each", r.lyapunov_each, {.description = "exponents of each draw and replica", .dims = l.dims}, l.shape);
+        y.write("each_sem", r.lyapunov_each_sem,
+                {.description = "batch-means standard errors of each draw and replica", .dims = l.dims}, l.shape);
+      }
+    }
+    auto s = f.group_at("/stationary");
+    s.attr("transient", p.transient_time());
+    s.attr("samples", r.stationary_samples);
+    s.attr("description", "averages over the samples with t >= transient");
+    const std::pair<const char*, const mean_sem*> stats[4] = {
+        {"m", &r.stationary_m}, {"q", &r.stationary_q}, {"q2", &r.stationary_q2}, {"phi_mean", &r.stationary_phi_mean}};
+    for (const auto& [name, ms] : stats) {
+      s.write_scalar(name, ms->mean, {.description = fmt::format("time and ensemble average of {}", name)});
+      s.write_scalar(std::string(name) + "_sem", ms->sem,
+                     {.description = fmt::format("standard error of the average of {}", name)});
+    }
+    if (!r.acf.empty()) {
+      const auto L = static_cast<std::int64_t>(r.acf.size());
+      s.attr("acf_neurons", r.acf_neurons);
+      s.write_scale("tau", r.acf_tau, {.description = "lag", .units = time_units(p)});
+      s.write("C", r.acf, {.description = "autocorrelation C(tau) = < mean_i h_i(t) h_i(t + tau) >_t", .dims = {"tau"}});
+      s.write("C_sem", r.acf_sem, {.description = "standard error of C (over draws or replicas)", .dims = {"tau"}});
+      if (D * R > 1) {
+        if (D > 1) s.write_scale("draw", iota(D), {.description = "index of the draw of (W, b)"});
+        if (R > 1) s.write_scale("replica", iota(R), {.description = "index of the replica"});
+        const auto l = static_layout(D, R, {{"tau", L}});
+        s.write("C_each", r.acf_each, {.description = "C(tau) of each draw and replica", .dims = l.dims}, l.shape);
+      }
+    }
+    f.finish("complete");
+  }
+};
+
+simulation_writer::simulation_writer(store::file& f, const simulate_params& p, bool resuming, bool h0_given)
+    : impl_(std::make_unique<impl>(f, p, resuming, h0_given)) {}
+simulation_writer::~simulation_writer() = default;
+
+void simulation_writer::on_sample(const sample& s) { impl_->sample(s); }
+void simulation_writer::on_flush(const checkpoint& c) { impl_->flush(c); }
+void simulation_writer::on_abort(const std::string& status, const std::string& message) {
+  impl_->f.root().attr("message", message);
+  impl_->f.finish(status);
+}
+void simulation_writer::on_finish(const simulate_result& r) { impl_->finish(r); }
+
+simulate_params read_simulate_params(store::file& f) {
+  if (!f.has("/trajectory")) throw IoError(fmt::format("{}: holds no simulation (no /trajectory)", f.path()));
+  auto g = f.group_at("/trajectory");
+  simulate_params p;
+  auto& n = p.net;
+  n.n = g.attr_int("n");
+  n.phi = Activation::parse(g.attr_string("phi"));
+  n.sigma_w = g.attr_double("sigma_w"), n.sigma_b = g.attr_double("sigma_b");
+  n.w0 = g.attr_double("w0"), n.b0 = g.attr_double("b0");
+  n.m0 = g.attr_double("m0"), n.q0 = g.attr_double("q0");
+  n.seed = g.attr_int("seed");
+  p.replicas = g.attr_int("replicas"), p.draws = g.attr_int("draws");
+  p.t_end = g.attr_double("t_end"), p.dt = g.attr_double("dt"), p.dt_out = g.attr_double("dt_out");
+  p.stepper = parse_stepper(g.attr_string("stepper"));
+  p.rtol = g.attr_double("rtol"), p.atol = g.attr_double("atol");
+  p.precision = parse_precision(g.attr_string("precision"));
+  p.record_neurons = g.attr_int("record_neurons");
+  p.lyapunov = g.attr_int("lyapunov") != 0;
+  p.lyapunov_k = g.attr_int("lyapunov_k");
+  p.lyapunov_interval = g.attr_double("lyapunov_interval");
+  p.transient = g.attr_double("transient");
+  p.acf_lag = g.attr_double("acf_lag");
+  p.acf_neurons = g.attr_int("acf_neurons");
+  p.replica_eps = g.attr_double("replica_eps");
+  return p;
+}
+
+checkpoint read_checkpoint(store::file& f, const simulate_params& p) {
+  auto ck = f.checkpoint();
+  if (!ck.exists()) throw IoError(fmt::format("{}: has no checkpoint to resume from", f.path()));
+  checkpoint c;
+  c.next_sample = ck.read_int("next_sample");
+  const std::int64_t D = p.draws, n = p.net.n, C = p.columns(), R = p.replicas;
+  const std::int64_t rk = R * (p.lyapunov ? p.lyapunov_k : 0);
+  const auto t = ck.read_doubles("t"), dt = ck.read_doubles("dt_next"), ln = ck.read_doubles("lyap_next"),
+             ll = ck.read_doubles("lyap_last"), state = ck.read_doubles("state"), deriv = ck.read_doubles("deriv"),
+             pt = ck.read_doubles("pending_t"), ph = ck.read_doubles("pending_h"), pl = ck.read_doubles("pending_lyap"),
+             lg = ck.read_doubles("lyap_log"), ld = ck.read_doubles("lyap_dt");
+  const auto steps = ck.read_ints("steps"), rhs = ck.read_ints("rhs_evals"), pc = ck.read_ints("pending_count"),
+             lc = ck.read_ints("lyap_count");
+  if (static_cast<std::int64_t>(t.size()) != D || static_cast<std::int64_t>(state.size()) < D * n * C)
+    throw IoError(fmt::format("{}: the checkpoint does not match the parameters of the run", f.path()));
+  std::int64_t po = 0, lo = 0;
+  const bool adaptive = p.stepper == stepper_kind::dopri5;
+  for (std::int64_t d = 0; d < D; ++d) {
+    draw_checkpoint dc;
+    dc.t = t[d], dc.dt_next = dt[d], dc.steps = steps[d], dc.rhs_evals = rhs[d];
+    dc.lyap_next = ln[d], dc.lyap_last = ll[d];
+    dc.state.assign(state.begin() + d * n * C, state.begin() + (d + 1) * n * C);
+    if (adaptive) dc.deriv.assign(deriv.begin() + d * n * C, deriv.begin() + (d + 1) * n * C);
+    for (std::int64_t i = 0; i < pc[d]; ++i, ++po) {
+      dc.pending_t.push_back(pt[po]);
+      dc.pending_h.insert(dc.pending_h.end(), ph.begin() + po * n * R, ph.begin() + (po + 1) * n * R);
+      dc.pending_lyap.insert(dc.pending_lyap.end(), pl.begin() + po * rk, pl.begin() + (po + 1) * rk);
+    }
+    for (std::int64_t i = 0; i < lc[d]; ++i, ++lo) {
+      dc.lyap_dt.push_back(ld[lo]);
+      dc.lyap_log.insert(dc.lyap_log.end(), lg.begin() + lo * rk, lg.begin() + (lo + 1) * rk);
+    }
+    c.draws.push_back(std::move(dc));
+  }
+  const auto wc = ck.read_int("window_count"), ac = ck.read_int("acf_count");
+  const auto w = ck.read_doubles("window"), a = ck.read_doubles("acf_buffer");
+  c.window.assign(w.begin(), w.begin() + wc);
+  c.acf_buffer.assign(a.begin(), a.begin() + ac);
+  return c;
+}
+
+Eigen::MatrixXd read_initial_state(const std::string& spec, std::int64_t n, std::int64_t replicas) {
+  const auto colon = spec.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+    throw InvalidArgument("h0", spec, "must be FILE:DATASET, e.g. run.h5:/trajectory/h_final");
+  const std::string path = spec.substr(0, colon), name = spec.substr(colon + 1);
+  std::vector<std::uint64_t> shape;
+  std::vector<double> data;
+  // A file that is not an amari file, a group instead of a dataset, a dataset of strings: the
+  // input is wrong, a usage error like a bad number (exit 2), with the store's reason.
+  try {
+    auto f = store::file::open_read(path);
+    if (!f.has(name)) throw InvalidArgument("h0", spec, fmt::format("{} has no dataset {}", path, name));
+    const auto slash = name.rfind('/');
+    auto g = f.group_at(slash == std::string::npos || slash == 0 ? "/" : name.substr(0, slash));
+    const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+    shape = g.shape(base);
+    data = g.read_doubles(base);
+  } catch (const IoError& e) {
+    throw InvalidArgument("h0", spec, fmt::format("cannot be read as a dataset of numbers: {}", e.what()));
+  }
+  std::int64_t rows = 0;
+  if (shape.size() == 1 && static_cast<std::int64_t>(shape[0]) == n)
+    rows = 1;
+  else if (shape.size() == 2 && static_cast<std::int64_t>(shape[1]) == n && static_cast<std::int64_t>(shape[0]) == replicas)
+    rows = replicas;
+  else
+    throw InvalidArgument("h0", spec,
+                          fmt::format("must have shape [{}] or [{}, {}] (n = {}, replicas = {})", n, replicas, n, n, replicas));
+  Eigen::MatrixXd h(n, rows);
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t i = 0; i < n; ++i) h(i, r) = data[r * n + i];
+  return h;
+}
+
+}  // namespace amari

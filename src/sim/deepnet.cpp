@@ -1,0 +1,264 @@
+#include "amari/sim/deepnet.hpp"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <atomic>
+#include <boost/random/mersenne_twister.hpp>
+#include <boost/random/normal_distribution.hpp>
+#include <cmath>
+#include <exception>
+#include <fmt/format.h>
+#include <limits>
+#include <mutex>
+#include <random>
+
+#include "amari/core/error.hpp"
+#include "amari/core/gauss.hpp"
+#include "amari/theory/maps.hpp"
+
+namespace amari {
+
+namespace {
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+// Boost.Random rather than <random>: its engines and its normal distribution (the ziggurat of
+// Marsaglia & Tsang 2000, ~3x faster than libstdc++'s polar method here) are fully specified by
+// the Boost source, so a seed gives the same networks with any standard library.
+using engine = boost::random::mt19937_64;
+
+engine engine_for(std::int64_t seed_, std::int64_t net) {
+  const auto seed = static_cast<std::uint64_t>(seed_);
+  const auto n = static_cast<std::uint64_t>(net);
+  std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
+                    static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(n >> 32),
+                    0x6465'6570u /* "deep" */};
+  return engine(seq);
+}
+
+struct net_record {
+  std::vector<double> q1, q2, c, lambda;  // layers + 1 each
+};
+
+double cosine(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  const double d = std::sqrt(a.squaredNorm() * b.squaredNorm());
+  return d > 0 ? a.dot(b) / d : nan;
+}
+
+// One network: the inputs, then L layers, each with fresh weights generated row by row (a row of
+// W^l is used for the three products as soon as it is drawn: no N x N matrix is stored, and the
+// products are row-times-matrix (GEMV) products, which Eigen never splits over threads, so the
+// arithmetic is the same whatever the thread count).
+void run_one(const deepnet_params& p, std::int64_t net, net_record& out) {
+  const Eigen::Index N = static_cast<Eigen::Index>(p.n);
+  const std::int64_t L = p.layers;
+  engine eng = engine_for(p.seed, net);
+  boost::random::normal_distribution<double> normal(0.0, 1.0);
+  auto fill = [&](auto&& v) {
+    for (Eigen::Index i = 0; i < v.size(); ++i) v[i] = normal(eng);
+  };
+
+  // Inputs with exactly the requested empirical second moment and correlation.
+  Eigen::VectorXd e1(N), e2(N), v(N);
+  fill(e1);
+  fill(e2);
+  fill(v);
+  e1.normalize();
+  e2 -= e2.dot(e1) * e1;
+  e2.normalize();
+  v.normalize();
+  const double scale = std::sqrt(double(N) * p.q0);
+  const double s0 = std::sqrt(std::max(0.0, (1 - p.c0) * (1 + p.c0)));
+  Eigen::VectorXd h1 = scale * e1;
+  Eigen::VectorXd h2 = scale * (p.c0 * e1 + s0 * e2);
+
+  out.q1.assign(L + 1, nan);
+  out.q2.assign(L + 1, nan);
+  out.c.assign(L + 1, nan);
+  out.lambda.assign(L + 1, nan);
+  auto record = [&](std::int64_t l) {
+    out.q1[l] = h1.squaredNorm() / double(N);
+    out.q2[l] = h2.squaredNorm() / double(N);
+    out.c[l] = cosine(h1, h2);
+  };
+  record(0);
+
+  const double w_scale = p.sigma_w / std::sqrt(double(N));
+  Eigen::MatrixXd X(N, 3), Y(N, 3);
+  Eigen::RowVectorXd row(N);
+  Eigen::VectorXd b(N);
+  for (std::int64_t l = 1; l <= L; ++l) {
+    p.phi.visit([&](const auto& a) {
+      X.col(0).array() = a.phi(h1.array());
+      X.col(1).array() = a.phi(h2.array());
+      X.col(2).array() = a.dphi(h1.array()) * v.array();
+    });
+    for (Eigen::Index i = 0; i < N; ++i) {
+      fill(row);
+      Y.row(i).noalias() = row * X;
+    }
+    fill(b);
+    h1 = w_scale * Y.col(0) + p.sigma_b * b;
+    h2 = w_scale * Y.col(1) + p.sigma_b * b;
+    Eigen::VectorXd t = w_scale * Y.col(2);
+    const double norm2 = t.squaredNorm();  // |v^{l-1}| = 1
+    out.lambda[l] = 0.5 * std::log(norm2);
+    if (norm2 > 0) v = t / std::sqrt(norm2);
+    record(l);
+  }
+}
+
+void mean_sem(const std::vector<double>& x, std::int64_t nets, std::int64_t cols, std::vector<double>& mean,
+              std::vector<double>& sem) {
+  mean.assign(cols, nan);
+  sem.assign(cols, nan);
+  for (std::int64_t l = 0; l < cols; ++l) {
+    double s = 0;
+    for (std::int64_t k = 0; k < nets; ++k) s += x[k * cols + l];
+    const double m = s / double(nets);
+    mean[l] = m;
+    if (nets > 1) {
+      double ss = 0;
+      for (std::int64_t k = 0; k < nets; ++k) ss += (x[k * cols + l] - m) * (x[k * cols + l] - m);
+      sem[l] = std::sqrt(ss / double(nets - 1) / double(nets));
+    }
+  }
+}
+
+}  // namespace
+
+void deepnet_params::validate() const {
+  require_nonnegative("sigma_w", sigma_w);
+  require_nonnegative("sigma_b", sigma_b);
+  if (n < 2 || n > 1'000'000) throw InvalidArgument("n", std::to_string(n), "must be an integer in [2, 1000000]");
+  if (layers < 1 || layers > 100'000)
+    throw InvalidArgument("layers", std::to_string(layers), "must be an integer in [1, 100000]");
+  if (nets < 1 || nets > 1'000'000) throw InvalidArgument("nets", std::to_string(nets), "must be an integer in [1, 1000000]");
+  require_positive("q0", q0);
+  require_in_range("c0", c0, -1.0, 1.0);
+  if (seed < 0) throw InvalidArgument("seed", std::to_string(seed), "must be an integer >= 0");
+  if (threads < 0 || threads > 4096)
+    throw InvalidArgument("threads", std::to_string(threads), "must be an integer in [0, 4096] (0: all cores)");
+  // Refuse before allocating: the per-network records (q1, q2, c, lambda over nets x (layers + 1))
+  // and, per thread, the vectors of one network (h1, h2, v, b, row, X, Y: 13 N doubles).
+  const double need = 4.0 * 8.0 * double(nets) * double(layers + 1) + 13.0 * 8.0 * double(n) * 64.0;
+  const double have = double(memory_available());
+  if (need > 0.9 * have)
+    throw InvalidArgument("nets", std::to_string(nets),
+                          fmt::format("with layers = {} the per-network records need {:.1f} GB of memory, but only "
+                                      "{:.1f} GB is available: use fewer nets or layers",
+                                      layers, need / 1e9, have / 1e9));
+}
+
+depth_trajectory iterate_maps(const Activation& phi, double sigma_w, double sigma_b, double q0, double c0,
+                              std::int64_t layers) {
+  require_nonnegative("sigma_w", sigma_w);
+  require_nonnegative("sigma_b", sigma_b);
+  require_nonnegative("q0", q0);
+  require_in_range("c0", c0, -1.0, 1.0);
+  if (layers < 0) throw InvalidArgument("layers", std::to_string(layers), "must be an integer >= 0");
+  const double w2 = sigma_w * sigma_w, b2 = sigma_b * sigma_b;
+  depth_trajectory t;
+  t.q.assign(layers + 1, nan);
+  t.c.assign(layers + 1, nan);
+  t.lambda.assign(layers + 1, nan);
+  t.q[0] = q0;
+  t.c[0] = c0;
+  for (std::int64_t l = 1; l <= layers; ++l) {
+    const double q = t.q[l - 1], c = t.c[l - 1];
+    t.q[l] = w2 * E_phi2(phi, q) + b2;
+    t.lambda[l] = 0.5 * std::log(w2 * E_dphi2(phi, q));
+    if (std::isnan(c) || !(t.q[l] > 0)) continue;
+    // The rounding of (w2 E[phi phi] + b2) / V at c = 1 can leave [-1, 1] by an ulp.
+    t.c[l] = std::clamp((w2 * E_phi_phi(phi, q, q, c) + b2) / t.q[l], -1.0, 1.0);
+  }
+  return t;
+}
+
+deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl) {
+  p.validate();
+  const std::int64_t nets = p.nets, cols = p.layers + 1;
+  deepnet_result r;
+  r.nets = nets;
+  r.layers = p.layers;
+  for (auto* x : {&r.q1, &r.q2, &r.c, &r.lambda}) x->assign(nets * cols, nan);
+
+  std::atomic<int> stop{0};
+  std::atomic<bool> failed{false};
+  std::atomic<std::int64_t> done{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex, report_mutex;
+  const int threads = p.threads > 0 ? static_cast<int>(p.threads) : omp_get_max_threads();
+
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (std::int64_t k = 0; k < nets; ++k) {
+    if (stop.load() || failed.load()) continue;
+    if (int sig = ctl.stop_requested()) {
+      stop.store(sig);
+      continue;
+    }
+    try {
+      net_record rec;
+      run_one(p, k, rec);
+      std::copy(rec.q1.begin(), rec.q1.end(), r.q1.begin() + k * cols);
+      std::copy(rec.q2.begin(), rec.q2.end(), r.q2.begin() + k * cols);
+      std::copy(rec.c.begin(), rec.c.end(), r.c.begin() + k * cols);
+      std::copy(rec.lambda.begin(), rec.lambda.end(), r.lambda.begin() + k * cols);
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      failed.store(true);
+    }
+    const std::int64_t d = ++done;
+    if (ctl.progress) {
+      std::lock_guard lock(report_mutex);
+      ctl.report(double(d), double(nets));
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  if (int sig = stop.load())
+    throw Interrupted(sig, fmt::format("deepnet interrupted after {} of {} networks", done.load(), nets));
+
+  mean_sem(r.q1, nets, cols, r.q1_mean, r.q1_sem);
+  mean_sem(r.q2, nets, cols, r.q2_mean, r.q2_sem);
+  mean_sem(r.c, nets, cols, r.c_mean, r.c_sem);
+  mean_sem(r.lambda, nets, cols, r.lambda_mean, r.lambda_sem);
+  const depth_trajectory t = iterate_maps(p.phi, p.sigma_w, p.sigma_b, p.q0, p.c0, p.layers);
+  r.q_map = t.q;
+  r.c_map = t.c;
+  r.lambda_map = t.lambda;
+  return r;
+}
+
+map_curves sample_map_curves(const deepnet_params& p, const std::vector<double>& q_map,
+                             std::optional<double> q_star, std::int64_t points) {
+  if (points < 2) throw InvalidArgument("points", std::to_string(points), "must be an integer >= 2");
+  const maps_params mp{p.phi, p.sigma_w, p.sigma_b};
+  mp.validate();
+  map_curves m;
+  double q_max = p.q0, q_last = nan;
+  for (double q : q_map)
+    if (std::isfinite(q)) {
+      q_max = std::max(q_max, q);
+      if (q > 0) q_last = q;
+    }
+  if (q_star && std::isfinite(*q_star)) q_max = std::max(q_max, *q_star);
+  q_max *= 1.25;
+  if (!(q_max > 0)) q_max = 1;
+  const auto n = static_cast<std::size_t>(points);
+  m.q.resize(n), m.V.resize(n), m.c.resize(n), m.C.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    // i / (n - 1) of the range, the last point exactly at the end
+    m.q[i] = i + 1 == n ? q_max : q_max * double(i) / double(n - 1);
+    m.V[i] = length_map(mp, m.q[i]);
+    m.c[i] = i + 1 == n ? 1.0 : -1.0 + 2.0 * double(i) / double(n - 1);
+  }
+  m.q_c_is_fixed_point = q_star && std::isfinite(*q_star) && *q_star > 0;
+  m.q_c = m.q_c_is_fixed_point ? *q_star : q_last;
+  for (std::size_t i = 0; i < n; ++i) m.C[i] = std::isfinite(m.q_c) ? correlation_map(mp, m.q_c, m.c[i]) : nan;
+  return m;
+}
+
+}  // namespace amari

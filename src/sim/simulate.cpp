@@ -1,0 +1,771 @@
+// The simulation of include/amari/sim/simulate.hpp: one integrator per draw (draw_run<S>), all draws
+// meeting at the sample times, observables, Lyapunov exponents, stationary statistics.
+#include "amari/sim/simulate.hpp"
+
+#include <Eigen/Dense>
+// Odeint first, then its Eigen adaptors (they specialise odeint's templates).
+#include <boost/numeric/odeint/stepper/controlled_runge_kutta.hpp>
+#include <boost/numeric/odeint/stepper/euler.hpp>
+#include <boost/numeric/odeint/stepper/runge_kutta4.hpp>
+#include <boost/numeric/odeint/stepper/runge_kutta_dopri5.hpp>
+#include <boost/numeric/odeint/external/eigen/eigen.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <fmt/format.h>
+#include <limits>
+#include <memory>
+#include <tuple>
+
+#include "amari/core/error.hpp"
+
+// Odeint copies states with boost::range::copy when they look like ranges; Eigen 3.4 gives
+// matrices a begin() that only vectors may call. Plain assignment is what a matrix needs.
+namespace boost::numeric::odeint {
+template <class S, int R, int C, int O, int MR, int MC>
+struct copy_impl_sfinae<Eigen::Matrix<S, R, C, O, MR, MC>, Eigen::Matrix<S, R, C, O, MR, MC>> {
+  static void copy(const Eigen::Matrix<S, R, C, O, MR, MC>& from, Eigen::Matrix<S, R, C, O, MR, MC>& to) {
+    to = from;
+  }
+};
+}  // namespace boost::numeric::odeint
+
+namespace amari {
+
+namespace odeint = boost::numeric::odeint;
+
+namespace {
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+// ---------------------------------------------------------------------------------------------
+// Odeint's vector_space_algebra (whole-state Eigen expressions), but for large states (many
+// replicas or tangent vectors) the rows are split between threads. Every operation is
+// elementwise, so the result does not depend on the split.
+struct row_parallel_algebra {
+  int threads = 1;
+  static constexpr std::int64_t min_size = 1 << 15;  // elements; below, one thread
+
+  template <class Op, class S1, class... S>
+  void apply(Op& op, S1& s1, S&... s) const {
+    const std::int64_t n = s1.rows();
+    if (threads <= 1 || n * s1.cols() < min_size) {
+      op(s1, s...);
+      return;
+    }
+    const std::int64_t blocks = 8 * threads;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::int64_t r0 = n * b / blocks, len = n * (b + 1) / blocks - r0;
+      auto part = std::make_tuple(s1.middleRows(r0, len), s.middleRows(r0, len)...);
+      std::apply(op, part);
+    }
+  }
+  template <class S1, class Op>
+  void for_each1(S1& s1, Op op) const { apply(op, s1); }
+  template <class S1, class S2, class Op>
+  void for_each2(S1& s1, S2& s2, Op op) const { apply(op, s1, s2); }
+  template <class S1, class S2, class S3, class Op>
+  void for_each3(S1& s1, S2& s2, S3& s3, Op op) const { apply(op, s1, s2, s3); }
+  template <class S1, class S2, class S3, class S4, class Op>
+  void for_each4(S1& s1, S2& s2, S3& s3, S4& s4, Op op) const { apply(op, s1, s2, s3, s4); }
+  template <class S1, class S2, class S3, class S4, class S5, class Op>
+  void for_each5(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, Op op) const { apply(op, s1, s2, s3, s4, s5); }
+  template <class S1, class S2, class S3, class S4, class S5, class S6, class Op>
+  void for_each6(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, Op op) const { apply(op, s1, s2, s3, s4, s5, s6); }
+  template <class S1, class S2, class S3, class S4, class S5, class S6, class S7, class Op>
+  void for_each7(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, S7& s7, Op op) const {
+    apply(op, s1, s2, s3, s4, s5, s6, s7);
+  }
+  template <class S1, class S2, class S3, class S4, class S5, class S6, class S7, class S8, class Op>
+  void for_each8(S1& s1, S2& s2, S3& s3, S4& s4, S5& s5, S6& s6, S7& s7, S8& s8, Op op) const {
+    apply(op, s1, s2, s3, s4, s5, s6, s7, s8);
+  }
+  template <class S>
+  typename S::Scalar norm_inf(const S& s) const {
+    return s.template lpNorm<Eigen::Infinity>();
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Step control as in Hairer, Norsett & Wanner (II.4) and scipy's RK45, plugged into odeint's
+// controlled_runge_kutta.
+
+// What the error norm needs besides odeint's arguments: the proposed new state (odeint passes
+// only the old one). All columns are controlled, the tangent vectors too: at a stable fixed point
+// the state alone would let the steps grow until the tangent dynamics is integrated unstably.
+template <class M>
+struct step_context {
+  const M* x_new = nullptr;
+  double atol = 0, rtol = 0;
+  std::int64_t n_state = 1;
+  double t = 0;  // for messages
+  int threads = 1;
+};
+
+// err = max over columns (trajectories, tangent vectors) of
+// sqrt(mean_i (e_i / (atol + rtol max(|x_i|, |x_new_i|)))^2).
+template <class M>
+double hairer_norm(const M& x_old, const M& x_new, const M& e, const step_context<M>& ctx) {
+  const std::int64_t n = x_old.rows(), cols = ctx.n_state;
+  std::vector<double> sums(static_cast<std::size_t>(cols));
+  // Columns in parallel for large states; each column's sum in a fixed order.
+#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads) if (ctx.threads > 1 && n * cols >= (1 << 15))
+  for (std::int64_t c = 0; c < cols; ++c) {
+    double s = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double scale = ctx.atol + ctx.rtol * std::max(std::abs(static_cast<double>(x_old(i, c))),
+                                                          std::abs(static_cast<double>(x_new(i, c))));
+      const double r = static_cast<double>(e(i, c)) / scale;
+      s += r * r;
+    }
+    sums[c] = s;
+  }
+  double worst = 0;
+  for (double s : sums) worst = std::max(worst, s / static_cast<double>(n));
+  return std::sqrt(worst);
+}
+
+template <class M>
+class hairer_error_checker {
+ public:
+  using value_type = typename M::Scalar;
+  using algebra_type = row_parallel_algebra;
+  using operations_type = odeint::default_operations;
+
+  explicit hairer_error_checker(const step_context<M>* ctx = nullptr) : ctx_(ctx) {}
+
+  template <class State, class Deriv, class Err, class Time>
+  value_type error(algebra_type&, const State& x_old, const Deriv&, Err& x_err, Time) const {
+    const double err = hairer_norm(x_old, *ctx_->x_new, x_err, *ctx_);
+    if (!std::isfinite(err))
+      throw NumericalError(fmt::format("the state became non-finite at t = {:.6g}", ctx_->t));
+    return static_cast<value_type>(err);
+  }
+
+ private:
+  const step_context<M>* ctx_;
+};
+
+// Step factor 0.9 err^(-1/5), clipped to [0.2, 10]; no growth on the step after a rejection.
+template <class S>
+class hairer_step_adjuster {
+ public:
+  using time_type = S;
+  using value_type = S;
+
+  S decrease_step(S dt, S err, int /*error_order*/) {
+    rejected_ = true;
+    return dt * static_cast<S>(std::max(0.2, 0.9 * std::pow(static_cast<double>(err), -0.2)));
+  }
+  S increase_step(S dt, S err, int /*stepper_order*/) {
+    double f = err == 0 ? 10.0 : std::min(10.0, 0.9 * std::pow(static_cast<double>(err), -0.2));
+    if (rejected_) f = std::min(1.0, f);
+    rejected_ = false;
+    return dt * static_cast<S>(f);
+  }
+  bool check_step_size_limit(S) const { return true; }
+  S get_max_dt() const { return 0; }
+
+ private:
+  bool rejected_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+struct pending_sample {
+  std::int64_t index;
+  double t;
+  Eigen::MatrixXd h;         // N x R
+  std::vector<double> lyap;  // R k running estimates
+};
+
+// One draw: its network, its integrator, its Lyapunov bookkeeping.
+template <class S>
+class draw_run {
+ public:
+  using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+  using dopri = odeint::runge_kutta_dopri5<M, S, M, S, row_parallel_algebra>;
+  using controlled = odeint::controlled_runge_kutta<dopri, hairer_error_checker<M>, hairer_step_adjuster<S>>;
+
+  draw_run(const simulate_params& p, std::int64_t d, int threads, const Eigen::MatrixXd* h0,
+           const draw_checkpoint* resume, std::int64_t resume_next_sample)
+      : p_(p), d_(d), n_(p.net.n), r_(p.replicas), k_(p.lyapunov ? p.lyapunov_k : 0),
+        c_(p.columns()), threads_(threads), net_(draw_network<S>(p.net, d, threads)), panel_(n_, c_),
+        ctrl_(hairer_error_checker<M>(&ctx_), hairer_step_adjuster<S>(), dopri(row_parallel_algebra{threads})),
+        rk4_(row_parallel_algebra{threads}),
+        euler_(row_parallel_algebra{threads}) {
+    ctx_.atol = p.atol;
+    ctx_.rtol = p.rtol;
+    ctx_.n_state = c_;
+    ctx_.threads = threads_;
+    n_samples_ = p.samples();
+    leak_ = p.stepper != stepper_kind::map;
+    if (p.stepper == stepper_kind::rk4 || p.stepper == stepper_kind::euler) {
+      steps_per_sample_ = std::llround(p.dt_out / p.dt);
+      steps_per_renorm_ = p.lyapunov ? std::llround(p.lyapunov_interval / p.dt) : 0;
+    } else if (p.stepper == stepper_kind::map) {
+      steps_per_sample_ = std::llround(p.dt_out);
+      steps_per_renorm_ = p.lyapunov ? std::llround(p.lyapunov_interval) : 0;
+    }
+    transient_ = p.transient_time();
+    lyap_sum_.assign(static_cast<std::size_t>(r_ * k_), 0.0);
+    if (resume) {
+      restore(*resume, resume_next_sample);
+    } else {
+      init_state(h0);
+      push_sample(0, 0.0, x_);
+      next_sample_ = 1;
+      lyap_last_ = 0;
+      lyap_next_ = p.lyapunov_interval;
+      if (p.stepper == stepper_kind::dopri5) {
+        rhs(x_, dxdt_);
+        dt_next_ = initial_step();
+      }
+    }
+  }
+
+  bool has_pending() const { return !pending_.empty(); }
+  pending_sample& front() { return pending_.front(); }
+  void pop() { pending_.pop_front(); }
+  bool done() const { return next_sample_ >= n_samples_; }
+  std::int64_t steps() const { return steps_; }
+  std::int64_t rhs_evals() const { return rhs_; }
+  double time() const { return t_; }
+
+  // Takes one step (one accepted step for dopri5), queueing the samples it passes.
+  void advance() {
+    switch (p_.stepper) {
+      case stepper_kind::dopri5: adaptive_step(); break;
+      case stepper_kind::map: map_step(); break;
+      default: fixed_step(); break;
+    }
+  }
+
+  // Lyapunov estimates of this draw: per replica and exponent, the estimate and its batch-means
+  // error.
+  void lyapunov_estimates(std::vector<double>& value, std::vector<double>& sem) const {
+    const std::int64_t rk = r_ * k_, intervals = static_cast<std::int64_t>(lyap_dt_.size());
+    for (std::int64_t j = 0; j < rk; ++j) {
+      // Batch means over the intervals (each batch: total log growth / total time).
+      const std::int64_t b = std::min<std::int64_t>(20, intervals);
+      std::vector<double> rates;
+      for (std::int64_t q = 0; q < b; ++q) {
+        double lg = 0, tt = 0;
+        for (std::int64_t i = q * intervals / b; i < (q + 1) * intervals / b; ++i)
+          lg += lyap_log_[i * rk + j], tt += lyap_dt_[i];
+        rates.push_back(lg / tt);
+      }
+      value.push_back(lyap_time_ > 0 ? lyap_sum_[j] / lyap_time_ : nan);
+      double s = nan;
+      if (b >= 2) {
+        double mean = 0, ss = 0;
+        for (double x : rates) mean += x;
+        mean /= static_cast<double>(b);
+        for (double x : rates) ss += (x - mean) * (x - mean);
+        s = std::sqrt(ss / static_cast<double>(b - 1) / static_cast<double>(b));
+      }
+      sem.push_back(s);
+    }
+  }
+
+  draw_checkpoint save() const {
+    draw_checkpoint c;
+    c.t = t_;
+    c.dt_next = dt_next_;
+    c.steps = steps_;
+    c.rhs_evals = rhs_;
+    c.state.assign(x_.data(), x_.data() + x_.size());
+    if (p_.stepper == stepper_kind::dopri5) c.deriv.assign(dxdt_.data(), dxdt_.data() + dxdt_.size());
+    for (const auto& s : pending_) {
+      c.pending_t.push_back(s.t);
+      c.pending_h.insert(c.pending_h.end(), s.h.data(), s.h.data() + s.h.size());
+      c.pending_lyap.insert(c.pending_lyap.end(), s.lyap.begin(), s.lyap.end());
+    }
+    c.lyap_next = lyap_next_;
+    c.lyap_last = lyap_last_;
+    c.lyap_log = lyap_log_;
+    c.lyap_dt = lyap_dt_;
+    return c;
+  }
+
+ private:
+  // ---- right-hand side: the kernel over [phi(H), phi'(H) * V]
+  void rhs(const M& x, M& out) {
+    ++rhs_;
+    if (out.rows() != n_ || out.cols() != c_) out.resize(n_, c_);
+    // The activations of each replica and its tangent vectors (replicas in parallel for large
+    // states: elementwise, so the split does not change the result).
+    const bool par = threads_ > 1 && r_ > 1 && n_ * c_ >= (1 << 15);
+    p_.net.phi.visit([&](const auto& f) {
+      using A = Eigen::Array<S, Eigen::Dynamic, 1>;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (par)
+      for (std::int64_t r = 0; r < r_; ++r) {
+        Eigen::Map<A>(panel_.column(r), n_) = f.phi(x.col(r).array());
+        panel_.commit(r);
+        if (k_ == 0) continue;
+        const A dphi = f.dphi(x.col(r).array());
+        for (std::int64_t a = 0; a < k_; ++a) {
+          const std::int64_t c = r_ + r * k_ + a;
+          Eigen::Map<A>(panel_.column(c), n_) = dphi * x.col(c).array();
+          panel_.commit(c);
+        }
+      }
+    });
+    net_.W.multiply(panel_, out.data(), x.data(), net_.b.data(), r_, leak_, threads_);
+  }
+
+  struct system {
+    draw_run* self;
+    void operator()(const M& x, M& dxdt, S /*t*/) const { self->rhs(x, dxdt); }
+  };
+
+  void init_state(const Eigen::MatrixXd* h0) {
+    x_.resize(n_, c_);
+    for (std::int64_t r = 0; r < r_; ++r) {
+      Eigen::VectorXd h;
+      if (h0) {
+        h = h0->cols() == 1 ? Eigen::VectorXd(h0->col(0)) : Eigen::VectorXd(h0->col(r));
+        if (h0->cols() == 1 && r > 0 && p_.replica_eps > 0) {
+          Eigen::VectorXd z(n_);
+          standard_normals(stream_key(p_.net.seed, d_, stream_kind::perturbation, r), z.data(), n_);
+          h += p_.replica_eps * z;
+        }
+      } else {
+        h = draw_initial(p_.net, d_, r, p_.replica_eps);
+      }
+      x_.col(r) = h.cast<S>();
+      if (k_ > 0) {  // random orthonormal tangent vectors
+        Eigen::MatrixXd v(n_, k_);
+        standard_normals(stream_key(p_.net.seed, d_, stream_kind::tangent, r), v.data(), n_ * k_);
+        Eigen::HouseholderQR<Eigen::MatrixXd> qr(v);
+        const Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(n_, k_);
+        x_.middleCols(r_ + r * k_, k_) = q.cast<S>();
+      }
+    }
+  }
+
+  void restore(const draw_checkpoint& c, std::int64_t next_emitted) {
+    t_ = c.t;
+    dt_next_ = c.dt_next;
+    steps_ = c.steps;
+    rhs_ = c.rhs_evals;
+    x_ = Eigen::Map<const Eigen::MatrixXd>(c.state.data(), n_, c_).cast<S>();
+    if (p_.stepper == stepper_kind::dopri5)
+      dxdt_ = Eigen::Map<const Eigen::MatrixXd>(c.deriv.data(), n_, c_).cast<S>();
+    const std::int64_t np = static_cast<std::int64_t>(c.pending_t.size());
+    for (std::int64_t i = 0; i < np; ++i) {
+      pending_sample s{next_emitted + i, c.pending_t[i],
+                       Eigen::Map<const Eigen::MatrixXd>(c.pending_h.data() + i * n_ * r_, n_, r_),
+                       std::vector<double>(c.pending_lyap.begin() + i * r_ * k_,
+                                           c.pending_lyap.begin() + (i + 1) * r_ * k_)};
+      pending_.push_back(std::move(s));
+    }
+    next_sample_ = next_emitted + np;
+    lyap_next_ = c.lyap_next;
+    lyap_last_ = c.lyap_last;
+    lyap_log_ = c.lyap_log;
+    lyap_dt_ = c.lyap_dt;
+    const std::int64_t rk = r_ * k_;
+    lyap_time_ = 0;
+    for (std::size_t i = 0; i < lyap_dt_.size(); ++i) {
+      lyap_time_ += lyap_dt_[i];
+      for (std::int64_t j = 0; j < rk; ++j) lyap_sum_[j] += lyap_log_[i * rk + j];
+    }
+    if (p_.stepper != stepper_kind::dopri5) fixed_steps_ = std::llround(t_ / p_.step());
+  }
+
+  double sample_time(std::int64_t k) const {
+    return k == n_samples_ - 1 ? p_.t_end : static_cast<double>(k) * p_.dt_out;
+  }
+
+  void push_sample(std::int64_t k, double t, const M& x) {
+    pending_sample s{k, t, x.leftCols(r_).template cast<double>(), {}};
+    s.lyap.resize(static_cast<std::size_t>(r_ * k_));
+    for (std::int64_t j = 0; j < r_ * k_; ++j) s.lyap[j] = lyap_time_ > 0 ? lyap_sum_[j] / lyap_time_ : nan;
+    pending_.push_back(std::move(s));
+  }
+
+  // Hairer's starting step (Hairer, Norsett & Wanner II.4; scipy's select_initial_step), with
+  // the error norm above. dxdt_ holds f(x_).
+  double initial_step() {
+    const double atol = p_.atol, rtol = p_.rtol;
+    auto norm = [&](const auto& v) {  // max over columns of the RMS of v / scale
+      double worst = 0;
+      for (std::int64_t c = 0; c < c_; ++c) {
+        double s = 0;
+        for (std::int64_t i = 0; i < n_; ++i) {
+          const double scale = atol + rtol * std::abs(static_cast<double>(x_(i, c)));
+          const double r = static_cast<double>(v(i, c)) / scale;
+          s += r * r;
+        }
+        worst = std::max(worst, s / static_cast<double>(n_));
+      }
+      return std::sqrt(worst);
+    };
+    const double d0 = norm(x_), d1 = norm(dxdt_);
+    const double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+    M x1 = x_ + static_cast<S>(h0) * dxdt_, f1;
+    rhs(x1, f1);
+    const double d2 = norm(f1 - dxdt_) / h0;
+    const double h1 = (d1 <= 1e-15 && d2 <= 1e-15) ? std::max(1e-6, h0 * 1e-3)
+                                                   : std::pow(0.01 / std::max(d1, d2), 1.0 / 5);
+    return std::min(100 * h0, h1);
+  }
+
+  void adaptive_step() {
+    const system sys{this};
+    S dt = static_cast<S>(dt_next_);
+    bool clip = false;
+    if (t_ + static_cast<double>(dt) >= p_.t_end) {
+      dt = static_cast<S>(p_.t_end - t_);
+      clip = true;
+    }
+    ctx_.x_new = &x_new_;
+    ctx_.t = t_;
+    S used = 0;
+    for (;;) {
+      if (!(static_cast<double>(dt) > 1e-12 * std::max(1.0, std::abs(t_))))
+        throw NumericalError(fmt::format(
+            "the step size fell below {:.3g} at t = {:.6g}: the dynamics is too stiff or diverges",
+            1e-12 * std::max(1.0, std::abs(t_)), t_));
+      S tt = 0;
+      const S tried = dt;
+      if (ctrl_.try_step(sys, x_, dxdt_, tt, x_new_, dxdt_new_, dt) == odeint::success) {
+        used = tried;
+        break;
+      }
+      clip = false;
+    }
+    const double t_new = clip ? p_.t_end : t_ + static_cast<double>(used);
+    // Samples in (t, t_new]: the dense output of the accepted step.
+    while (next_sample_ < n_samples_ && sample_time(next_sample_) <= t_new) {
+      const double ts = sample_time(next_sample_);
+      if (ts == t_new) {
+        push_sample(next_sample_, ts, x_new_);
+      } else {
+        ctrl_.stepper().calc_state(static_cast<S>(ts - t_), x_tmp_, x_, dxdt_, S(0), x_new_,
+                                   dxdt_new_, used);
+        push_sample(next_sample_, ts, x_tmp_);
+      }
+      ++next_sample_;
+    }
+    x_.swap(x_new_);
+    dxdt_.swap(dxdt_new_);
+    t_ = t_new;
+    dt_next_ = static_cast<double>(dt);
+    ++steps_;
+    // Renormalise when due, and at the end (so that the last, shorter interval counts too).
+    if (k_ > 0 && (t_ >= lyap_next_ - 1e-9 * p_.lyapunov_interval || (clip && t_ > lyap_last_))) renormalise(true);
+  }
+
+  void fixed_step() {
+    const system sys{this};
+    const S dt = static_cast<S>(p_.dt);
+    if (p_.stepper == stepper_kind::rk4)
+      rk4_.do_step(sys, x_, S(0), dt);
+    else
+      euler_.do_step(sys, x_, S(0), dt);
+    after_fixed_step();
+  }
+
+  void map_step() {
+    rhs(x_, x_new_);
+    x_.swap(x_new_);
+    after_fixed_step();
+  }
+
+  void after_fixed_step() {
+    ++steps_;
+    ++fixed_steps_;
+    t_ = static_cast<double>(fixed_steps_) * p_.step();
+    if (fixed_steps_ % steps_per_sample_ == 0) {
+      const std::int64_t k = fixed_steps_ / steps_per_sample_;
+      if (k < n_samples_) {
+        push_sample(k, sample_time(k), x_);
+        next_sample_ = k + 1;
+      }
+    }
+    const bool last = fixed_steps_ == (n_samples_ - 1) * steps_per_sample_;
+    if (k_ > 0 && (fixed_steps_ % steps_per_renorm_ == 0 || last)) renormalise(false);
+    if (!x_.allFinite() && next_sample_ < n_samples_)
+      throw NumericalError(fmt::format("the state became non-finite at t = {:.6g}", t_));
+  }
+
+  // Re-orthonormalise the tangent vectors of every replica (QR); accumulate log |R_jj| when the
+  // interval lies after the transient. With dopri5 the carried derivative of the tangent columns
+  // is transformed alike (the tangent equation is linear: V -> V R^{-1} maps dV -> dV R^{-1}).
+  void renormalise(bool with_deriv) {
+    const bool count = lyap_last_ >= transient_ - 1e-9 * std::max(1.0, transient_);
+    const double span = t_ - lyap_last_;
+    std::vector<double> logs(static_cast<std::size_t>(r_ * k_));
+    for (std::int64_t r = 0; r < r_; ++r) {
+      const Eigen::MatrixXd v = x_.middleCols(r_ + r * k_, k_).template cast<double>();
+      Eigen::HouseholderQR<Eigen::MatrixXd> qr(v);
+      Eigen::MatrixXd R = qr.matrixQR().topRows(k_).template triangularView<Eigen::Upper>();
+      Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(n_, k_);
+      for (std::int64_t a = 0; a < k_; ++a) {
+        if (R(a, a) < 0) q.col(a) *= -1.0, R.row(a) *= -1.0;
+        logs[r * k_ + a] = std::log(R(a, a));
+      }
+      x_.middleCols(r_ + r * k_, k_) = q.template cast<S>();
+      if (with_deriv) {
+        Eigen::MatrixXd dv = dxdt_.middleCols(r_ + r * k_, k_).template cast<double>();
+        R.template triangularView<Eigen::Upper>().template solveInPlace<Eigen::OnTheRight>(dv);
+        dxdt_.middleCols(r_ + r * k_, k_) = dv.template cast<S>();
+      }
+    }
+    for (double l : logs)
+      if (!std::isfinite(l))
+        throw NumericalError(fmt::format("the tangent vectors became degenerate at t = {:.6g}", t_));
+    if (count && span > 0) {
+      lyap_log_.insert(lyap_log_.end(), logs.begin(), logs.end());
+      lyap_dt_.push_back(span);
+      lyap_time_ += span;
+      for (std::size_t j = 0; j < logs.size(); ++j) lyap_sum_[j] += logs[j];
+    }
+    lyap_last_ = t_;
+    lyap_next_ = t_ + p_.lyapunov_interval;
+  }
+
+  const simulate_params& p_;
+  std::int64_t d_, n_, r_, k_, c_;
+  int threads_;
+  network<S> net_;
+  panel<S> panel_;
+  bool leak_ = true;
+  std::int64_t n_samples_ = 0, next_sample_ = 0;
+  std::int64_t steps_per_sample_ = 1, steps_per_renorm_ = 0, fixed_steps_ = 0;
+  double t_ = 0, dt_next_ = 0, transient_ = 0;
+  std::int64_t steps_ = 0, rhs_ = 0;
+  M x_, dxdt_, x_new_, dxdt_new_, x_tmp_;
+  step_context<M> ctx_;
+  controlled ctrl_;
+  odeint::runge_kutta4<M, S, M, S, row_parallel_algebra> rk4_;
+  odeint::euler<M, S, M, S, row_parallel_algebra> euler_;
+  std::deque<pending_sample> pending_;
+  double lyap_next_ = 0, lyap_last_ = 0, lyap_time_ = 0;
+  std::vector<double> lyap_sum_, lyap_log_, lyap_dt_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+template <class S>
+simulate_result run(const simulate_params& p, simulation_observer& obs, const run_control& control,
+                    const simulate_inputs& in) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  const int threads = resolve_threads(static_cast<int>(p.threads));
+  const std::int64_t D = p.draws, R = p.replicas, N = p.net.n, K = p.record_neurons;
+  const std::int64_t kl = p.lyapunov ? p.lyapunov_k : 0, n_samples = p.samples();
+  const std::int64_t lags = p.acf_lags(), acf_m = p.acf_neurons_used();
+  const double transient = p.transient_time();
+
+  if (in.h0) {
+    if (in.h0->rows() != N || (in.h0->cols() != 1 && in.h0->cols() != R))
+      throw InvalidArgument(fmt::format(
+          "the initial state has shape [{}, {}]: it must be [{}] (every replica) or [{}, {}] (one "
+          "row per replica)", in.h0->cols(), in.h0->rows(), N, R, N));
+    if (!in.h0->allFinite()) throw InvalidArgument("the initial state contains non-finite values");
+  }
+  if (in.resume && static_cast<std::int64_t>(in.resume->draws.size()) != D)
+    throw InvalidArgument("the checkpoint does not match the parameters (draws)");
+
+  checkpoint state;  // the parts of the checkpoint kept here: window series and C(tau) buffer
+  std::int64_t k0 = 0;
+  if (in.resume) {
+    k0 = in.resume->next_sample;
+    state.window = in.resume->window;
+    state.acf_buffer = in.resume->acf_buffer;
+  }
+
+  std::vector<std::unique_ptr<draw_run<S>>> draws;
+  for (std::int64_t d = 0; d < D; ++d)
+    draws.push_back(std::make_unique<draw_run<S>>(p, d, threads, in.h0,
+                                                  in.resume ? &in.resume->draws[d] : nullptr, k0));
+  const double setup_seconds = std::chrono::duration<double>(clock::now() - start).count();
+
+  auto make_checkpoint = [&](std::int64_t next) {
+    checkpoint c;
+    c.next_sample = next;
+    for (auto& d : draws) c.draws.push_back(d->save());
+    c.window = state.window;
+    c.acf_buffer = state.acf_buffer;
+    return c;
+  };
+
+  sample s;
+  s.draws = D, s.replicas = R, s.neurons = K, s.lyapunov_k = kl;
+  auto last_flush = clock::now();
+  double last_q_mean = nan;
+  mean_sem q_final;
+
+  for (std::int64_t k = k0; k < n_samples; ++k) {
+    try {
+      for (auto& d : draws)
+        while (!d->has_pending()) d->advance();
+    } catch (const NumericalError& e) {
+      // The samples so far reach the file (on_abort flushes); the last good checkpoint stays.
+      const std::string msg = fmt::format(
+          "{}: the network diverges{}; the samples up to t = {:.6g} are kept", e.what(),
+          p.net.phi.bounded() ? "" : " (an unbounded activation with too strong coupling?)",
+          static_cast<double>(k - 1) * p.dt_out);
+      obs.on_abort("failed", msg);
+      throw NumericalError(msg);
+    }
+    s.index = k;
+    s.t = draws[0]->front().t;
+    s.m.assign(D * R, 0), s.q.assign(D * R, 0), s.q2.assign(D * R, 0), s.phi_mean.assign(D * R, 0);
+    s.q_ab.assign(D * R * R, 0), s.c_ab.assign(D * R * R, 0);
+    s.traces.assign(D * R * K, 0);
+    s.lyapunov.assign(D * R * kl, nan);
+    const bool in_window = s.t >= transient - 1e-9 * std::max(1.0, transient);
+    for (std::int64_t d = 0; d < D; ++d) {
+      const pending_sample& ps = draws[d]->front();
+      const Eigen::MatrixXd& h = ps.h;
+      for (std::int64_t r = 0; r < R; ++r) {
+        const auto col = h.col(r).array();
+        const double m = col.mean();
+        s.m[d * R + r] = m;
+        s.q[d * R + r] = (col - m).square().mean();
+        s.q2[d * R + r] = col.square().mean();
+        s.phi_mean[d * R + r] = p.net.phi.visit([&](const auto& f) { return double(f.phi(col).mean()); });
+        for (std::int64_t i = 0; i < K; ++i) s.traces[(d * R + r) * K + i] = h(i, r);
+      }
+      const Eigen::MatrixXd qab = h.transpose().lazyProduct(h) / static_cast<double>(N);
+      for (std::int64_t a = 0; a < R; ++a)
+        for (std::int64_t b = 0; b < R; ++b) {
+          s.q_ab[(d * R + a) * R + b] = qab(a, b);
+          s.c_ab[(d * R + a) * R + b] = qab(a, b) / std::sqrt(qab(a, a) * qab(b, b));
+        }
+      std::copy(ps.lyap.begin(), ps.lyap.end(), s.lyapunov.begin() + d * R * kl);
+      if (in_window && lags > 0)
+        for (std::int64_t r = 0; r < R; ++r)
+          state.acf_buffer.insert(state.acf_buffer.end(), h.col(r).data(), h.col(r).data() + acf_m);
+    }
+    bool finite = true;
+    for (std::int64_t j = 0; j < D * R; ++j) finite = finite && std::isfinite(s.q[j]) && std::isfinite(s.m[j]);
+    if (!finite) {
+      const std::string msg = fmt::format(
+          "the state became non-finite before t = {:.6g}: the network diverges{}; the samples up to "
+          "t = {:.6g} are kept", s.t,
+          p.net.phi.bounded() ? "" : " (an unbounded activation with too strong coupling?)",
+          static_cast<double>(k - 1) * p.dt_out);
+      obs.on_abort("failed", msg);
+      throw NumericalError(msg);
+    }
+    for (auto& d : draws) d->pop();
+    if (in_window)
+      for (std::int64_t j = 0; j < D * R; ++j) {
+        state.window.push_back(s.m[j]);
+        state.window.push_back(s.q[j]);
+        state.window.push_back(s.q2[j]);
+        state.window.push_back(s.phi_mean[j]);
+      }
+    obs.on_sample(s);
+    if (k == n_samples - 1) {
+      q_final = ensemble_mean(s.q, D, R);
+      last_q_mean = q_final.mean;
+    }
+    control.report(static_cast<double>(k + 1), static_cast<double>(n_samples));
+    if (k + 1 < n_samples) {
+      if (const int sig = control.stop_requested()) {
+        obs.on_flush(make_checkpoint(k + 1));
+        const std::string msg = fmt::format("interrupted at t = {:.6g}; continue with --resume", s.t);
+        obs.on_abort("interrupted", msg);
+        throw Interrupted(sig, msg);
+      }
+      if (std::chrono::duration<double>(clock::now() - last_flush).count() >= p.flush_interval) {
+        obs.on_flush(make_checkpoint(k + 1));
+        last_flush = clock::now();
+      }
+    }
+  }
+  (void)last_q_mean;
+
+  simulate_result res;
+  for (auto& d : draws) res.steps += d->steps(), res.rhs_evals += d->rhs_evals();
+  res.samples = n_samples;
+  res.t_reached = p.t_end;
+  res.q_final = q_final;
+
+  // Lyapunov exponents.
+  if (kl > 0) {
+    for (auto& d : draws) d->lyapunov_estimates(res.lyapunov_each, res.lyapunov_each_sem);
+    for (std::int64_t a = 0; a < kl; ++a) {
+      std::vector<double> v(D * R);
+      for (std::int64_t j = 0; j < D * R; ++j) v[j] = res.lyapunov_each[j * kl + a];
+      mean_sem ms = ensemble_mean(v, D, R);
+      if (D * R == 1) ms.sem = res.lyapunov_each_sem[a];
+      res.lyapunov.push_back(ms.mean);
+      res.lyapunov_sem.push_back(ms.sem);
+    }
+  }
+
+  // Stationary averages over the window.
+  const std::int64_t tw = static_cast<std::int64_t>(state.window.size()) / (D * R * 4);
+  res.stationary_samples = tw;
+  if (tw > 0) {
+    mean_sem* out[4] = {&res.stationary_m, &res.stationary_q, &res.stationary_q2, &res.stationary_phi_mean};
+    for (int o = 0; o < 4; ++o) {
+      std::vector<double> avg(D * R);
+      std::vector<double> series(tw);
+      for (std::int64_t j = 0; j < D * R; ++j) {
+        for (std::int64_t t = 0; t < tw; ++t) series[t] = state.window[(t * D * R + j) * 4 + o];
+        avg[j] = batch_means(series).mean;
+      }
+      if (D * R > 1) {
+        *out[o] = ensemble_mean(avg, D, R);
+      } else {
+        *out[o] = batch_means(series);
+      }
+    }
+  }
+
+  // Autocorrelation.
+  if (lags > 0 && tw > 0) {
+    const std::int64_t L = std::min(lags, tw);
+    res.acf_neurons = acf_m;
+    for (std::int64_t l = 0; l < L; ++l) res.acf_tau.push_back(static_cast<double>(l) * p.dt_out);
+    std::vector<double> x(tw * acf_m);
+    for (std::int64_t j = 0; j < D * R; ++j) {
+      for (std::int64_t t = 0; t < tw; ++t)
+        std::copy_n(state.acf_buffer.data() + (t * D * R + j) * acf_m, acf_m, x.data() + t * acf_m);
+      const auto c = autocorrelation(x.data(), tw, acf_m, L);
+      res.acf_each.insert(res.acf_each.end(), c.begin(), c.end());
+    }
+    for (std::int64_t l = 0; l < L; ++l) {
+      std::vector<double> v(D * R);
+      for (std::int64_t j = 0; j < D * R; ++j) v[j] = res.acf_each[j * L + l];
+      const mean_sem ms = ensemble_mean(v, D, R);
+      res.acf.push_back(ms.mean);
+      res.acf_sem.push_back(ms.sem);
+    }
+  }
+
+  res.seconds = std::chrono::duration<double>(clock::now() - start).count();
+  res.setup_seconds = setup_seconds;
+  obs.on_flush(make_checkpoint(n_samples));
+  obs.on_finish(res);
+  return res;
+}
+
+}  // namespace
+
+simulate_result simulate(const simulate_params& p, simulation_observer& obs, const run_control& control,
+                         const simulate_inputs& in) {
+  p.validate();
+  require_memory(p);
+  // The threads are ours (the kernel, the row-parallel algebra): Eigen's own parallel GEMM (in
+  // the QR of the tangent vectors) would only compete with them.
+  struct eigen_threads_guard {
+    int saved = Eigen::nbThreads();
+    eigen_threads_guard() { Eigen::setNbThreads(1); }
+    ~eigen_threads_guard() { Eigen::setNbThreads(saved); }
+  } guard;
+  if (p.precision == precision_kind::float32) return run<float>(p, obs, control, in);
+  return run<double>(p, obs, control, in);
+}
+
+}  // namespace amari

@@ -1,0 +1,176 @@
+// Parameters of `simulate`: parsing, validation, derived quantities, memory budget.
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "amari/core/error.hpp"
+#include "amari/sim/simulate.hpp"
+
+namespace amari {
+
+stepper_kind parse_stepper(std::string_view s) {
+  if (s == "rk4") return stepper_kind::rk4;
+  if (s == "dopri5") return stepper_kind::dopri5;
+  if (s == "euler") return stepper_kind::euler;
+  if (s == "map") return stepper_kind::map;
+  throw InvalidArgument("stepper", s, "must be one of rk4, dopri5, euler, map");
+}
+
+precision_kind parse_precision(std::string_view s) {
+  if (s == "double") return precision_kind::float64;
+  if (s == "float") return precision_kind::float32;
+  throw InvalidArgument("precision", s, "must be double or float");
+}
+
+std::string_view to_string(stepper_kind s) {
+  switch (s) {
+    case stepper_kind::rk4: return "rk4";
+    case stepper_kind::dopri5: return "dopri5";
+    case stepper_kind::euler: return "euler";
+    case stepper_kind::map: return "map";
+  }
+  return "?";
+}
+
+std::string_view to_string(precision_kind p) {
+  return p == precision_kind::float64 ? "double" : "float";
+}
+
+namespace {
+
+// x is an integer multiple of unit (to 1e-9 relative): the number, or -1.
+std::int64_t multiple_of(double x, double unit) {
+  const double k = std::round(x / unit);
+  if (k < 1 || std::abs(k * unit - x) > 1e-9 * std::max(std::abs(x), unit)) return -1;
+  return static_cast<std::int64_t>(k);
+}
+
+void require_int_range(std::string_view field, std::int64_t v, std::int64_t lo, std::int64_t hi) {
+  if (v < lo || v > hi)
+    throw InvalidArgument(field, std::to_string(v), fmt::format("must be an integer in [{}, {}]", lo, hi));
+}
+
+}  // namespace
+
+void simulate_params::validate() const {
+  net.validate();
+  require_int_range("replicas", replicas, 1, 4096);
+  require_int_range("draws", draws, 1, 100000);
+  require_positive("t_end", t_end);
+  require_positive("dt_out", dt_out);
+  if (stepper == stepper_kind::map) {
+    if (multiple_of(dt_out, 1.0) < 0)
+      throw InvalidArgument("dt_out", format_number(dt_out), "must be a whole number of iterations >= 1 for the map");
+  } else if (stepper != stepper_kind::dopri5) {
+    require_positive("dt", dt);
+    if (dt > t_end)
+      throw InvalidArgument("dt", format_number(dt),
+                            fmt::format("must be a number in (0, t_end = {}]", format_number(t_end)));
+    if (dt_out < dt)
+      throw InvalidArgument("dt_out", format_number(dt_out),
+                            fmt::format("must be >= dt = {} (a sampling interval of whole steps)", format_number(dt)));
+    if (multiple_of(dt_out, dt) < 0)
+      throw InvalidArgument("dt_out", format_number(dt_out),
+                            fmt::format("must be a multiple of dt = {} for the {} stepper",
+                                        format_number(dt), to_string(stepper)));
+  }
+  if (multiple_of(t_end, dt_out) < 0)
+    throw InvalidArgument("t_end", format_number(t_end),
+                          fmt::format("must be a multiple of dt_out = {}", format_number(dt_out)));
+  if (samples() > 100000000)
+    throw InvalidArgument("dt_out", format_number(dt_out), "gives more than 1e8 samples: choose a larger one");
+  if (stepper == stepper_kind::dopri5) {
+    if (!std::isfinite(rtol) || rtol <= 0 || rtol >= 1)
+      throw InvalidArgument("rtol", format_number(rtol), "must be a number in (0, 1)");
+    require_nonnegative("atol", atol);
+  }
+  require_int_range("record_neurons", record_neurons, 0, net.n);
+  if (lyapunov) {
+    require_int_range("lyapunov_k", lyapunov_k, 1, net.n);
+    require_positive("lyapunov_interval", lyapunov_interval);
+    if (stepper == stepper_kind::map && multiple_of(lyapunov_interval, 1.0) < 0)
+      throw InvalidArgument("lyapunov_interval", format_number(lyapunov_interval),
+                            "must be a whole number of iterations >= 1 for the map");
+    if (stepper == stepper_kind::rk4 || stepper == stepper_kind::euler)
+      if (multiple_of(lyapunov_interval, dt) < 0)
+        throw InvalidArgument("lyapunov_interval", format_number(lyapunov_interval),
+                              fmt::format("must be a multiple of dt = {}", format_number(dt)));
+  }
+  if (!std::isfinite(transient) || transient >= t_end)
+    throw InvalidArgument("transient", format_number(transient),
+                          fmt::format("must be a number < t_end = {} (negative: t_end / 4)", format_number(t_end)));
+  if (!std::isfinite(acf_lag))
+    throw InvalidArgument("acf_lag", format_number(acf_lag), "must be a finite number (negative: automatic, 0: none)");
+  if (acf_lag > 0 && acf_lag > t_end - transient_time())
+    throw InvalidArgument("acf_lag", format_number(acf_lag),
+                          fmt::format("must not exceed the stationary window t_end - transient = {}",
+                                      format_number(t_end - transient_time())));
+  require_int_range("acf_neurons", acf_neurons, 1, std::numeric_limits<std::int64_t>::max());
+  require_nonnegative("replica_eps", replica_eps);
+  require_int_range("threads", threads, 0, 1024);
+  require_positive("flush_interval", flush_interval);
+}
+
+double simulate_params::transient_time() const { return transient < 0 ? t_end / 4 : transient; }
+
+double simulate_params::acf_lag_time() const {
+  if (acf_lag >= 0) return acf_lag;
+  return std::min(20.0, (t_end - transient_time()) / 2);
+}
+
+std::int64_t simulate_params::samples() const {
+  return static_cast<std::int64_t>(std::llround(t_end / dt_out)) + 1;
+}
+
+std::int64_t simulate_params::acf_lags() const {
+  const double lag = acf_lag_time();
+  if (lag <= 0) return 0;
+  return static_cast<std::int64_t>(std::floor(lag / dt_out + 1e-9)) + 1;
+}
+
+std::int64_t simulate_params::acf_neurons_used() const { return std::min(acf_neurons, net.n); }
+
+namespace {
+std::int64_t window_samples(const simulate_params& p) {
+  const double t0 = p.transient_time();
+  const auto first = static_cast<std::int64_t>(std::ceil(t0 / p.dt_out - 1e-9));
+  return std::max<std::int64_t>(0, p.samples() - first);
+}
+}  // namespace
+
+std::uint64_t memory_needed(const simulate_params& p) {
+  const bool single = p.precision == precision_kind::float32;
+  const std::uint64_t s = single ? 4 : 8;
+  const auto n = static_cast<std::uint64_t>(p.net.n), c = static_cast<std::uint64_t>(p.columns());
+  const auto d = static_cast<std::uint64_t>(p.draws), r = static_cast<std::uint64_t>(p.replicas);
+  std::uint64_t per_draw = weight_bytes(p.net.n, single);
+  per_draw += 24 * n * (c + 8) * s;  // integrator states (dopri5 holds ~16 of them) and the panel
+  std::uint64_t total = d * per_draw;
+  // The stationary window (4 observables per sample, draw and replica) and the C(tau) buffer grow
+  // with the run; each checkpoint copies both once more before it is written.
+  std::uint64_t window = static_cast<std::uint64_t>(window_samples(p)) * d * r * 4 * 8;
+  if (p.acf_lags() > 0)
+    window += static_cast<std::uint64_t>(window_samples(p)) * d * r *
+              static_cast<std::uint64_t>(p.acf_neurons_used()) * 8;
+  total += 2 * window;
+  total += 64u << 20;  // the program itself
+  return total;
+}
+
+
+void require_memory(const simulate_params& p) {
+  const std::uint64_t need = memory_needed(p), have = memory_available();
+  if (have == std::numeric_limits<std::uint64_t>::max() || need <= have / 10 * 9) return;
+  auto gb = [](std::uint64_t b) { return fmt::format("{:.1f} GB", static_cast<double>(b) / 1e9); };
+  throw InvalidArgument(fmt::format(
+      "n = {} with draws = {}, replicas = {} in {} precision needs {} of memory ({} per weight "
+      "matrix), but only {} is available: use a smaller n, fewer draws or --precision float",
+      p.net.n, p.draws, p.replicas, to_string(p.precision), gb(need),
+      gb(weight_bytes(p.net.n, p.precision == precision_kind::float32)), gb(have)));
+}
+
+}  // namespace amari
