@@ -1,6 +1,6 @@
 #pragma once
 // The HDF5 store: the one place in amari that talks to HDF5 (RAII over the C API; no HDF5 header
-// leaks out of src/store.cpp). Layout and conventions are documented in docs/FORMAT.md.
+// leaks out of src/io/store/). Layout and conventions are documented in docs/FORMAT.md.
 //
 //   auto f = store::file::create("run.h5", {.command_line = ..., .config_toml = ..., .seed = 1,
 //                                           .product = "simulate"});
