@@ -1,7 +1,7 @@
 #pragma once
 // The store's private declarations, shared by the files of src/io/store/ (the implementation of
-// include/amari/io/store.hpp). Nothing outside src/io/store/ includes this header: it is the one
-// place besides those files that sees HDF5.
+// include/amari/io/store.hpp). Nothing outside src/io/store/ includes it, so HDF5's headers stay
+// inside src/io/store/.
 //
 //   errors.cpp      error capture (ck, fail, refuse), silencing HDF5's own printing, small helpers
 //                   (paths, shapes, string types, dataspaces); the RAII handle is below
