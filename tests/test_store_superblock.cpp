@@ -122,7 +122,7 @@ TEST_CASE("after each flush the superblock is version 2, its checksum ours, its 
   CHECK(r.group_at("/trajectory").shape("h") == std::vector<std::uint64_t>{20 * 37, 50});
 }
 
-TEST_CASE("raise_stored_eoa: extends the file and rewrites the address and checksum; declines what it "
+TEST_CASE("raise_stored_eoa: extends the file and rewrites the address and checksum, declines what it "
           "does not recognise",
           "[store][superblock]") {
   temp_dir dir;
