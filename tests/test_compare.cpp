@@ -27,6 +27,7 @@
 
 #include "amari/sim/compare.hpp"
 #include "amari/sim/deepnet.hpp"
+#include "amari/theory/maps.hpp"
 #include "amari/core/error.hpp"
 #include "amari/core/gauss.hpp"
 #include "amari/io/store.hpp"
@@ -168,6 +169,83 @@ TEST_CASE("compare: chaotic phase (tanh, sigma_w = 2, sigma_b = 0), every row wi
   agrees(r, "tied_variance", 0.01 * *r.depth_q_star);
   agrees(r, "tied_correlation", 0.01);
   agrees(r, "tied_lambda", 0.02);
+}
+
+TEST_CASE("compare: every phase the code can give is in the documented lists", "[compare]") {
+  // The header's comment on compare_result::phase / depth_phase and docs/compare.md ("The phase")
+  // list the values; the code names a phase only through to_string(time_phase) and
+  // to_string(depth_phase), so every enumerator's name must be in both lists.
+  auto slurp = [](const std::string& rel) {
+    std::ifstream in(std::string(AMARI_SOURCE_DIR) + "/" + rel);
+    REQUIRE(in);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  const std::string header = slurp("include/amari/sim/compare.hpp"), doc = slurp("docs/compare.md");
+  auto quote = [](std::string_view v) {  // "v" (appended piecewise: g++ 12 misreads "\"" + s, -Wrestrict)
+    std::string q;
+    q += '"';
+    q.append(v);
+    q += '"';
+    return q;
+  };
+  // The comment of one field: from its declaration to the next declaration.
+  auto field_comment = [&](const std::string& decl) {
+    const auto at = header.find(decl);
+    REQUIRE(at != std::string::npos);
+    return header.substr(at, header.find(";", header.find("\n", at)) - at);
+  };
+  const std::string phase_doc = field_comment("std::string phase;"),
+                    depth_doc = field_comment("std::string depth_phase;");
+  const auto section_at = doc.find("## The phase");
+  REQUIRE(section_at != std::string::npos);
+  const std::string section = doc.substr(section_at, doc.find("\n## ", section_at + 1) - section_at);
+  // All enumerators: the array lists each one once, in order, up to the last.
+  REQUIRE(std::size(amari::all_time_phases) == std::size_t(amari::time_phase::unbounded) + 1);
+  for (std::size_t k = 0; k < std::size(amari::all_time_phases); ++k) {
+    REQUIRE(amari::all_time_phases[k] == amari::time_phase(k));
+    const std::string quoted = quote(to_string(amari::all_time_phases[k]));
+    INFO("time phase " << quoted);
+    CHECK_THAT(phase_doc, Catch::Contains(quoted));
+    std::string item = "- ";
+    item += quoted;
+    item += ':';
+    CHECK_THAT(section, Catch::Contains(item));
+  }
+  for (auto p : {amari::depth_phase::ordered, amari::depth_phase::critical, amari::depth_phase::chaotic,
+                 amari::depth_phase::divergent}) {
+    const std::string quoted = quote(to_string(p));
+    INFO("depth phase " << quoted);
+    CHECK_THAT(depth_doc, Catch::Contains(quoted));
+    CHECK_THAT(section, Catch::Contains(quoted));
+  }
+  static_assert(int(amari::depth_phase::divergent) == 3, "a new depth phase: add it to the loop above");
+  // And the code gives them: "unstable" (tanh, w0 = 2: m = 0 is kept by symmetry while
+  // w0 E[phi'] = 2 E[tanh'] > 1 would carry it away; chi_1 = 0.25 E[tanh'^2] < 1) and "unbounded"
+  // (relu above its edge: q grows without bound), as small runs.
+  compare_params p;
+  p.n = 200;
+  p.layers = 6;
+  p.nets = 3;
+  p.draws = 2;
+  p.t_end = 10;
+  p.iterations = 10;
+  p.seed = 4;
+  p.phi = Activation::parse("tanh");
+  p.sigma_w = 0.5;
+  p.sigma_b = 0;
+  p.w0 = 2;
+  const compare_result u = amari::run_compare(p);
+  CHECK(u.phase == "unstable");
+  CHECK(u.chi_1 < 1);
+  p.phi = Activation::parse("relu");
+  p.sigma_w = 2;
+  p.sigma_b = 0.3;
+  p.w0 = 0;
+  const compare_result d = amari::run_compare(p);
+  CHECK(d.phase == "unbounded");
+  CHECK(d.depth_phase == "divergent");
 }
 
 TEST_CASE("compare: invalid parameters are refused naming the field", "[compare]") {
