@@ -34,20 +34,18 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "amari/core/activation.hpp"
 #include "amari/core/control.hpp"
-#include "amari/io/store.hpp"
+#include "amari/core/params.hpp"
 
 namespace amari {
 
 struct compare_params {
-  Activation phi;               // activation function (tanh)
-  double sigma_w = 2.0;         // weight standard deviation times sqrt(N) (dimensionless, >= 0)
-  double sigma_b = 0.0;         // bias standard deviation (units of h, >= 0)
-  double w0 = 0.0;              // mean weight times N (time pictures only; the untied deep net has 0)
-  double b0 = 0.0;              // mean bias (units of h; time pictures only)
+  model_params model = defaults::time;  // phi, sigma_w, sigma_b, and w0, b0 (time pictures only;
+                                        // the untied deep net has zero-mean weights and biases)
   double q0 = 1.0;              // second moment of the inputs / initial states (units of h^2, > 0)
   double c0 = 0.5;              // correlation of the two inputs / of replica 0 with the others (-1, 1)
   std::int64_t n = 1000;        // width N of every network (>= 2)
@@ -64,6 +62,7 @@ struct compare_params {
 
   void validate() const;  // throws InvalidArgument naming the field
   double transient_time() const { return transient < 0 ? t_end / 4 : transient; }
+  static const param_table<compare_params>& table();  // the vocabulary of `amari compare`
 };
 
 // One row of the table. Undefined entries (a row that does not apply) are nullopt.
@@ -78,11 +77,25 @@ struct compare_row {
   bool applies() const { return theory && simulation; }
 };
 
+// The time pictures' phase, classified at Amari's fixed point (m*, q*) reached from (0, q0):
+//   ordered    the fixed point is stable in the ODE and chi_1 < 1 (the network's static state is
+//              linearly stable)
+//   critical   |chi_1 - 1| < critical_band (1e-9, amari/theory/maps.hpp)
+//   chaotic    chi_1 > 1
+//   unstable   chi_1 < 1 but the fixed point is unstable in the ODE (reached only along its stable
+//              manifold, e.g. m = 0 kept by symmetry while w0 E[phi'] > 1 would move m away)
+//   unbounded  the ODE reaches no fixed point (no stationary state)
+enum class time_phase { ordered, critical, chaotic, unstable, unbounded };
+inline constexpr time_phase all_time_phases[] = {time_phase::ordered, time_phase::critical, time_phase::chaotic,
+                                                 time_phase::unstable, time_phase::unbounded};
+std::string_view to_string(time_phase p);
+
 struct compare_result {
   // The pictures' phases: the time picture's from chi_1 at Amari's fixed point (m*, q*) reached
   // from (0, q0), the depth picture's from the maps (they agree when w0 = b0 = 0).
-  std::string phase;                 // "ordered", "chaotic", or "unbounded" (no stationary state)
-  std::string depth_phase;           // as amari/theory/maps.hpp: ordered, critical, chaotic, divergent
+  std::string phase;        // to_string(time_phase): "ordered", "critical", "chaotic", "unstable" or "unbounded"
+  std::string depth_phase;  // to_string(depth_phase) of amari/theory/maps.hpp: "ordered", "critical",
+                            // "chaotic" or "divergent"
   double chi_1 = 0;                  // sigma_w^2 E[phi'(x)^2] at (m*, q*) (time pictures)
   double depth_chi_1 = 0;            // the maps' chi_1 at q* (untied deep net)
   std::optional<double> m_star, q_star;  // Amari's fixed point reached from (0, q0)
@@ -112,16 +125,11 @@ struct compare_result {
 // to stop). Throws InvalidArgument for bad parameters (also the memory guard of the simulations).
 compare_result run_compare(const compare_params& p, const run_control& ctl = {});
 
-// Writes /compare (docs/FORMAT.md, "/compare"): every curve with its dimension scales,
-// description and units, the table as /compare/table, the parameters and fixed points as
-// attributes. Does not finish the file.
-void write_compare(store::file& f, const compare_params& p, const compare_result& r);
 
 // The mean-field map of the tied discrete-time net from (m0, q0): k = 0..iterations.
 struct tied_trajectory {
   std::vector<double> m, q;
 };
-tied_trajectory iterate_tied_map(const Activation& phi, double sigma_w, double sigma_b, double w0,
-                                 double b0, double m0, double q0, std::int64_t iterations);
+tied_trajectory iterate_tied_map(const model_params& model, double m0, double q0, std::int64_t iterations);
 
 }  // namespace amari
