@@ -80,7 +80,10 @@ TEST_CASE("memory: a run that does not fit is refused before anything is allocat
     amari::require_memory(p);
     FAIL("no exception");
   } catch (const amari::InvalidArgument& e) {
-    CHECK_THAT(e.what(), Catch::Contains("needs 8001.8 GB") && Catch::Contains("available"));
+    // W: N^2 x 8 bytes = 8000 GB; the integrator's states 24 N (C + 8) x 8 = 1.728 GB; the
+    // checkpoint's copies of four states 12 N C x 8 = 0.096 GB; the C(tau) ring 4 x 201 lags x 1000
+    // neurons x 8 = 6.4 MB; the program 64 MiB: 8001.898 GB.
+    CHECK_THAT(e.what(), Catch::Contains("needs 8001.9 GB") && Catch::Contains("available"));
   }
   p.net.n = 16000;  // 2 GB: fits this machine
   CHECK(amari::memory_needed(p) < 2.2e9);
