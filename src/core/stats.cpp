@@ -121,8 +121,10 @@ mean_sem batch_means(std::span<const double> x, std::int64_t batches) {
 batch_means_accumulator::batch_means_accumulator(std::int64_t width, std::int64_t length, std::int64_t batches)
     : width_(width), length_(length), batches_(std::min(batches, length)) {
   if (width < 0 || length < 0 || batches < 1) throw std::invalid_argument("batch_means_accumulator: bad sizes");
+  // Room for `batches` batches even when the window has fewer samples: the state has the same size
+  // for every window length.
   total_.assign(static_cast<std::size_t>(width_), 0.0);
-  sums_.assign(static_cast<std::size_t>(width_ * batches_), 0.0);
+  sums_.assign(static_cast<std::size_t>(width_ * batches), 0.0);
 }
 
 void batch_means_accumulator::add(std::span<const double> row) {
@@ -212,7 +214,7 @@ autocorrelation_accumulator::autocorrelation_accumulator(std::int64_t series, st
     throw std::invalid_argument("autocorrelation_accumulator: bad sizes");
   ring_.assign(static_cast<std::size_t>(series_ * lags_ * round_up8(neurons_)), 0.0);
   total_.assign(static_cast<std::size_t>(series_ * lags_), 0.0);
-  sums_.assign(static_cast<std::size_t>(batches_ * series_ * lags_), 0.0);
+  sums_.assign(static_cast<std::size_t>(batches * series_ * lags_), 0.0);  // as batch_means_accumulator
   products_.assign(static_cast<std::size_t>(lags_), 0.0);
 }
 

@@ -77,7 +77,7 @@ class batch_means_accumulator {
   void add(std::span<const double> row);  // the next sample of every series (width values)
   std::int64_t count() const { return count_; }
   std::int64_t width() const { return width_; }
-  std::int64_t batches() const { return batches_; }
+  std::int64_t batches() const { return batches_; }  // in use: min(batches, length)
   double mean(std::int64_t j) const;  // of series j over the samples so far (NaN before any)
   double batch_mean(std::int64_t k, std::int64_t j) const;  // NaN for a batch without samples
   mean_sem estimate(std::int64_t j) const;  // mean and batch-means error of series j
@@ -87,7 +87,9 @@ class batch_means_accumulator {
   // replica mean, error from the batch averages of the replica mean (time_average_sem_over).
   mean_sem ensemble(std::int64_t draws, std::int64_t replicas, std::int64_t first = 0, std::int64_t stride = 1) const;
 
-  std::vector<double> state() const;          // fixed size: 1 + width (1 + batches)
+  // The state has the same size for any window length: 1 + width (1 + batches), batches as asked
+  // (a window shorter than that many samples uses only as many batches as it has samples).
+  std::vector<double> state() const;
   void restore(std::span<const double> s);    // throws std::invalid_argument on a size mismatch
 
  private:
