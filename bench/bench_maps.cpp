@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   for (const point& pt : {point{"tanh", 1.3, 0.3}, point{"tanh", 2.5, 0.3}, point{"tanh", 4.0, 1.0},
                           point{"tanh", 1.5, 0.0}, point{"tanh", 0.9, 0.0}, point{"tanh", 1.40, 0.3},
                           point{"erf", 2.0, 0.05}, point{"relu", 1.2, 0.3}, point{"hardtanh", 2.0, 0.3}}) {
-    const amari::maps_params p{Activation::parse(pt.phi), pt.sw, pt.sb};
+    const amari::model_params p{.phi = Activation::parse(pt.phi), .sigma_w = pt.sw, .sigma_b = pt.sb};
     const amari::maps_result r = amari::solve_maps(p);
     const double t = seconds_per_call([&] { (void)amari::solve_maps(p); });
     print({{"bench", "maps_point"}, {"phi", pt.phi}, {"sigma_w", pt.sw}, {"sigma_b", pt.sb},
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   // the N^2 Gaussian weights of each layer, ~8 ns each, plus three N x N GEMV products).
   {
     amari::deepnet_params p;
-    p.phi = Activation::parse("tanh");
+    p.model.phi = Activation::parse("tanh");
     p.n = quick ? 300 : 1000;
     p.layers = 10;
     p.nets = 2;

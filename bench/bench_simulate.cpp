@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
 
   amari::simulate_params p;
   p.net.n = n;
-  p.net.sigma_w = 1.5;
-  p.net.sigma_b = 0.3;
+  p.net.model.sigma_w = 1.5;
+  p.net.model.sigma_b = 0.3;
   p.t_end = t_end;
   p.dt_out = 0.1;
   p.rtol = 1e-6;

@@ -42,9 +42,9 @@ namespace {
 
 compare_params base(double sigma_w, double sigma_b) {
   compare_params p;
-  p.phi = Activation::parse("tanh");
-  p.sigma_w = sigma_w;
-  p.sigma_b = sigma_b;
+  p.model.phi = Activation::parse("tanh");
+  p.model.sigma_w = sigma_w;
+  p.model.sigma_b = sigma_b;
   p.n = 1000;
   p.layers = 25;
   p.nets = 8;
@@ -92,8 +92,8 @@ std::string temp_dir(const std::string& tag) {
 
 TEST_CASE("compare: the tied net's mean-field map is the depth map when w0 = b0 = 0", "[compare]") {
   const auto phi = Activation::parse("tanh");
-  const auto t = amari::iterate_tied_map(phi, 1.7, 0.4, 0, 0, 0, 0.8, 12);
-  const auto d = amari::iterate_maps(phi, 1.7, 0.4, 0.8, 0.3, 12);
+  const auto t = amari::iterate_tied_map({.phi = phi, .sigma_w = 1.7, .sigma_b = 0.4}, 0, 0.8, 12);
+  const auto d = amari::iterate_maps({.phi = phi, .sigma_w = 1.7, .sigma_b = 0.4}, 0.8, 0.3, 12);
   REQUIRE(t.q.size() == d.q.size());
   for (std::size_t k = 0; k < t.q.size(); ++k) {
     CHECK(t.m[k] == 0);  // E[tanh] = 0 at m = 0: m stays exactly 0
@@ -102,7 +102,7 @@ TEST_CASE("compare: the tied net's mean-field map is the depth map when w0 = b0 
   }
   // With a mean: the map's fixed point is the fixed point of Amari's ODE (same right-hand side
   // set to zero), checked through the ODE's own residual.
-  const auto u = amari::iterate_tied_map(phi, 0.6, 0.3, 0.5, 0.2, 0, 1, 400);
+  const auto u = amari::iterate_tied_map({.phi = phi, .sigma_w = 0.6, .sigma_b = 0.3, .w0 = 0.5, .b0 = 0.2}, 0, 1, 400);
   const double m = u.m.back(), q = u.q.back();
   CHECK_THAT(m, close_to(0.5 * amari::E_phi(phi, q, m) + 0.2, 1e-12, 1e-14));
   CHECK_THAT(q, close_to(0.36 * amari::E_phi2(phi, q, m) + 0.09, 1e-12, 1e-14));
@@ -186,7 +186,7 @@ TEST_CASE("compare: invalid parameters are refused naming the field", "[compare]
   refuses([](compare_params& q) { q.draws = 1; }, "draws = 1: must be an integer in [2, 100000]");
   refuses([](compare_params& q) { q.nets = 1; }, "nets = 1: must be an integer in [2, 1000000]");
   refuses([](compare_params& q) { q.c0 = 1; }, "c0 = 1: must be a number in (-1, 1)");
-  refuses([](compare_params& q) { q.sigma_w = -1; }, "sigma_w = -1: must be a finite number >= 0");
+  refuses([](compare_params& q) { q.model.sigma_w = -1; }, "sigma_w = -1: must be a finite number >= 0");
   refuses([](compare_params& q) { q.t_end = 0; }, "t_end = 0: must be a finite number > 0");
   refuses([](compare_params& q) { q.transient = 60; }, "transient = 60: must be < t_end = 40 (negative: t_end / 4)");
   refuses([](compare_params& q) { q.iterations = 2; }, "iterations = 2: must be an integer in [4, 10000000]");
@@ -225,9 +225,9 @@ TEST_CASE("amari compare: JSON table, HDF5 round trip, refused input", "[compare
 
   // The library gives the same numbers (same seed: bit for bit), and the file holds them.
   compare_params p;
-  p.phi = Activation::parse("tanh");
-  p.sigma_w = 2;
-  p.sigma_b = 0.3;
+  p.model.phi = Activation::parse("tanh");
+  p.model.sigma_w = 2;
+  p.model.sigma_b = 0.3;
   p.n = 200;
   p.layers = 6;
   p.nets = 3;

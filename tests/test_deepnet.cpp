@@ -28,9 +28,9 @@ namespace {
 
 deepnet_params small(const char* phi, double sw, double sb) {
   deepnet_params p;
-  p.phi = Activation::parse(phi);
-  p.sigma_w = sw;
-  p.sigma_b = sb;
+  p.model.phi = Activation::parse(phi);
+  p.model.sigma_w = sw;
+  p.model.sigma_b = sb;
   p.n = 300;
   p.layers = 6;
   p.nets = 4;
@@ -119,8 +119,8 @@ TEST_CASE("deepnet: a linear network multiplies q by sigma_w^2 exactly in expect
 
 TEST_CASE("deepnet: the maps iterated from (q0, c0) reach the fixed point of solve_maps", "[deepnet]") {
   const Activation tanh = Activation::parse("tanh");
-  const auto t = amari::iterate_maps(tanh, 2.5, 0.3, 1.0, 0.5, 200);
-  const amari::maps_result r = amari::solve_maps({tanh, 2.5, 0.3});
+  const auto t = amari::iterate_maps({.phi = tanh, .sigma_w = 2.5, .sigma_b = 0.3}, 1.0, 0.5, 200);
+  const amari::maps_result r = amari::solve_maps({.phi = tanh, .sigma_w = 2.5, .sigma_b = 0.3});
   // Both converge geometrically (chi_q = 0.23, chi_c = 0.82 per layer): after 200 layers to
   // rounding; the 2-D quadrature of the iteration and the Mehler series of solve_maps agree to
   // ~1e-12.
@@ -140,9 +140,9 @@ TEST_CASE("deepnet: N = 1000, 20 networks follow the maps within 3 standard erro
   // of the random streams makes it fail, look first at the next test, which is robust to the seed.
   for (double sw : {1.3, 2.5, 4.0}) {
     deepnet_params p;
-    p.phi = Activation::parse("tanh");
-    p.sigma_w = sw;
-    p.sigma_b = 0.3;
+    p.model.phi = Activation::parse("tanh");
+    p.model.sigma_w = sw;
+    p.model.sigma_b = 0.3;
     p.n = 1000;
     p.layers = 20;
     p.nets = 20;
@@ -168,9 +168,9 @@ TEST_CASE("deepnet: 100 networks follow the maps, perturbations grow like (1/2) 
   // errors (~2.5% of q, ~0.03 in c) fails it.
   for (double sw : {1.3, 2.5, 4.0}) {
     deepnet_params p;
-    p.phi = Activation::parse("tanh");
-    p.sigma_w = sw;
-    p.sigma_b = 0.3;
+    p.model.phi = Activation::parse("tanh");
+    p.model.sigma_w = sw;
+    p.model.sigma_b = 0.3;
     p.n = 500;
     p.layers = 12;
     p.nets = 100;
@@ -198,7 +198,7 @@ TEST_CASE("deepnet: bad parameters are refused with the field named", "[deepnet]
   refuses([](deepnet_params& q) { q.nets = 0; }, "nets = 0: must be an integer in [1, 1000000]");
   refuses([](deepnet_params& q) { q.q0 = 0; }, "q0 = 0: must be a finite number > 0");
   refuses([](deepnet_params& q) { q.c0 = 1.5; }, "c0 = 1.5: must be a finite number in [-1, 1]");
-  refuses([](deepnet_params& q) { q.sigma_w = -1; }, "sigma_w = -1: must be a finite number >= 0");
+  refuses([](deepnet_params& q) { q.model.sigma_w = -1; }, "sigma_w = -1: must be a finite number >= 0");
   refuses([](deepnet_params& q) { q.seed = -3; }, "seed = -3: must be an integer >= 0");
 }
 
@@ -214,7 +214,7 @@ TEST_CASE("amari deepnet -o writes /deepnet, the library's numbers", "[deepnet][
   };
   REQUIRE(run(" --json -o " + path) == 0);
   deepnet_params p;
-  p.phi = Activation::parse("tanh");
+  p.model.phi = Activation::parse("tanh");
   p.n = 200;
   p.layers = 4;
   p.nets = 3;
@@ -251,7 +251,7 @@ TEST_CASE("deepnet: the map curves for the cobweb plots against closed forms (re
   // order 1, Cho and Saul 2009) -- independent of the quadrature in maps.cpp.
   deepnet_params p = small("relu", 1.2, 0.3);
   const double w2 = 1.44, b2 = 0.09, q_star = b2 / (1 - w2 / 2);
-  const auto r = amari::iterate_maps(p.phi, p.sigma_w, p.sigma_b, p.q0, p.c0, p.layers);
+  const auto r = amari::iterate_maps(p.model, p.q0, p.c0, p.layers);
   const auto m = amari::sample_map_curves(p, r.q, q_star, 101);
   REQUIRE(m.q.size() == 101);
   REQUIRE(m.c.size() == 101);
@@ -274,8 +274,8 @@ TEST_CASE("deepnet: the map curves for the cobweb plots against closed forms (re
 TEST_CASE("deepnet: the map curves pass through the fixed points; the divergent case", "[deepnet][plot]") {
   SECTION("tanh, chaotic: C(1) = 1 and the curve crosses the diagonal at c*") {
     deepnet_params p = small("tanh", 2.5, 0.3);
-    const auto fixed = amari::solve_maps({p.phi, p.sigma_w, p.sigma_b});
-    const auto r = amari::iterate_maps(p.phi, p.sigma_w, p.sigma_b, p.q0, p.c0, p.layers);
+    const auto fixed = amari::solve_maps(p.model);
+    const auto r = amari::iterate_maps(p.model, p.q0, p.c0, p.layers);
     const auto m = amari::sample_map_curves(p, r.q, fixed.q_star);
     CHECK(m.q_c == *fixed.q_star);
     // C(1) = V(q*) / q* = 1: the rounding of two Gaussian expectations
@@ -293,9 +293,9 @@ TEST_CASE("deepnet: the map curves pass through the fixed points; the divergent 
   }
   SECTION("relu, divergent: the correlation map at the last q^l") {
     deepnet_params p = small("relu", 2.0, 0.3);
-    const auto fixed = amari::solve_maps({p.phi, p.sigma_w, p.sigma_b});
+    const auto fixed = amari::solve_maps(p.model);
     REQUIRE_FALSE(fixed.q_star);
-    const auto r = amari::iterate_maps(p.phi, p.sigma_w, p.sigma_b, p.q0, p.c0, p.layers);
+    const auto r = amari::iterate_maps(p.model, p.q0, p.c0, p.layers);
     const auto m = amari::sample_map_curves(p, r.q, fixed.q_star);
     CHECK_FALSE(m.q_c_is_fixed_point);
     CHECK(m.q_c == r.q.back());
@@ -313,12 +313,12 @@ TEST_CASE("amari deepnet -o writes the map curves V(q) and C(c) with their scale
                        " deepnet --phi tanh --sigma-w 1.5 --sigma-b 0.1 --n 100 --layers 5 --nets 2 --quiet -o " + path)
                           .c_str()) == 0);
   deepnet_params p;
-  p.phi = Activation::parse("tanh");
-  p.sigma_w = 1.5;
-  p.sigma_b = 0.1;
+  p.model.phi = Activation::parse("tanh");
+  p.model.sigma_w = 1.5;
+  p.model.sigma_b = 0.1;
   p.layers = 5;
-  const auto fixed = amari::solve_maps({p.phi, p.sigma_w, p.sigma_b});
-  const auto r = amari::iterate_maps(p.phi, p.sigma_w, p.sigma_b, p.q0, p.c0, p.layers);
+  const auto fixed = amari::solve_maps(p.model);
+  const auto r = amari::iterate_maps(p.model, p.q0, p.c0, p.layers);
   const auto m = amari::sample_map_curves(p, r.q, fixed.q_star);
   {
     auto f = amari::store::file::open_read(path);

@@ -26,12 +26,14 @@
 #include "tolerance.hpp"
 
 using amari::Activation;
-using amari::dmft_params;
+using amari::model_params;
 using amari::test::close_to;
 
 namespace {
 
-dmft_params params(const char* phi, double sw, double sb) { return {Activation::parse(phi), sw, sb}; }
+model_params params(const char* phi, double sw, double sb) {
+  return {.phi = Activation::parse(phi), .sigma_w = sw, .sigma_b = sb};
+}
 
 // The binary in the test's working directory (relative -o paths land there), with stdout and
 // stderr apart (tests/cli_run.hpp).

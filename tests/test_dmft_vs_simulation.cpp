@@ -28,10 +28,7 @@ double delta_at(const amari::dmft_trajectory& tr, double tau) {
 
 TEST_CASE("dmft against the network: Delta_0, Delta(tau) and the Lyapunov exponent at N = 2000",
           "[dmft][simulate][heavy]") {
-  amari::dmft_params dp;
-  dp.phi = amari::Activation::parse("tanh");
-  dp.sigma_w = 2;
-  dp.sigma_b = 0;
+  const amari::model_params dp{.phi = amari::Activation::parse("tanh"), .sigma_w = 2, .sigma_b = 0};
   amari::dmft_settings ds;
   ds.tau_max = 6;
   ds.dt_out = 0.5;
@@ -41,9 +38,9 @@ TEST_CASE("dmft against the network: Delta_0, Delta(tau) and the Lyapunov expone
 
   amari::simulate_params p;
   p.net.n = 2000;
-  p.net.phi = dp.phi;
-  p.net.sigma_w = 2;
-  p.net.sigma_b = 0;
+  p.net.model.phi = dp.phi;
+  p.net.model.sigma_w = 2;
+  p.net.model.sigma_b = 0;
   // Eight draws of one trajectory each: the errors are over draws (7 degrees of freedom), so they
   // include the spread between networks.
   p.draws = 8;

@@ -26,7 +26,7 @@
 
 using amari::Activation;
 using amari::depth_phase;
-using amari::maps_params;
+using amari::model_params;
 using amari::maps_result;
 using amari::method;
 using amari::test::close_to;
@@ -42,13 +42,13 @@ std::optional<double> opt(const nlohmann::json& j) {
 }
 
 // C(c) at q* by the plain two-dimensional quadrature of the core (no closed form, no Mehler).
-double C_quad(const maps_params& p, double q, double c) {
+double C_quad(const model_params& p, double q, double c) {
   return (p.sigma_w * p.sigma_w * amari::E_phi_phi(p.phi, q, q, c, method::quadrature) +
           p.sigma_b * p.sigma_b) / q;
 }
 
 // The least l >= 1 with |q^l - q*| < 0.01 q*, by plain iteration of length_map from q^0 = 10.
-std::int64_t iterate_layers(const maps_params& p, double q_star, method how) {
+std::int64_t iterate_layers(const model_params& p, double q_star, method how) {
   double q = 10;
   for (std::int64_t l = 1; l < 1'000'000; ++l) {
     q = amari::length_map(p, q, how);
@@ -62,7 +62,7 @@ std::int64_t iterate_layers(const maps_params& p, double q_star, method how) {
 TEST_CASE("maps reproduce the shared reference values", "[maps]") {
   const auto ref = amari::test::load_reference("maps_sample.json");
   for (const auto& e : ref["entries"]) {
-    const maps_params p{Activation::parse(e["phi"].get<std::string>()), e["sigma_w"], e["sigma_b"]};
+    const model_params p{.phi = Activation::parse(e["phi"].get<std::string>()), .sigma_w = e["sigma_w"], .sigma_b = e["sigma_b"]};
     INFO(p.phi.spec() << " sigma_w = " << p.sigma_w << ", sigma_b = " << p.sigma_b);
     const maps_result r = amari::solve_maps(p);
     // The issue's acceptance: 1e-9 relative (the reference has 12 significant digits), depth
@@ -104,7 +104,7 @@ TEST_CASE("fixed points hold to rounding: q* = V(q*) and c* = C(c*)", "[maps]") 
     const Activation act = Activation::parse(name);
     for (double sb : sigma_bs) {
       for (double sw : sigma_ws) {
-        const maps_params p{act, sw, sb};
+        const model_params p{.phi = act, .sigma_w = sw, .sigma_b = sb};
         INFO(name << " sigma_w = " << sw << ", sigma_b = " << sb);
         const maps_result r = amari::solve_maps(p);
         if (!r.q_star) {
@@ -129,7 +129,7 @@ TEST_CASE("chi_1, chi_c and chi_q are the slopes of the maps (finite differences
     const Activation act = Activation::parse(name);
     for (double sb : sigma_bs) {
       for (double sw : sigma_ws) {
-        const maps_params p{act, sw, sb};
+        const model_params p{.phi = act, .sigma_w = sw, .sigma_b = sb};
         INFO(name << " sigma_w = " << sw << ", sigma_b = " << sb);
         const maps_result r = amari::solve_maps(p);
         if (r.collapsed) continue;
@@ -352,7 +352,7 @@ TEST_CASE("layers_to_1pct is the count of plain iterations of V", "[maps]") {
     const Activation act = Activation::parse(name);
     for (double sb : sigma_bs) {
       for (double sw : {0.5, 1.2, 2.0, 4.0}) {
-        const maps_params p{act, sw, sb};
+        const model_params p{.phi = act, .sigma_w = sw, .sigma_b = sb};
         INFO(name << " sigma_w = " << sw << ", sigma_b = " << sb);
         const maps_result r = amari::solve_maps(p);
         if (r.collapsed) continue;

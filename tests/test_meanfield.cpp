@@ -20,14 +20,14 @@
 #include "tolerance.hpp"
 
 using amari::Activation;
-using amari::meanfield_params;
+using amari::model_params;
 using amari::meanfield_settings;
 using amari::test::close_to;
 
 namespace {
 
-meanfield_params params(const char* phi, double w0, double b0, double sw, double sb) {
-  return {Activation::parse(phi), w0, b0, sw, sb};
+model_params params(const char* phi, double w0, double b0, double sw, double sb) {
+  return {.phi = Activation::parse(phi), .sigma_w = sw, .sigma_b = sb, .w0 = w0, .b0 = b0};
 }
 
 // The binary in the test's working directory (relative -o paths land there), with stdout and
@@ -40,7 +40,7 @@ amari::test::cli_result run_cli(const std::string& args) {
 // q-equation has one root q(m) in [0, sigma_w^2 + sigma_b^2] (checked: a sign change), and the
 // fixed points are the sign changes of F(m) = -m + w0 E[phi(sqrt(q(m)) z + m)] + b0 on a fine
 // grid of m over [b0 - |w0|, b0 + |w0|], refined by TOMS 748.
-std::vector<std::array<double, 2>> fixed_points_1d(const meanfield_params& p) {
+std::vector<std::array<double, 2>> fixed_points_1d(const model_params& p) {
   using boost::math::tools::eps_tolerance;
   using boost::math::tools::toms748_solve;
   const double sw2 = p.sigma_w * p.sigma_w, sb2 = p.sigma_b * p.sigma_b;

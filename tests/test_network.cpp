@@ -25,9 +25,9 @@ TEST_CASE("network parameters are validated, naming the field", "[network]") {
     }
   };
   bad([](network_params& q) { q.n = 0; }, "n");
-  bad([](network_params& q) { q.sigma_w = -1; }, "sigma_w");
-  bad([](network_params& q) { q.sigma_b = NAN; }, "sigma_b");
-  bad([](network_params& q) { q.w0 = INFINITY; }, "w0");
+  bad([](network_params& q) { q.model.sigma_w = -1; }, "sigma_w");
+  bad([](network_params& q) { q.model.sigma_b = NAN; }, "sigma_b");
+  bad([](network_params& q) { q.model.w0 = INFINITY; }, "w0");
   bad([](network_params& q) { q.q0 = -0.1; }, "q0");
   bad([](network_params& q) { q.seed = -3; }, "seed");
 }
@@ -35,10 +35,10 @@ TEST_CASE("network parameters are validated, naming the field", "[network]") {
 TEST_CASE("W, b and h(0) have the prescribed means and variances", "[network]") {
   network_params p;
   p.n = 800;
-  p.w0 = 1.7;
-  p.sigma_w = 1.3;
-  p.b0 = -0.4;
-  p.sigma_b = 0.6;
+  p.model.w0 = 1.7;
+  p.model.sigma_w = 1.3;
+  p.model.b0 = -0.4;
+  p.model.sigma_b = 0.6;
   p.m0 = 0.25;
   p.q0 = 2.0;
   const auto net = amari::draw_network<double>(p, 0, 2);
@@ -52,16 +52,16 @@ TEST_CASE("W, b and h(0) have the prescribed means and variances", "[network]") 
   const double var = ss / (count - 1);
   // Sample mean and variance of n^2 = 640000 Gaussian numbers: standard errors sd / 800 and
   // var sqrt(2) / 800; 5 standard errors.
-  const double sd = p.sigma_w / std::sqrt(n);
-  CHECK_THAT(mean, close_to(p.w0 / n, 0, 5 * sd / n));
+  const double sd = p.model.sigma_w / std::sqrt(n);
+  CHECK_THAT(mean, close_to(p.model.w0 / n, 0, 5 * sd / n));
   CHECK_THAT(var, close_to(sd * sd, 5 * std::sqrt(2.0) / n));
   // The padding of the rows is zero.
   for (std::int64_t j = p.n; j < net.W.stride(); ++j) CHECK(net.W.row(5)[j] == 0.0);
 
   // b and h(0): n = 800 numbers, 5 standard errors.
-  CHECK_THAT(net.b.mean(), close_to(p.b0, 0, 5 * p.sigma_b / std::sqrt(n)));
+  CHECK_THAT(net.b.mean(), close_to(p.model.b0, 0, 5 * p.model.sigma_b / std::sqrt(n)));
   CHECK_THAT((net.b.array() - net.b.mean()).square().sum() / (n - 1),
-             close_to(p.sigma_b * p.sigma_b, 5 * std::sqrt(2 / n)));
+             close_to(p.model.sigma_b * p.model.sigma_b, 5 * std::sqrt(2 / n)));
   const Eigen::VectorXd h = amari::draw_initial(p, 0, 3, 0.0);
   CHECK_THAT(h.mean(), close_to(p.m0, 0, 5 * std::sqrt(p.q0 / n)));
   CHECK_THAT((h.array() - h.mean()).square().sum() / (n - 1), close_to(p.q0, 5 * std::sqrt(2 / n)));
@@ -71,7 +71,7 @@ TEST_CASE("draws are reproducible and independent of threads, replicas and preci
   network_params p;
   p.n = 333;  // not a multiple of the row padding
   p.seed = 42;
-  p.sigma_b = 0.5;
+  p.model.sigma_b = 0.5;
   const auto a = amari::draw_network<double>(p, 1, 1);
   const auto b = amari::draw_network<double>(p, 1, 2);
   const auto f = amari::draw_network<float>(p, 1, 2);

@@ -23,8 +23,8 @@ namespace {
 simulate_params small_tanh(std::int64_t n = 100) {
   simulate_params p;
   p.net.n = n;
-  p.net.sigma_w = 1.5;
-  p.net.sigma_b = 0.3;
+  p.net.model.sigma_w = 1.5;
+  p.net.model.sigma_b = 0.3;
   p.t_end = 4;
   p.dt_out = 1;
   p.record_neurons = n;
@@ -68,7 +68,7 @@ TEST_CASE("simulation parameters are validated, naming the field", "[simulate]")
   CHECK(field_of([](simulate_params& p) { p.record_neurons = 5000; }) == "record_neurons");
   CHECK(field_of([](simulate_params& p) { p.lyapunov = true, p.lyapunov_k = 0; }) == "lyapunov_k");
   CHECK(field_of([](simulate_params& p) { p.transient = 200; }) == "transient");
-  CHECK(field_of([](simulate_params& p) { p.net.sigma_w = -2; }) == "sigma_w");
+  CHECK(field_of([](simulate_params& p) { p.net.model.sigma_w = -2; }) == "sigma_w");
   CHECK_THROWS_AS(amari::parse_stepper("rk45"), amari::InvalidArgument);
   CHECK_THROWS_AS(amari::parse_precision("half"), amari::InvalidArgument);
 }
@@ -97,9 +97,9 @@ TEST_CASE("memory: a run that does not fit is refused before anything is allocat
 TEST_CASE("uncoupled neurons follow their closed forms with every stepper", "[simulate]") {
   simulate_params p;
   p.net.n = 24;
-  p.net.sigma_w = 0;
-  p.net.sigma_b = 0.5;
-  p.net.b0 = 0.1;
+  p.net.model.sigma_w = 0;
+  p.net.model.sigma_b = 0.5;
+  p.net.model.b0 = 0.1;
   p.replicas = 2;
   p.draws = 2;
   p.t_end = 2;
@@ -159,8 +159,8 @@ TEST_CASE("dopri5 takes exactly the steps of scipy's RK45", "[simulate]") {
   for (const auto& c : cases) {
     simulate_params p;
     p.net.n = 1;
-    p.net.sigma_w = 0, p.net.w0 = c.w0;
-    p.net.sigma_b = 0, p.net.b0 = c.b0;
+    p.net.model.sigma_w = 0, p.net.model.w0 = c.w0;
+    p.net.model.sigma_b = 0, p.net.model.b0 = c.b0;
     p.net.m0 = c.m0, p.net.q0 = 0;
     p.t_end = c.t_end, p.rtol = c.rtol, p.atol = c.atol;
     p.record_neurons = 1;
@@ -224,9 +224,9 @@ TEST_CASE("the steppers converge at their order", "[simulate]") {
 TEST_CASE("linear network: the second moment equals the exact solution", "[simulate][heavy]") {
   simulate_params p;
   p.net.n = 200;
-  p.net.phi = amari::Activation::parse("linear");
-  p.net.sigma_w = 0.8;
-  p.net.sigma_b = 0;
+  p.net.model.phi = amari::Activation::parse("linear");
+  p.net.model.sigma_w = 0.8;
+  p.net.model.sigma_b = 0;
   p.net.q0 = 1.0;
   p.replicas = 8;
   p.draws = 12;
@@ -236,7 +236,7 @@ TEST_CASE("linear network: the second moment equals the exact solution", "[simul
   p.dt_out = 0.5;
   p.record_neurons = 0;
   const auto out = run_sim(p);
-  const double n = static_cast<double>(p.net.n), s = p.net.sigma_w;
+  const double n = static_cast<double>(p.net.n), s = p.net.model.sigma_w;
 
   // (a) per draw, pooled over draws at each time: sum_d mean_d against sum_d exact_d, with the
   // standard error sqrt(sum_d se_d^2) (each se_d over the 8 replicas of draw d: 12 x 7 = 84 degrees
@@ -348,9 +348,9 @@ TEST_CASE("a diverging network stops with a clear error and keeps what it sample
     INFO(amari::to_string(st));
     simulate_params p;
     p.net.n = 100;
-    p.net.phi = amari::Activation::parse("relu");
-    p.net.sigma_w = 10;  // sigma_w^2 > 2: h grows like e^{6 t}
-    p.net.sigma_b = 0.1;
+    p.net.model.phi = amari::Activation::parse("relu");
+    p.net.model.sigma_w = 10;  // sigma_w^2 > 2: h grows like e^{6 t}
+    p.net.model.sigma_b = 0.1;
     p.stepper = st;
     p.t_end = 1000;
     p.dt_out = 1;

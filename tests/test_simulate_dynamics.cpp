@@ -51,8 +51,8 @@ TEST_CASE("ordered network: the fixed point has the depth map's q*", "[simulate]
 
   simulate_params p;
   p.net.n = 2000;
-  p.net.sigma_w = sw;
-  p.net.sigma_b = sb;
+  p.net.model.sigma_w = sw;
+  p.net.model.sigma_b = sb;
   p.draws = 6;
   p.precision = amari::precision_kind::float32;  // q2 to ~1e-7: far below the finite-N scatter
   p.t_end = 60;
@@ -93,8 +93,8 @@ TEST_CASE("Lyapunov spectrum at a fixed point: Jacobian eigenvalues and mean fie
   const auto act = amari::Activation::parse("tanh");
   simulate_params p;
   p.net.n = 400;
-  p.net.sigma_w = 0.8;
-  p.net.sigma_b = 0.3;
+  p.net.model.sigma_w = 0.8;
+  p.net.model.sigma_b = 0.3;
   p.t_end = 1200;
   p.dt_out = 100;
   p.record_neurons = p.net.n;
@@ -136,8 +136,8 @@ TEST_CASE("Lyapunov spectrum at a fixed point: Jacobian eigenvalues and mean fie
 TEST_CASE("chaos: positive exponent and decorrelating replicas; order: c_12 = 1", "[simulate][dynamics]") {
   simulate_params p;
   p.net.n = 2000;
-  p.net.sigma_w = 2;
-  p.net.sigma_b = 0;
+  p.net.model.sigma_w = 2;
+  p.net.model.sigma_b = 0;
   p.replicas = 2;
   p.replica_eps = 1e-6;
   p.precision = amari::precision_kind::float32;  // the physics, not the last digits
@@ -166,7 +166,7 @@ TEST_CASE("chaos: positive exponent and decorrelating replicas; order: c_12 = 1"
   INFO("mean |c_12| over t >= 180: " << late / count);
   CHECK(late / count < 0.3);
 
-  p.net.sigma_w = 0.8;
+  p.net.model.sigma_w = 0.8;
   p.t_end = 60;
   p.lyapunov = false;
   p.precision = amari::precision_kind::float64;
@@ -182,8 +182,8 @@ TEST_CASE("chaos: positive exponent and decorrelating replicas; order: c_12 = 1"
 TEST_CASE("chaos: exponent and variance against the reference values", "[simulate][dynamics][heavy]") {
   simulate_params p;
   p.net.n = 1000;
-  p.net.sigma_w = 2;
-  p.net.sigma_b = 0;
+  p.net.model.sigma_w = 2;
+  p.net.model.sigma_b = 0;
   p.draws = 6;
   p.replicas = 1;
   p.precision = amari::precision_kind::float32;

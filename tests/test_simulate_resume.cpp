@@ -30,8 +30,8 @@ namespace {
 simulate_params resumable(stepper_kind st) {
   simulate_params p;
   p.net.n = 120;
-  p.net.sigma_w = 1.8;
-  p.net.sigma_b = 0.2;
+  p.net.model.sigma_w = 1.8;
+  p.net.model.sigma_b = 0.2;
   p.replicas = 2;
   p.draws = 2;
   p.stepper = st;

@@ -34,7 +34,7 @@ namespace {
 simulate_params small(bool lyapunov, double t_end) {
   simulate_params p;
   p.net.n = 30;
-  p.net.sigma_w = 1.8;
+  p.net.model.sigma_w = 1.8;
   p.replicas = 2;
   p.draws = 2;
   p.t_end = t_end;
@@ -80,7 +80,7 @@ bool same_values(const std::vector<double>& a, const std::vector<double>& b) {
 // Every numeric dataset of the simulation's groups equal in both files, bit for bit.
 void same_results(const std::string& a, const std::string& b) {
   auto fa = st::file::open_read(a), fb = st::file::open_read(b);
-  for (const char* group : {"/trajectory", "/replicas", "/ensemble", "/lyapunov", "/stationary", "/meanfield"}) {
+  for (const char* group : {"/trajectory", "/replicas", "/ensemble", "/lyapunov", "/stationary"}) {
     if (!fa.has(group)) continue;
     REQUIRE(fb.has(group));
     auto ga = fa.group_at(group), gb = fb.group_at(group);
@@ -197,7 +197,7 @@ TEST_CASE("error bars: labelled, and from batches in time for one draw", "[simul
   // exponent; the file says what the errors are over.
   simulate_params p;
   p.net.n = 200;
-  p.net.sigma_w = 2;
+  p.net.model.sigma_w = 2;
   p.t_end = 200;
   p.dt_out = 0.2;
   p.transient = 40;
@@ -267,7 +267,7 @@ TEST_CASE("error bars: the time-batch error of C(tau) matches the spread over re
           "[simulate][stream]") {
   simulate_params p;
   p.net.n = 300;
-  p.net.sigma_w = 2;
+  p.net.model.sigma_w = 2;
   p.replicas = 16;
   p.t_end = 440;
   p.dt_out = 0.25;

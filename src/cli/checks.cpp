@@ -1,4 +1,5 @@
 #include "checks.hpp"
+#include "command.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -43,6 +44,14 @@ std::vector<std::size_t> table_rows(std::size_t n) {
   for (std::size_t i = 0; i < n; i += stride) rows.push_back(i);
   if (n > 0 && rows.back() != n - 1) rows.push_back(n - 1);
   return rows;
+}
+
+store::file create_output(const invocation& inv, const std::string& product, const std::string& path, bool force,
+                          std::optional<std::int64_t> seed) {
+  store::file_options o{.force = force, .command_line = inv.command_line, .config_toml = inv.options.resolved_toml(),
+                        .product = product};
+  if (seed) o.seed = static_cast<std::uint64_t>(*seed);
+  return store::file::create(path, o);
 }
 
 }  // namespace amari::cli

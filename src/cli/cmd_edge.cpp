@@ -20,19 +20,17 @@ class edge_command final : public command {
     return "the edge of chaos: the sigma_w with chi_1 = 1 at given sigma_b (a value or a range start:stop:count)";
   }
   void declare(OptionSet& opts) override {
-    opts.add("phi", phi_, "activation function: " + std::string(Activation::accepted_forms()));
-    opts.add("sigma-b", sigma_b_, "bias standard deviation: a value, or a range start:stop:count for the curve",
-             "units of h");
-    opts.add_flag("json", json_, "print JSON: one object {phi, sigma_b, sigma_w}, or an array of them for a range");
-    opts.add_flag("quiet", quiet_, "no progress bar and no text report");
+    opts.add_params(edge_params::table(), p_);
+    opts.add("json", json_, "print JSON: one object {phi, sigma_b, sigma_w}, or an array of them for a range");
+    opts.add("quiet", quiet_);
   }
 
   int run(const invocation&) override {
-    const Activation phi = Activation::parse(phi_, "phi");
-    const grid_axis axis = grid_axis::parse(sigma_b_, "sigma_b");
-    const bool single = sigma_b_.find(':') == std::string::npos;
-    const std::vector<double> sb = axis.values();
-    for (double b : sb) require_nonnegative("sigma_b", b);
+    p_.validate();
+    const Activation& phi = p_.phi;
+    // One value prints one object; a range (even of one point, 0.3:0.3:1) an array.
+    const bool single = param_text(p_.sigma_b).find(':') == std::string::npos;
+    const std::vector<double> sb = p_.sigma_b.values();
     progress_bar bar("edge", quiet_ || json_);
     const std::vector<edge_point> curve = edge_of_chaos_curve(phi, sb, {}, run_control{&stop_flag(), bar.callback()});
 
@@ -63,8 +61,7 @@ class edge_command final : public command {
   }
 
  private:
-  std::string phi_ = "tanh";
-  std::string sigma_b_ = "0.3";
+  edge_params p_;
   bool json_ = false, quiet_ = false;
 };
 

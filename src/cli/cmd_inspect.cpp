@@ -14,8 +14,8 @@ class inspect_command final : public command {
   std::string summary() const override { return "print the layout, attributes and a summary of an amari HDF5 file"; }
   void declare(OptionSet& opts) override {
     opts.add_positional("file", path_, "the amari HDF5 file to describe");
-    opts.add_flag("json", json_, "print one JSON object (attributes, objects, summary) instead of text");
-    opts.add_flag("quiet", quiet_, "print nothing; the exit code says whether FILE is a readable amari file");
+    opts.add("json", json_, "print one JSON object (attributes, objects, summary) instead of text");
+    opts.add("quiet", quiet_, "print nothing; the exit code says whether FILE is a readable amari file");
   }
   int run(const invocation&) override {
     require_readable("file", path_);

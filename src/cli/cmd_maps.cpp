@@ -8,31 +8,26 @@
 
 #include "amari/core/error.hpp"
 #include "amari/theory/maps.hpp"
-#include "amari/io/store.hpp"
+#include "amari/io/layout/maps.hpp"
 #include "checks.hpp"
 #include "command.hpp"
+#include "json.hpp"
 
 namespace amari::cli {
 
 namespace {
 
-nlohmann::json number_or_null(const std::optional<double>& x) {
-  return x && std::isfinite(*x) ? nlohmann::json(*x) : nlohmann::json(nullptr);
-}
-
-// The contract of the issue: these keys, null for undefined and infinite values.
+// The contract of `amari maps --json`: the parameters, these keys, null for undefined and
+// infinite values.
 nlohmann::json to_json(const maps_params& p, const maps_result& r) {
-  nlohmann::json j;
-  j["phi"] = p.phi.spec();
-  j["sigma_w"] = p.sigma_w;
-  j["sigma_b"] = p.sigma_b;
-  j["q_star"] = number_or_null(r.q_star);
-  j["chi_1"] = number_or_null(r.chi_1);
-  j["c_star"] = number_or_null(r.c_star);
-  j["chi_c"] = number_or_null(r.chi_c);
-  j["xi_c"] = number_or_null(r.xi_c);
-  j["chi_q"] = number_or_null(r.chi_q);
-  j["xi_q"] = number_or_null(r.xi_q);
+  nlohmann::json j = params_json(maps_params::table(), p);
+  j["q_star"] = number(r.q_star);
+  j["chi_1"] = number(r.chi_1);
+  j["c_star"] = number(r.c_star);
+  j["chi_c"] = number(r.chi_c);
+  j["xi_c"] = number(r.xi_c);
+  j["chi_q"] = number(r.chi_q);
+  j["xi_q"] = number(r.xi_q);
   j["layers_to_1pct"] = r.layers_to_1pct ? nlohmann::json(*r.layers_to_1pct) : nlohmann::json(nullptr);
   j["phase"] = std::string(to_string(r.phase));
   return j;
@@ -49,51 +44,6 @@ std::string missing(const maps_result& r, const char* what) {
   return "infinite";
 }
 
-// /maps of docs/FORMAT.md.
-void write_file(const std::string& path, bool force, const invocation& inv, const maps_params& p,
-                const maps_result& r, const length_fixed_points& fps) {
-  auto f = store::file::create(path, {.force = force, .command_line = inv.command_line,
-                                      .config_toml = inv.options.resolved_toml(), .product = "maps"});
-  auto g = f.group_at("/maps");
-  g.attr("phi", p.phi.spec());
-  g.attr("sigma_w", p.sigma_w);
-  g.attr("sigma_b", p.sigma_b);
-  g.attr("phase", std::string(to_string(r.phase)));
-  g.attr("c_star_method", r.c_star_method);
-  auto val = [](const std::optional<double>& x, bool infinite) {
-    return x ? *x : (infinite ? HUGE_VAL : std::nan(""));
-  };
-  const bool defined = r.phase != depth_phase::divergent;
-  g.write_scalar("q_star", val(r.q_star, false), {.description = "fixed point of the length map reached from q = 1 (0: collapse; NaN: divergent)", .units = "h^2"});
-  g.write_scalar("chi_1", r.chi_1, {.description = "sigma_w^2 E[phi'(sqrt(q*) z)^2]"});
-  g.write_scalar("c_star", val(r.c_star, false), {.description = "fixed point of the correlation map reached from c = 0.5 (NaN: undefined)"});
-  g.write_scalar("chi_c", val(r.chi_c, false), {.description = "sigma_w^2 E[phi'(u1) phi'(u2)] at c* (NaN: undefined)"});
-  g.write_scalar("xi_c", val(r.xi_c, defined && r.chi_c), {.description = "-1 / ln chi_c (inf: infinite; NaN: undefined)", .units = "layers"});
-  g.write_scalar("chi_q", defined ? r.chi_q : std::nan(""), {.description = "V'(q*) = sigma_w^2 E[phi'^2 + phi phi''] at q*"});
-  g.write_scalar("xi_q", val(r.xi_q, defined), {.description = "-1 / ln chi_q (inf: infinite; NaN: undefined)", .units = "layers"});
-  g.write_scalar("layers_to_1pct", r.layers_to_1pct.value_or(-1),
-                 {.description = "least l >= 1 with |q^l - q*| / q* < 0.01 from q^0 = 10 (-1: undefined)", .units = "layers"});
-
-  auto fg = f.group_at("/maps/fixed_points");
-  fg.attr("every_q", std::int64_t(fps.every_q));
-  fg.attr("divergent", std::int64_t(fps.divergent));
-  const std::size_t n = fps.points.size();
-  std::vector<std::int64_t> index(n);
-  std::vector<double> q(n), slope(n);
-  std::vector<std::string> kind(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    index[i] = std::int64_t(i);
-    q[i] = fps.points[i].q;
-    slope[i] = fps.points[i].slope;
-    kind[i] = std::string(to_string(fps.points[i].kind));
-  }
-  fg.write_scale("fixed_point", index, {.description = "index of the fixed point (ascending q)"});
-  fg.write("q", q, {.description = "fixed point of the length map, V(q) = q", .units = "h^2", .dims = {"fixed_point"}});
-  fg.write("slope", slope, {.description = "V'(q) at the fixed point", .dims = {"fixed_point"}});
-  fg.write("stability", kind, {.description = "stable (V' < 1), unstable (V' > 1) or marginal (V' = 1)", .dims = {"fixed_point"}});
-  f.finish("complete");
-}
-
 class maps_command final : public command {
  public:
   std::string name() const override { return "maps"; }
@@ -101,23 +51,24 @@ class maps_command final : public command {
     return "deep-network mean-field maps: q*, c*, chi_1, depth scales and phase at one (sigma_w, sigma_b)";
   }
   void declare(OptionSet& opts) override {
-    opts.add("phi", phi_, "activation function: " + std::string(Activation::accepted_forms()));
-    opts.add("sigma-w", p_.sigma_w, "weight standard deviation times sqrt(N)");
-    opts.add("sigma-b", p_.sigma_b, "bias standard deviation", "units of h");
-    opts.add_flag("all-fixed-points", all_, "also list every fixed point of the length map with its stability");
-    opts.add("o,output", output_, "write the result to this HDF5 file (/maps, docs/FORMAT.md); none: no file");
-    opts.add_flag("force", force_, "overwrite the output file if it exists");
-    opts.add_flag("json", json_, "print the result as one JSON object on stdout");
-    opts.add_flag("quiet", quiet_, "no text report");
+    opts.add_params(maps_params::table(), p_);
+    opts.add("all_fixed_points", all_);
+    opts.add("output", output_, "write the result to this HDF5 file (/maps, docs/FORMAT.md); none: no file");
+    opts.add("force", force_);
+    opts.add("json", json_);
+    opts.add("quiet", quiet_, "no text report");
   }
 
   int run(const invocation& inv) override {
-    p_.phi = Activation::parse(phi_, "phi");
     p_.validate();
     if (!output_.empty()) require_writable(output_, force_);
-    const maps_result r = solve_maps(p_);
-    const length_fixed_points fps = find_length_fixed_points(p_);
-    if (!output_.empty()) write_file(output_, force_, inv, p_, r, fps);
+    const maps_result r = solve_maps(p_.model);
+    const length_fixed_points fps = find_length_fixed_points(p_.model);
+    if (!output_.empty()) {
+      auto f = create_output(inv, "maps", output_, force_);
+      layout::maps::write(f, p_, r, fps);
+      f.finish("complete");
+    }
 
     if (json_) {
       nlohmann::json j = to_json(p_, r);
@@ -133,8 +84,9 @@ class maps_command final : public command {
     }
     if (quiet_) return 0;
 
-    std::printf("Deep-network mean-field maps: phi = %s, sigma_w = %s, sigma_b = %s\n", p_.phi.spec().c_str(),
-                format_number(p_.sigma_w).c_str(), format_number(p_.sigma_b).c_str());
+    const model_params& m = p_.model;
+    std::printf("Deep-network mean-field maps: phi = %s, sigma_w = %s, sigma_b = %s\n", m.phi.spec().c_str(),
+                format_number(m.sigma_w).c_str(), format_number(m.sigma_b).c_str());
     auto row = [](const char* name, const std::string& value, const std::string& what) {
       std::printf("  %-15s %-22s %s\n", name, value.c_str(), what.c_str());
     };
@@ -180,7 +132,6 @@ class maps_command final : public command {
   }
 
  private:
-  std::string phi_ = "tanh";
   maps_params p_;
   std::string output_;
   bool all_ = false, json_ = false, quiet_ = false, force_ = false;

@@ -10,16 +10,16 @@
 #include "amari/sim/simulate.hpp"
 #include "amari/io/layout/simulate.hpp"
 #include "amari/io/store.hpp"
+#include "amari/sim/predictions.hpp"
 #include "checks.hpp"
 #include "command.hpp"
+#include "json.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
 
 namespace amari::cli {
 
 namespace {
-
-nlohmann::json number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 
 class simulate_command final : public command {
  public:
@@ -29,50 +29,19 @@ class simulate_command final : public command {
   }
 
   void declare(OptionSet& o) override {
-    auto& n = p_.net;
-    o.add("n", n.n, "number of neurons N", "neurons");
-    o.add("phi", phi_, "activation: " + std::string(Activation::accepted_forms()));
-    o.add("sigma-w", n.sigma_w, "standard deviation of W_ij, times sqrt(N)");
-    o.add("sigma-b", n.sigma_b, "standard deviation of the bias b_i", "units of h");
-    o.add("w0", n.w0, "mean of W_ij, times N");
-    o.add("b0", n.b0, "mean of the bias b_i", "units of h");
-    o.add("m0", n.m0, "mean of h_i(0)", "units of h");
-    o.add("q0", n.q0, "variance of h_i(0)", "units of h^2");
-    o.add("seed", n.seed, "seed of every random number (W, b, h(0), tangent vectors)");
-    o.add("replicas", p_.replicas, "initial conditions sharing W and b");
-    o.add("draws", p_.draws, "independent draws of (W, b), run side by side");
-    o.add("t-end", p_.t_end, "duration (iterations for the map)", "leak time constants");
-    o.add("dt", p_.dt, "step of rk4 and euler", "leak time constants");
-    o.add("dt-out", p_.dt_out, "sampling interval (the map: 1 unless given)", "leak time constants");
-    o.add("stepper", stepper_, "rk4 | dopri5 (adaptive) | euler | map (h <- W phi(h) + b)");
-    o.add("rtol", p_.rtol, "dopri5: relative tolerance");
-    o.add("atol", p_.atol, "dopri5: absolute tolerance", "units of h");
-    o.add("precision", precision_, "double | float (state and W)");
-    o.add("record-neurons", p_.record_neurons, "record the traces h_i(t) of neurons 0 .. K-1", "neurons");
-    o.add_flag("lyapunov", p_.lyapunov, "compute Lyapunov exponents (tangent dynamics, QR renormalisation)");
-    o.add("lyapunov-k", p_.lyapunov_k, "number of Lyapunov exponents (the top of the spectrum)");
-    o.add("lyapunov-interval", p_.lyapunov_interval, "time between renormalisations", "leak time constants");
-    o.add("transient", p_.transient, "start of the stationary window (negative: t_end / 4)", "leak time constants");
-    o.add("acf-lag", p_.acf_lag, "largest lag of C(tau) (negative: min(20, window / 2); 0: none)", "leak time constants");
-    o.add("acf-neurons", p_.acf_neurons, "neurons used for C(tau) (the first ones)", "neurons");
-    o.add("replica-eps", p_.replica_eps, "> 0: replicas start at replica 0's h(0) plus eps N(0, 1)", "units of h");
-    o.add("h0", h0_, "initial state from FILE:DATASET of shape [N] or [replicas, N]; none: drawn from N(m0, q0)");
-    o.add("threads", p_.threads, "threads (0: all cores); results do not depend on it");
-    o.add("flush-interval", p_.flush_interval, "wall time between flushes and checkpoints", "s");
-    o.add("o,output", output_, "output HDF5 file (/trajectory ..., docs/FORMAT.md); refused if it exists, unless --force");
-    o.add_flag("force", force_, "overwrite the output file if it exists");
-    o.add("resume", resume_, "continue the interrupted run in this file (its own parameters)");
-    o.add_flag("json", json_, "print the summary as JSON");
-    o.add_flag("quiet", quiet_, "no progress bar, no summary text");
+    o.add_params(simulate_params::table(), p_);
+    o.add("h0", h0_);
+    o.add("output", output_, "output HDF5 file (/trajectory ..., docs/FORMAT.md); refused if it exists, unless --force");
+    o.add("force", force_);
+    o.add("resume", resume_);
+    o.add("json", json_, "print the summary as JSON");
+    o.add("quiet", quiet_, "no progress bar, no summary text");
   }
 
   int run(const invocation& inv) override {
     if (!resume_.empty()) return resume(inv);
-    p_.net.phi = Activation::parse(phi_, "phi");
-    p_.stepper = parse_stepper(stepper_);
-    p_.precision = parse_precision(precision_);
     // The map samples whole iterations: unless told otherwise, every one.
-    if (p_.stepper == stepper_kind::map && !inv.options.given("dt-out")) p_.dt_out = 1;
+    if (p_.stepper == stepper_kind::map && !inv.options.given("dt_out")) p_.dt_out = 1;
     p_.validate();
     require_memory(p_);
     simulate_inputs in;
@@ -90,7 +59,8 @@ class simulate_command final : public command {
                                            .seed = static_cast<std::uint64_t>(p_.net.seed),
                                            .product = "simulate",
                                            .flush_interval = p_.flush_interval});
-    simulation_writer writer(f, p_, false, !h0_.empty());
+    simulation_writer writer(f, p_, false, !h0_.empty(),
+                             [this](double m0, double q0) { return predict_simulation(p_, m0, q0); });
     const auto r = execute(writer, in);
     f.close();
     report(r);
@@ -107,14 +77,18 @@ class simulate_command final : public command {
   }
 
   int resume(const invocation& inv) {
-    for (const char* opt : {"n", "phi", "sigma-w", "sigma-b", "w0", "b0", "m0", "q0", "seed", "replicas",
-                            "draws", "t-end", "dt", "dt-out", "stepper", "rtol", "atol", "precision",
-                            "record-neurons", "lyapunov", "lyapunov-k", "lyapunov-interval", "transient",
-                            "acf-lag", "acf-neurons", "replica-eps", "h0", "output", "force"})
-      if (inv.options.given(opt))
-        throw InvalidArgument(fmt::format(
-            "--resume continues a run with the parameters stored in its file: --{} cannot be changed "
-            "(only --threads, --flush-interval, --json, --quiet apply)", opt));
+    // Only what does not change the result applies: the runtime settings and the reporting.
+    std::string allowed;
+    for (const auto& e : simulate_params::table().entries())
+      if (e.spec->role == param_role::runtime) allowed += e.spec->option() + ", ";
+    allowed += vocabulary("json").option() + ", " + vocabulary("quiet").option();
+    for (const auto& name : inv.options.given_names()) {
+      const param_spec& s = vocabulary(name);
+      if (s.role == param_role::runtime || name == "json" || name == "quiet" || name == "resume") continue;
+      throw InvalidArgument(fmt::format(
+          "--resume continues a run with the parameters stored in its file: {} cannot be changed (only {} apply)",
+          s.option(), allowed));
+    }
     const std::int64_t threads = p_.threads;
     const double flush = p_.flush_interval;
     require_readable("resume", resume_);
@@ -144,9 +118,11 @@ class simulate_command final : public command {
 
   void report(const simulate_result& r) const {
     if (json_) {
-      nlohmann::json j = {{"n", p_.net.n},           {"t_end", p_.t_end},
-                          {"steps", r.steps},        {"rhs_evals", r.rhs_evals},
-                          {"q_final", number(r.q_final.mean)}, {"seconds", r.seconds}};
+      nlohmann::json j = params_json(simulate_params::table(), p_);
+      j["steps"] = r.steps;
+      j["rhs_evals"] = r.rhs_evals;
+      j["q_final"] = number(r.q_final.mean);
+      j["seconds"] = r.seconds;
       if (p_.lyapunov) {
         j["lyapunov"] = number(r.lyapunov.empty() ? NAN : r.lyapunov[0]);
         j["lyapunov_sem"] = number(r.lyapunov_sem.empty() ? NAN : r.lyapunov_sem[0]);
@@ -160,7 +136,7 @@ class simulate_command final : public command {
     }
     if (quiet_) return;
     std::printf("amari simulate: N = %lld, %s, %lld draw(s) x %lld replica(s), t = 0 .. %g (%s, %s)\n",
-                static_cast<long long>(p_.net.n), p_.net.phi.spec().c_str(), static_cast<long long>(p_.draws),
+                static_cast<long long>(p_.net.n), p_.net.model.phi.spec().c_str(), static_cast<long long>(p_.draws),
                 static_cast<long long>(p_.replicas), p_.t_end, std::string(to_string(p_.stepper)).c_str(),
                 std::string(to_string(p_.precision)).c_str());
     std::printf("  %lld steps, %lld right-hand sides, %.2f s\n", static_cast<long long>(r.steps),
@@ -176,7 +152,6 @@ class simulate_command final : public command {
   }
 
   simulate_params p_;
-  std::string phi_ = "tanh", stepper_ = "dopri5", precision_ = "double";
   std::string h0_, output_ = "simulate.h5", resume_;
   bool force_ = false, json_ = false, quiet_ = false;
 };

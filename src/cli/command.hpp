@@ -2,10 +2,13 @@
 // The commands of the `amari` tool. Each lives in its own cmd_<name>.cpp: it declares its options
 // (bound to the library's parameter structs), and `run` calls the library and reports. No
 // numerics here: the CLI translates text to structs and results to text.
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "amari/io/store.hpp"
 #include "options.hpp"
 
 namespace amari::cli {
@@ -15,6 +18,11 @@ struct invocation {
   const OptionSet& options;
   std::string command_line;  // argv joined with spaces (shell-quoted where needed)
 };
+
+// A new output file of `product` with the run's provenance as root attributes (the command line,
+// the resolved configuration, the seed of a random product).
+store::file create_output(const invocation& inv, const std::string& product, const std::string& path, bool force,
+                          std::optional<std::int64_t> seed = std::nullopt);
 
 class command {
  public:

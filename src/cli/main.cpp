@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
     if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-      const std::string hint = did_you_mean(argv[1], names);
+      const std::string hint = amari::did_you_mean(argv[1], names);
       std::fprintf(stderr, "amari: command = %s: unknown; %saccepted: %s (see `amari --help`)\n", argv[1],
                    hint.empty() ? "" : (hint + " ").c_str(), list.c_str());
       return 2;

@@ -1,22 +1,24 @@
 #pragma once
-// Options that are at once command-line flags and keys of a TOML config file.
+// Options that are at once command-line flags and keys of a TOML config file, declared from the
+// parameter vocabulary (amari/core/params.hpp):
 //
-// A command declares each option once, bound to a field of the library's parameter struct:
+//   opts.add_params(deepnet_params::table(), p_);   // every parameter of the command
+//   opts.add("output", output_);                     // a front-end option of the vocabulary
 //
-//   opts.add("sigma-w", p.sigma_w, "standard deviation of the weights, times sqrt(N)");
-//
-// gives `--sigma-w X` on the command line and `sigma_w = X` in `--config FILE.toml`. Values are
-// taken as text and converted here, so that every bad value gets the same kind of message: the
-// field, the value, what is accepted. The command line overrides the file, the file overrides the
-// default; `resolved_toml()` writes what was used, for the output file.
+// gives `--sigma-w X` on the command line and `sigma_w = X` in `--config FILE.toml`, with the
+// vocabulary's help text, unit and the current value as the default shown. Command-line values
+// are text, converted by the vocabulary (one kind of message for every bad value: the field, the
+// value, what is accepted); TOML values must have the TOML type of the parameter's kind. The
+// command line overrides the file, the file overrides the default; `resolved_toml()` writes what
+// was used, for the output file.
 #include <CLI/CLI.hpp>
-#include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "amari/core/params.hpp"
 
 namespace amari::cli {
 
@@ -24,16 +26,17 @@ class OptionSet {
  public:
   explicit OptionSet(CLI::App& app);
 
-  // `name` is the long option without dashes ("sigma-w"), optionally preceded by a one-letter
-  // short form ("o,output" gives -o and --output); its config key is the long name with '_'.
-  // `unit` is shown in --help ("time units", "neurons"); the current value of the target is the
-  // default shown.
-  void add(const std::string& name, double& target, const std::string& help, const std::string& unit = "");
-  void add(const std::string& name, std::int64_t& target, const std::string& help, const std::string& unit = "");
-  void add(const std::string& name, std::string& target, const std::string& help, const std::string& unit = "");
-  void add(const std::string& name, std::vector<double>& target, const std::string& help, const std::string& unit = "");
-  // A switch: `--name` on the command line, `name = true|false` in the file.
-  void add_flag(const std::string& name, bool& target, const std::string& help);
+  // Every parameter of a command's table, bound to `target` (which must outlive the set).
+  template <class P>
+  void add_params(const param_table<P>& table, P& target) {
+    for (const auto& e : table.entries())
+      declare(*e.spec, [&target, &e](const param_value& v) { e.set(target, v); },
+              [&target, &e] { return e.get(target); }, "");
+  }
+  // One entry of the vocabulary bound to a variable of the front end (output, force, json, quiet,
+  // h0, resume, ...). `help`, when given, replaces the vocabulary's text for this command.
+  void add(std::string_view name, std::string& target, const std::string& help = "");
+  void add(std::string_view name, bool& target, const std::string& help = "");
   // A required positional argument, e.g. the FILE of `amari inspect FILE` (command line only: not
   // a config key).
   void add_positional(const std::string& name, std::string& target, const std::string& help);
@@ -43,35 +46,33 @@ class OptionSet {
   // that do not convert, and an unreadable config file.
   void resolve();
 
-  // True when the option was given on the command line or in the config file.
-  bool given(const std::string& name) const;
-  bool on_command_line(const std::string& name) const;
+  // True when the option (by its vocabulary name, "dt_out") was given on the command line or in
+  // the config file.
+  bool given(std::string_view name) const;
+  // The names of the options given, in the order declared.
+  std::vector<std::string> given_names() const;
 
-  // Every option with the value used, as TOML ("key = value" lines, sorted as declared).
+  // Every option with the value used, as TOML ("key = value" lines, in the order declared).
   std::string resolved_toml() const;
 
   const std::string& config_path() const { return config_path_; }
 
  private:
   struct entry {
-    std::string name, key;
+    const param_spec* spec = nullptr;
     CLI::Option* opt = nullptr;
     std::string raw;  // from the command line
     bool from_file = false;
-    bool is_flag = false;
-    std::function<void(const std::string& text)> from_text;
-    std::function<void(const void* toml_node)> from_toml;  // const toml::node*
-    std::function<std::string()> to_toml;
+    std::function<void(const param_value&)> set;
+    std::function<param_value()> get;
   };
-  entry& make(const std::string& name, const std::string& help, const std::string& unit,
-              const std::string& default_text, bool flag);
+  void declare(const param_spec& spec, std::function<void(const param_value&)> set,
+               std::function<param_value()> get, const std::string& help);
+  const entry* find(std::string_view name) const;
 
   CLI::App& app_;
   std::vector<std::unique_ptr<entry>> entries_;
   std::string config_path_;
 };
-
-// "did you mean 'sigma_w'?" for the known key closest to `word`, or "" when none is close.
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& known);
 
 }  // namespace amari::cli

@@ -43,3 +43,12 @@ void require_in_range(std::string_view field, double x, double lo, double hi) {
 }
 
 }  // namespace amari
+
+namespace amari {
+
+void require_int_range(std::string_view field, std::int64_t v, std::int64_t lo, std::int64_t hi) {
+  if (v < lo || v > hi)
+    throw InvalidArgument(field, std::to_string(v), fmt::format("must be an integer in [{}, {}]", lo, hi));
+}
+
+}  // namespace amari

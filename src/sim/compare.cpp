@@ -26,21 +26,12 @@ namespace {
 
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 
-void require_int(std::string_view field, std::int64_t v, std::int64_t lo, std::int64_t hi) {
-  if (v < lo || v > hi)
-    throw InvalidArgument(field, std::to_string(v), fmt::format("must be an integer in [{}, {}]", lo, hi));
-}
-
 // The continuous-time run: dopri5 (the library's default tolerances), Lyapunov exponent,
 // autocorrelation over the stationary window.
 simulate_params continuous_params(const compare_params& p) {
   simulate_params s;
   s.net.n = p.n;
-  s.net.phi = p.phi;
-  s.net.sigma_w = p.sigma_w;
-  s.net.sigma_b = p.sigma_b;
-  s.net.w0 = p.w0;
-  s.net.b0 = p.b0;
+  s.net.model = p.model;
   s.net.q0 = p.q0;
   s.net.seed = p.seed;
   s.replicas = p.replicas;
@@ -75,9 +66,8 @@ simulate_params tied_params(const compare_params& p) {
 
 deepnet_params depth_params(const compare_params& p) {
   deepnet_params d;
-  d.phi = p.phi;
-  d.sigma_w = p.sigma_w;
-  d.sigma_b = p.sigma_b;
+  d.model = p.model;
+  d.model.w0 = d.model.b0 = 0;  // the untied deep net: zero-mean weights and biases
   d.n = p.n;
   d.layers = p.layers;
   d.nets = p.nets;
@@ -232,19 +222,40 @@ void check_stop(const run_control& ctl) {
 
 }  // namespace
 
+const param_table<compare_params>& compare_params::table() {
+  using P = compare_params;
+  static const auto t = param_table<P>("compare")
+                            .add("phi", [](P& p) -> auto& { return p.model.phi; })
+                            .add("sigma_w", [](P& p) -> auto& { return p.model.sigma_w; })
+                            .add("sigma_b", [](P& p) -> auto& { return p.model.sigma_b; })
+                            .add("w0", [](P& p) -> auto& { return p.model.w0; })
+                            .add("b0", [](P& p) -> auto& { return p.model.b0; })
+                            .add("q0", [](P& p) -> auto& { return p.q0; })
+                            .add("c0", [](P& p) -> auto& { return p.c0; })
+                            .add("n", [](P& p) -> auto& { return p.n; })
+                            .add("layers", [](P& p) -> auto& { return p.layers; })
+                            .add("nets", [](P& p) -> auto& { return p.nets; })
+                            .add("replicas", [](P& p) -> auto& { return p.replicas; })
+                            .add("draws", [](P& p) -> auto& { return p.draws; })
+                            .add("t_end", [](P& p) -> auto& { return p.t_end; })
+                            .add("dt_out", [](P& p) -> auto& { return p.dt_out; })
+                            .add("transient", [](P& p) -> auto& { return p.transient; })
+                            .add("iterations", [](P& p) -> auto& { return p.iterations; })
+                            .add("seed", [](P& p) -> auto& { return p.seed; })
+                            .add("threads", [](P& p) -> auto& { return p.threads; });
+  return t;
+}
+
 void compare_params::validate() const {
-  require_nonnegative("sigma_w", sigma_w);
-  require_nonnegative("sigma_b", sigma_b);
-  require_finite("w0", w0);
-  require_finite("b0", b0);
+  model.validate();
   require_positive("q0", q0);
   require_finite("c0", c0);
   if (!(c0 > -1 && c0 < 1)) throw InvalidArgument("c0", format_number(c0), "must be a number in (-1, 1)");
-  require_int("n", n, 2, 1'000'000);
-  require_int("layers", layers, 1, 100'000);
-  require_int("nets", nets, 2, 1'000'000);
-  require_int("replicas", replicas, 2, 4096);
-  require_int("draws", draws, 2, 100'000);
+  require_int_range("n", n, 2, 1'000'000);
+  require_int_range("layers", layers, 1, 100'000);
+  require_int_range("nets", nets, 2, 1'000'000);
+  require_int_range("replicas", replicas, 2, 4096);
+  require_int_range("draws", draws, 2, 100'000);
   require_positive("t_end", t_end);
   require_positive("dt_out", dt_out);
   if (dt_out > t_end)
@@ -253,10 +264,10 @@ void compare_params::validate() const {
     throw InvalidArgument("transient", format_number(transient),
                           fmt::format("must be < t_end = {} (negative: t_end / 4)", format_number(t_end)));
   require_finite("transient", transient);
-  require_int("iterations", iterations, 4, 10'000'000);
+  require_int_range("iterations", iterations, 4, 10'000'000);
   if (seed < 0 || seed > std::numeric_limits<std::int64_t>::max() - 1)
     throw InvalidArgument("seed", std::to_string(seed), "must be an integer >= 0");
-  require_int("threads", threads, 0, 4096);
+  require_int_range("threads", threads, 0, 4096);
   // The libraries' own checks (t_end a multiple of dt_out, the stationary window, ...), then the
   // memory the simulations need, before anything is allocated.
   depth_params(*this).validate();
@@ -264,11 +275,11 @@ void compare_params::validate() const {
   cont.validate();
   require_memory(cont);
   tied_params(*this).validate();
-  meanfield_params{phi, w0, b0, sigma_w, sigma_b}.validate();
 }
 
-tied_trajectory iterate_tied_map(const Activation& phi, double sigma_w, double sigma_b, double w0, double b0,
-                                 double m0, double q0, std::int64_t iterations) {
+tied_trajectory iterate_tied_map(const model_params& model, double m0, double q0, std::int64_t iterations) {
+  const Activation& phi = model.phi;
+  const double sigma_w = model.sigma_w, sigma_b = model.sigma_b, w0 = model.w0, b0 = model.b0;
   // x ~ N(m, q):  m' = w0 E[phi(x)] + b0,  q' = sigma_w^2 E[phi(x)^2] + sigma_b^2
   // (q is the population variance about m; the i.i.d. couplings make h(t+1) Gaussian given the
   // past, with the mean and variance of the (m, q) of the order-parameter ODE's right-hand side).
@@ -300,7 +311,7 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
   staged_progress prog(ctl, {cost_depth, cost_cont, cost_tied, 0.02 * (cost_depth + cost_cont + cost_tied)});
 
   // ---- Depth: maps and the untied deep net ----------------------------------------------------
-  const maps_result maps = solve_maps(maps_params{p.phi, p.sigma_w, p.sigma_b});
+  const maps_result maps = solve_maps(depth_params(p).model);
   out.depth_phase = std::string(to_string(maps.phase));
   out.depth_chi_1 = maps.chi_1;
   out.depth_q_star = maps.q_star;
@@ -319,7 +330,7 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
   check_stop(ctl);
 
   // ---- Continuous time: Amari's ODE and the simulation -----------------------------------------
-  const meanfield_params mp{p.phi, p.w0, p.b0, p.sigma_w, p.sigma_b};
+  const model_params& mp = p.model;
   const Eigen::MatrixXd h0 = initial_states(p);
   simulate_inputs in;
   in.h0 = &h0;
@@ -349,13 +360,13 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
   out.q_ode = mf.q;
   std::optional<meanfield_fixed_point> fp;
   if (mf.final_fixed_point) fp = mf.fixed_points[*mf.final_fixed_point];
-  const bool bias_free = p.w0 == 0 && p.b0 == 0;
+  const bool bias_free = p.model.w0 == 0 && p.model.b0 == 0;
   double outlier = nan_v;  // w0 E[phi'(x)] at (m*, q*): the rank-one outlier of W diag(phi')
   if (fp) {
     out.m_star = fp->m;
     out.q_star = fp->q;
     out.chi_1 = fp->chi_1;
-    outlier = p.w0 * E_dphi(p.phi, fp->q, fp->m);
+    outlier = p.model.w0 * E_dphi(p.model.phi, fp->q, fp->m);
     if (std::abs(fp->chi_1 - 1) < critical_band)
       out.phase = "critical";
     else
@@ -368,12 +379,12 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
 
   // ---- The DMFT of the chaotic state (w0 = b0 = 0) ---------------------------------------------
   std::optional<dmft_result> dm;
-  if (chaotic && bias_free && p.phi.bounded()) {
+  if (chaotic && bias_free && p.model.phi.bounded()) {
     dmft_settings ds;
     ds.tau_max = out.tau.empty() ? 20.0 : std::max(out.tau.back(), 1.0);
     ds.dt_out = p.dt_out;
     ds.lyapunov = true;
-    dm = solve_dmft(dmft_params{p.phi, p.sigma_w, p.sigma_b}, ds, prog.stage(3));
+    dm = solve_dmft(p.model, ds, prog.stage(3));
     out.tau_dmft = dm->trajectory.tau;
     out.delta_dmft = dm->trajectory.delta;
     if (!dm->stationary.chaotic) dm.reset();
@@ -391,11 +402,11 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
   out.q_tied_sem = ts.q_sem;
   out.c12_tied = ts.c12;
   out.c12_tied_sem = ts.c12_sem;
-  const tied_trajectory tt = iterate_tied_map(p.phi, p.sigma_w, p.sigma_b, p.w0, p.b0, 0.0, p.q0, p.iterations);
+  const tied_trajectory tt = iterate_tied_map(p.model, 0.0, p.q0, p.iterations);
   out.m_tied_theory = tt.m;
   out.q_tied_theory = tt.q;
   if (bias_free) {
-    out.c_tied_theory = iterate_maps(p.phi, p.sigma_w, p.sigma_b, p.q0, p.c0, p.iterations).c;
+    out.c_tied_theory = iterate_maps(depth_params(p).model, p.q0, p.c0, p.iterations).c;
   } else {
     out.c_tied_theory.assign(tt.q.size(), nan_v);
   }
@@ -405,8 +416,8 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
                             std::abs(tt.q[last] - tt.q[last - 1]) <= 1e-9 * std::max(tt.q[last], 1e-12) &&
                             std::abs(tt.m[last] - tt.m[last - 1]) <= 1e-9 * std::max(std::abs(tt.m[last]), 1e-6);
   const double tied_q = tt.q[last], tied_m = tt.m[last];
-  const double tied_chi = p.sigma_w * p.sigma_w * E_dphi2(p.phi, tied_q, tied_m);
-  const double tied_outlier = p.w0 * E_dphi(p.phi, tied_q, tied_m);
+  const double tied_chi = p.model.sigma_w * p.model.sigma_w * E_dphi2(p.model.phi, tied_q, tied_m);
+  const double tied_outlier = p.model.w0 * E_dphi(p.model.phi, tied_q, tied_m);
   check_stop(ctl);
 
   // ---- The table ------------------------------------------------------------------------------
@@ -464,7 +475,7 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
     // Measured decay time per draw. It needs the plateau Delta_inf of C(tau): by the symmetry
     // h -> -h of the ensemble it is exactly 0 for an odd phi without bias; otherwise it would have
     // to be measured from the replica overlap, which does not settle within the run.
-    const bool symmetric = p.sigma_b == 0 && p.phi.odd();
+    const bool symmetric = p.model.sigma_b == 0 && p.model.phi.odd();
     std::vector<double> td;
     const std::int64_t L = static_cast<std::int64_t>(cont_r.acf_tau.size());
     bool all = L > 1 && symmetric;
@@ -575,130 +586,6 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
   prog.done();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
-}
-
-void write_compare(store::file& f, const compare_params& p, const compare_result& r) {
-  auto g = f.group_at("/compare");
-  g.attr("phi", p.phi.spec());
-  g.attr("sigma_w", p.sigma_w);
-  g.attr("sigma_b", p.sigma_b);
-  g.attr("w0", p.w0);
-  g.attr("b0", p.b0);
-  g.attr("q0", p.q0);
-  g.attr("c0", p.c0);
-  g.attr("n", p.n);
-  g.attr("layers", p.layers);
-  g.attr("nets", p.nets);
-  g.attr("replicas", p.replicas);
-  g.attr("draws", p.draws);
-  g.attr("t_end", p.t_end);
-  g.attr("dt_out", p.dt_out);
-  g.attr("transient", p.transient_time());
-  g.attr("iterations", p.iterations);
-  g.attr("seed", p.seed);
-  g.attr("phase", r.phase);
-  g.attr("depth_phase", r.depth_phase);
-  g.attr("chi_1", r.chi_1);
-  g.attr("depth_chi_1", r.depth_chi_1);
-  g.attr("m_star", r.m_star.value_or(nan_v));
-  g.attr("q_star", r.q_star.value_or(nan_v));
-  g.attr("depth_q_star", r.depth_q_star.value_or(nan_v));
-  g.attr("depth_c_star", r.depth_c_star.value_or(nan_v));
-  g.attr("seconds", r.seconds);
-
-  auto index = [](std::size_t n) {
-    std::vector<std::int64_t> v(n);
-    std::iota(v.begin(), v.end(), std::int64_t{0});
-    return v;
-  };
-
-  auto d = f.group_at("/compare/depth");
-  d.write_scale("layer", index(r.layer.size()), {.description = "layer index l (0: the inputs)"});
-  auto dl = [&](const char* name, const std::vector<double>& v, const std::string& what, const char* units = "") {
-    d.write(name, v, {.description = what, .units = units, .dims = {"layer"}});
-  };
-  dl("q_map", r.q_map, "length map q^l = V(q^{l-1}) from q0 (second moment of h^l)", "h^2");
-  dl("c_map", r.c_map, "correlation map c^l from (q0, c0)");
-  dl("lambda_map", r.lambda_map, "(1/2) ln(sigma_w^2 E[phi'^2]) at the map's q^{l-1} (NaN at l = 0)", "1/layer");
-  dl("q_net", r.q_net, "untied deep net: |h^l_1|^2 / N, mean over nets", "h^2");
-  dl("q_net_sem", r.q_net_sem, "standard error of q_net over nets", "h^2");
-  dl("c_net", r.c_net, "untied deep net: cosine of the two inputs' h^l, mean over nets");
-  dl("c_net_sem", r.c_net_sem, "standard error of c_net over nets");
-  dl("lambda_net", r.lambda_net, "untied deep net: (1/2) ln(|v^l|^2 / |v^{l-1}|^2) of a tangent vector, mean over nets",
-     "1/layer");
-  dl("lambda_net_sem", r.lambda_net_sem, "standard error of lambda_net over nets", "1/layer");
-
-  auto t = f.group_at("/compare/time");
-  t.write_scale("t", r.t, {.description = "time", .units = "leak time constants"});
-  auto tl = [&](const char* name, const std::vector<double>& v, const std::string& what, const char* units = "") {
-    t.write(name, v, {.description = what, .units = units, .dims = {"t"}});
-  };
-  tl("m_ode", r.m_ode, "Amari's order-parameter ODE: population mean m(t)", "h");
-  tl("q_ode", r.q_ode, "Amari's order-parameter ODE: population variance q(t)", "h^2");
-  tl("m_sim", r.m_sim, "simulation: population mean mean_i h_i, mean over draws", "h");
-  tl("m_sim_sem", r.m_sim_sem, "standard error of m_sim over draws", "h");
-  tl("q_sim", r.q_sim, "simulation: population variance mean_i (h_i - m)^2, mean over draws", "h^2");
-  tl("q_sim_sem", r.q_sim_sem, "standard error of q_sim over draws", "h^2");
-  tl("q2_sim", r.q2_sim, "simulation: second moment mean_i h_i^2, mean over draws", "h^2");
-  tl("q2_sim_sem", r.q2_sim_sem, "standard error of q2_sim over draws", "h^2");
-  tl("c12_sim", r.c12_sim, "simulation: correlation of replica 0 with the others, h^0 . h^a / (|h^0| |h^a|), "
-                           "mean over draws");
-  tl("c12_sim_sem", r.c12_sim_sem, "standard error of c12_sim over draws");
-
-  if (!r.tau.empty()) {
-    auto a = f.group_at("/compare/autocorrelation");
-    a.write_scale("tau", r.tau, {.description = "lag", .units = "leak time constants"});
-    a.write("C_sim", r.acf_sim, {.description = "simulation: C(tau) = < mean_i h_i(t) h_i(t + tau) >_t over the "
-                                                "stationary window, mean over draws", .units = "h^2", .dims = {"tau"}});
-    a.write("C_sim_sem", r.acf_sim_sem, {.description = "standard error of C_sim over draws", .units = "h^2",
-                                         .dims = {"tau"}});
-  }
-  if (!r.tau_dmft.empty()) {
-    auto m = f.group_at("/compare/dmft");
-    m.write_scale("tau", r.tau_dmft, {.description = "lag", .units = "leak time constants"});
-    m.write("delta", r.delta_dmft, {.description = "SCS DMFT autocorrelation Delta(tau) of the chaotic state",
-                                    .units = "h^2", .dims = {"tau"}});
-  }
-
-  auto k = f.group_at("/compare/tied");
-  k.write_scale("iteration", index(r.iteration.size()), {.description = "iteration k of h(k+1) = W phi(h(k)) + b",
-                                                         .units = "iterations"});
-  auto kl = [&](const char* name, const std::vector<double>& v, const std::string& what, const char* units = "") {
-    k.write(name, v, {.description = what, .units = units, .dims = {"iteration"}});
-  };
-  kl("m_theory", r.m_tied_theory, "mean-field map: m' = w0 E[phi(x)] + b0", "h");
-  kl("q_theory", r.q_tied_theory, "mean-field map: q' = sigma_w^2 E[phi(x)^2] + sigma_b^2 (the length map when "
-                                  "w0 = b0 = 0)", "h^2");
-  kl("c_theory", r.c_tied_theory, "correlation map from (q0, c0) (NaN unless w0 = b0 = 0)");
-  kl("m_sim", r.m_tied, "tied net: population mean, mean over draws", "h");
-  kl("m_sim_sem", r.m_tied_sem, "standard error of m_sim over draws", "h");
-  kl("q_sim", r.q_tied, "tied net: population variance, mean over draws", "h^2");
-  kl("q_sim_sem", r.q_tied_sem, "standard error of q_sim over draws", "h^2");
-  kl("c12_sim", r.c12_tied, "tied net: correlation of replica 0 with the others, mean over draws");
-  kl("c12_sim_sem", r.c12_tied_sem, "standard error of c12_sim over draws");
-
-  auto tb = f.group_at("/compare/table");
-  const std::size_t n = r.rows.size();
-  std::vector<std::string> names, units, notes;
-  std::vector<double> th, sim, diff, se;
-  for (const auto& row : r.rows) {
-    names.push_back(row.name);
-    units.push_back(row.units);
-    notes.push_back(row.note);
-    th.push_back(row.theory.value_or(nan_v));
-    sim.push_back(row.simulation.value_or(nan_v));
-    diff.push_back(row.difference.value_or(nan_v));
-    se.push_back(row.sem.value_or(nan_v));
-  }
-  tb.write_scale("row", index(n), {.description = "row of the comparison table"});
-  tb.write("name", names, {.description = "quantity compared (docs/compare.md)", .dims = {"row"}});
-  tb.write("units", units, {.description = "units of theory, simulation, difference and sem (empty: none)",
-                            .dims = {"row"}});
-  tb.write("theory", th, {.description = "mean-field prediction (NaN: the row does not apply)", .dims = {"row"}});
-  tb.write("simulation", sim, {.description = "measured value (NaN: the row does not apply)", .dims = {"row"}});
-  tb.write("difference", diff, {.description = "simulation - theory", .dims = {"row"}});
-  tb.write("sem", se, {.description = "standard error of the measured value", .dims = {"row"}});
-  tb.write("note", notes, {.description = "what each side is, or why the row does not apply", .dims = {"row"}});
 }
 
 }  // namespace amari

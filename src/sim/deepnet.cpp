@@ -87,12 +87,12 @@ void run_one(const deepnet_params& p, std::int64_t net, net_record& out) {
   };
   record(0);
 
-  const double w_scale = p.sigma_w / std::sqrt(double(N));
+  const double w_scale = p.model.sigma_w / std::sqrt(double(N));
   Eigen::MatrixXd X(N, 3), Y(N, 3);
   Eigen::RowVectorXd row(N);
   Eigen::VectorXd b(N);
   for (std::int64_t l = 1; l <= L; ++l) {
-    p.phi.visit([&](const auto& a) {
+    p.model.phi.visit([&](const auto& a) {
       X.col(0).array() = a.phi(h1.array());
       X.col(1).array() = a.phi(h2.array());
       X.col(2).array() = a.dphi(h1.array()) * v.array();
@@ -102,8 +102,8 @@ void run_one(const deepnet_params& p, std::int64_t net, net_record& out) {
       Y.row(i).noalias() = row * X;
     }
     fill(b);
-    h1 = w_scale * Y.col(0) + p.sigma_b * b;
-    h2 = w_scale * Y.col(1) + p.sigma_b * b;
+    h1 = w_scale * Y.col(0) + p.model.sigma_b * b;
+    h2 = w_scale * Y.col(1) + p.model.sigma_b * b;
     Eigen::VectorXd t = w_scale * Y.col(2);
     const double norm2 = t.squaredNorm();  // |v^{l-1}| = 1
     out.lambda[l] = 0.5 * std::log(norm2);
@@ -114,9 +114,25 @@ void run_one(const deepnet_params& p, std::int64_t net, net_record& out) {
 
 }  // namespace
 
+const param_table<deepnet_params>& deepnet_params::table() {
+  using P = deepnet_params;
+  static const auto t = param_table<P>("deepnet")
+                            .add("phi", [](P& p) -> auto& { return p.model.phi; })
+                            .add("sigma_w", [](P& p) -> auto& { return p.model.sigma_w; })
+                            .add("sigma_b", [](P& p) -> auto& { return p.model.sigma_b; })
+                            .add("n", [](P& p) -> auto& { return p.n; })
+                            .add("layers", [](P& p) -> auto& { return p.layers; })
+                            .add("nets", [](P& p) -> auto& { return p.nets; })
+                            .add("q0", [](P& p) -> auto& { return p.q0; })
+                            .add("c0", [](P& p) -> auto& { return p.c0; })
+                            .add("seed", [](P& p) -> auto& { return p.seed; })
+                            .add("threads", [](P& p) -> auto& { return p.threads; });
+  return t;
+}
+
 void deepnet_params::validate() const {
-  require_nonnegative("sigma_w", sigma_w);
-  require_nonnegative("sigma_b", sigma_b);
+  model.validate();
+  model.require_centred("the deep nets");
   if (n < 2 || n > 1'000'000) throw InvalidArgument("n", std::to_string(n), "must be an integer in [2, 1000000]");
   if (layers < 1 || layers > 100'000)
     throw InvalidArgument("layers", std::to_string(layers), "must be an integer in [1, 100000]");
@@ -137,10 +153,11 @@ void deepnet_params::validate() const {
                                       layers, need / 1e9, have / 1e9));
 }
 
-depth_trajectory iterate_maps(const Activation& phi, double sigma_w, double sigma_b, double q0, double c0,
-                              std::int64_t layers) {
-  require_nonnegative("sigma_w", sigma_w);
-  require_nonnegative("sigma_b", sigma_b);
+depth_trajectory iterate_maps(const model_params& model, double q0, double c0, std::int64_t layers) {
+  model.validate();
+  model.require_centred("the depth maps");
+  const Activation& phi = model.phi;
+  const double sigma_w = model.sigma_w, sigma_b = model.sigma_b;
   require_nonnegative("q0", q0);
   require_in_range("c0", c0, -1.0, 1.0);
   if (layers < 0) throw InvalidArgument("layers", std::to_string(layers), "must be an integer >= 0");
@@ -211,17 +228,19 @@ deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl) {
   mean_and_sem_columns(r.q2, nets, cols, r.q2_mean, r.q2_sem);
   mean_and_sem_columns(r.c, nets, cols, r.c_mean, r.c_sem);
   mean_and_sem_columns(r.lambda, nets, cols, r.lambda_mean, r.lambda_sem);
-  const depth_trajectory t = iterate_maps(p.phi, p.sigma_w, p.sigma_b, p.q0, p.c0, p.layers);
+  const depth_trajectory t = iterate_maps(p.model, p.q0, p.c0, p.layers);
   r.q_map = t.q;
   r.c_map = t.c;
   r.lambda_map = t.lambda;
+  r.fixed = solve_maps(p.model);
+  r.curves = sample_map_curves(p, r.q_map, r.fixed.q_star);
   return r;
 }
 
 map_curves sample_map_curves(const deepnet_params& p, const std::vector<double>& q_map,
                              std::optional<double> q_star, std::int64_t points) {
   if (points < 2) throw InvalidArgument("points", std::to_string(points), "must be an integer >= 2");
-  const maps_params mp{p.phi, p.sigma_w, p.sigma_b};
+  const model_params& mp = p.model;
   mp.validate();
   map_curves m;
   double q_max = p.q0, q_last = nan;

@@ -12,10 +12,7 @@ namespace amari {
 void network_params::validate() const {
   if (n < 1 || n > 1000000)
     throw InvalidArgument("n", std::to_string(n), "must be an integer in [1, 1000000]");
-  require_nonnegative("sigma_w", sigma_w);
-  require_nonnegative("sigma_b", sigma_b);
-  require_finite("w0", w0);
-  require_finite("b0", b0);
+  model.validate();
   require_finite("m0", m0);
   require_nonnegative("q0", q0);
   if (seed < 0) throw InvalidArgument("seed", std::to_string(seed), "must be an integer >= 0");
@@ -48,7 +45,7 @@ template <class S>
 network<S> draw_network(const network_params& p, std::int64_t draw, int threads) {
   const std::int64_t n = p.n;
   network<S> net{coupling<S>(n), Eigen::Matrix<S, Eigen::Dynamic, 1>(n)};
-  const double mean = p.w0 / static_cast<double>(n), sd = p.sigma_w / std::sqrt(static_cast<double>(n));
+  const double mean = p.model.w0 / static_cast<double>(n), sd = p.model.sigma_w / std::sqrt(static_cast<double>(n));
 #pragma omp parallel num_threads(threads)
   {
     std::vector<double> z(static_cast<std::size_t>(n));
@@ -61,7 +58,7 @@ network<S> draw_network(const network_params& p, std::int64_t draw, int threads)
   }
   std::vector<double> z(static_cast<std::size_t>(n));
   standard_normals(stream_key(p.seed, draw, stream_kind::bias, 0), z.data(), n);
-  for (std::int64_t i = 0; i < n; ++i) net.b[i] = static_cast<S>(p.b0 + p.sigma_b * z[i]);
+  for (std::int64_t i = 0; i < n; ++i) net.b[i] = static_cast<S>(p.model.b0 + p.model.sigma_b * z[i]);
   return net;
 }
 

@@ -304,7 +304,7 @@ class draw_run {
     // The activations of each replica and its tangent vectors (replicas in parallel for large
     // states: elementwise, so the split does not change the result).
     const bool par = threads_ > 1 && r_ > 1 && n_ * c_ >= (1 << 15);
-    p_.net.phi.visit([&](const auto& f) {
+    p_.net.model.phi.visit([&](const auto& f) {
       using A = Eigen::Array<S, Eigen::Dynamic, 1>;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (par)
       for (std::int64_t r = 0; r < r_; ++r) {
@@ -675,7 +675,7 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
       // The samples so far reach the file (on_abort flushes); the last good checkpoint stays.
       const std::string msg = fmt::format(
           "{}: the network diverges{}; the samples up to t = {:.6g} are kept", e.what(),
-          p.net.phi.bounded() ? "" : " (an unbounded activation with too strong coupling?)",
+          p.net.model.phi.bounded() ? "" : " (an unbounded activation with too strong coupling?)",
           static_cast<double>(k - 1) * p.dt_out);
       obs.on_abort("failed", msg);
       throw NumericalError(msg);
@@ -696,7 +696,7 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
         s.m[d * R + r] = m;
         s.q[d * R + r] = (col - m).square().mean();
         s.q2[d * R + r] = col.square().mean();
-        s.phi_mean[d * R + r] = p.net.phi.visit([&](const auto& f) { return double(f.phi(col).mean()); });
+        s.phi_mean[d * R + r] = p.net.model.phi.visit([&](const auto& f) { return double(f.phi(col).mean()); });
         for (std::int64_t i = 0; i < K; ++i) s.traces[(d * R + r) * K + i] = h(i, r);
       }
       const Eigen::MatrixXd qab = h.transpose().lazyProduct(h) / static_cast<double>(N);
@@ -715,7 +715,7 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
       const std::string msg = fmt::format(
           "the state became non-finite before t = {:.6g}: the network diverges{}; the samples up to "
           "t = {:.6g} are kept", s.t,
-          p.net.phi.bounded() ? "" : " (an unbounded activation with too strong coupling?)",
+          p.net.model.phi.bounded() ? "" : " (an unbounded activation with too strong coupling?)",
           static_cast<double>(k - 1) * p.dt_out);
       obs.on_abort("failed", msg);
       throw NumericalError(msg);

@@ -40,6 +40,45 @@ std::string_view to_string(precision_kind p) {
   return p == precision_kind::float64 ? "double" : "float";
 }
 
+void parse_param(std::string_view text, std::string_view, stepper_kind& out) { out = parse_stepper(text); }
+std::string param_text(stepper_kind s) { return std::string(to_string(s)); }
+void parse_param(std::string_view text, std::string_view, precision_kind& out) { out = parse_precision(text); }
+std::string param_text(precision_kind p) { return std::string(to_string(p)); }
+
+const param_table<simulate_params>& simulate_params::table() {
+  using P = simulate_params;
+  static const auto t = param_table<P>("simulate")
+      .add("n", [](P& p) -> auto& { return p.net.n; })
+      .add("phi", [](P& p) -> auto& { return p.net.model.phi; })
+      .add("sigma_w", [](P& p) -> auto& { return p.net.model.sigma_w; })
+      .add("sigma_b", [](P& p) -> auto& { return p.net.model.sigma_b; })
+      .add("w0", [](P& p) -> auto& { return p.net.model.w0; })
+      .add("b0", [](P& p) -> auto& { return p.net.model.b0; })
+      .add("m0", [](P& p) -> auto& { return p.net.m0; })
+      .add("q0", [](P& p) -> auto& { return p.net.q0; })
+      .add("seed", [](P& p) -> auto& { return p.net.seed; })
+      .add("replicas", [](P& p) -> auto& { return p.replicas; })
+      .add("draws", [](P& p) -> auto& { return p.draws; })
+      .add("t_end", [](P& p) -> auto& { return p.t_end; })
+      .add("dt", [](P& p) -> auto& { return p.dt; })
+      .add("dt_out", [](P& p) -> auto& { return p.dt_out; })
+      .add("stepper", [](P& p) -> auto& { return p.stepper; })
+      .add("rtol", [](P& p) -> auto& { return p.rtol; })
+      .add("atol", [](P& p) -> auto& { return p.atol; })
+      .add("precision", [](P& p) -> auto& { return p.precision; })
+      .add("record_neurons", [](P& p) -> auto& { return p.record_neurons; })
+      .add("lyapunov", [](P& p) -> auto& { return p.lyapunov; })
+      .add("lyapunov_k", [](P& p) -> auto& { return p.lyapunov_k; })
+      .add("lyapunov_interval", [](P& p) -> auto& { return p.lyapunov_interval; })
+      .add("transient", [](P& p) -> auto& { return p.transient; })
+      .add("acf_lag", [](P& p) -> auto& { return p.acf_lag; })
+      .add("acf_neurons", [](P& p) -> auto& { return p.acf_neurons; })
+      .add("replica_eps", [](P& p) -> auto& { return p.replica_eps; })
+      .add("threads", [](P& p) -> auto& { return p.threads; })
+      .add("flush_interval", [](P& p) -> auto& { return p.flush_interval; });
+  return t;
+}
+
 namespace {
 
 // x is an integer multiple of unit (to 1e-9 relative): the number, or -1.
@@ -47,11 +86,6 @@ std::int64_t multiple_of(double x, double unit) {
   const double k = std::round(x / unit);
   if (k < 1 || std::abs(k * unit - x) > 1e-9 * std::max(std::abs(x), unit)) return -1;
   return static_cast<std::int64_t>(k);
-}
-
-void require_int_range(std::string_view field, std::int64_t v, std::int64_t lo, std::int64_t hi) {
-  if (v < lo || v > hi)
-    throw InvalidArgument(field, std::to_string(v), fmt::format("must be an integer in [{}, {}]", lo, hi));
 }
 
 }  // namespace

@@ -28,8 +28,20 @@ namespace amari {
 namespace odeint = boost::numeric::odeint;
 
 void dmft_params::validate() const {
-  require_nonnegative("sigma_w", sigma_w);
-  require_nonnegative("sigma_b", sigma_b);
+  model.validate();
+  model.require_centred("the DMFT");
+  settings.validate();
+}
+
+const param_table<dmft_params>& dmft_params::table() {
+  using P = dmft_params;
+  static const auto t = param_table<P>("dmft")
+                            .add("phi", [](P& p) -> auto& { return p.model.phi; })
+                            .add("sigma_w", [](P& p) -> auto& { return p.model.sigma_w; })
+                            .add("sigma_b", [](P& p) -> auto& { return p.model.sigma_b; })
+                            .add("tau_max", [](P& p) -> auto& { return p.settings.tau_max; })
+                            .add("dt_out", [](P& p) -> auto& { return p.settings.dt_out; });
+  return t;
 }
 
 void dmft_settings::validate() const {
@@ -62,22 +74,22 @@ double bracketed_root(F f, double a, double b, double fa, double fb, int bits = 
 
 }  // namespace
 
-double dmft_potential(const dmft_params& p, double delta, double delta_0) {
+double dmft_potential(const model_params& p, double delta, double delta_0) {
   return -0.5 * delta * delta +
          p.sigma_w * p.sigma_w * E_Phi_Phi(p.phi, delta_0, delta_0, corr(delta, delta_0)) +
          p.sigma_b * p.sigma_b * delta;
 }
 
-double dmft_dpotential(const dmft_params& p, double delta, double delta_0) {
+double dmft_dpotential(const model_params& p, double delta, double delta_0) {
   return -delta + p.sigma_w * p.sigma_w * E_phi_phi(p.phi, delta_0, delta_0, corr(delta, delta_0)) +
          p.sigma_b * p.sigma_b;
 }
 
-double dmft_d2potential(const dmft_params& p, double delta, double delta_0) {
+double dmft_d2potential(const model_params& p, double delta, double delta_0) {
   return -1 + p.sigma_w * p.sigma_w * E_dphi_dphi(p.phi, delta_0, delta_0, corr(delta, delta_0));
 }
 
-std::optional<double> static_variance(const dmft_params& p) {
+std::optional<double> static_variance(const model_params& p) {
   p.validate();
   const double sw2 = p.sigma_w * p.sigma_w, sb2 = p.sigma_b * p.sigma_b;
   if (!p.phi.bounded()) {
@@ -106,7 +118,7 @@ std::optional<double> static_variance(const dmft_params& p) {
   return bracketed_root(h, q_lo, q_hi, h_lo, h_hi, 52);
 }
 
-std::optional<double> dmft_hilltop(const dmft_params& p, double d0) {
+std::optional<double> dmft_hilltop(const model_params& p, double d0) {
   if (!(d0 > 0)) return std::nullopt;
   auto dV = [&](double d) { return dmft_dpotential(p, d, d0); };
   auto d2V = [&](double d) { return dmft_d2potential(p, d, d0); };
@@ -140,7 +152,7 @@ namespace {
 // change below A ~ 1e-4 q*, while the integral's error is O(1e-13 A).
 enum class gap_form { potential, integral };
 
-std::optional<double> energy_gap(const dmft_params& p, double d0, gap_form form) {
+std::optional<double> energy_gap(const model_params& p, double d0, gap_form form) {
   const auto dinf = dmft_hilltop(p, d0);
   if (!dinf) return std::nullopt;
   if (form == gap_form::potential) return dmft_potential(p, d0, d0) - dmft_potential(p, *dinf, d0);
@@ -157,7 +169,7 @@ struct chaotic_pair {
 // change at the resolution of this form. At Delta_0 = q* the static point lies in a valley of V
 // (g < 0); at small Delta_0 either V has no hilltop or g > 0. Bisection on "hilltop exists and
 // g < 0" finds a bracket [a, b] with g(a) > 0 > g(b), which TOMS 748 refines.
-std::optional<chaotic_pair> solve_chaotic(const dmft_params& p, double qs, gap_form form) {
+std::optional<chaotic_pair> solve_chaotic(const model_params& p, double qs, gap_form form) {
   auto below = [&](double d0) {
     const auto g = energy_gap(p, d0, form);
     return std::make_pair(g.has_value() && *g < 0, g);
@@ -192,8 +204,9 @@ std::optional<chaotic_pair> solve_chaotic(const dmft_params& p, double qs, gap_f
 
 }  // namespace
 
-dmft_stationary solve_dmft_stationary(const dmft_params& p) {
+dmft_stationary solve_dmft_stationary(const model_params& p) {
   p.validate();
+  p.require_centred("the DMFT");
   dmft_stationary st;
   const auto q = static_variance(p);
   if (!q)
@@ -311,7 +324,7 @@ struct separatrix {
   double d0, dinf, theta_inf, sw2;
   chebyshev dV, W, Cp;
 
-  separatrix(const dmft_params& p, const dmft_stationary& s) : d0(s.delta_0), dinf(s.delta_inf) {
+  separatrix(const model_params& p, const dmft_stationary& s) : d0(s.delta_0), dinf(s.delta_inf) {
     sw2 = p.sigma_w * p.sigma_w;
     theta_inf = std::acos(corr(dinf, d0));
     for (std::size_t n = 64;; n *= 2) {
@@ -464,7 +477,7 @@ void require_chaotic(const dmft_stationary& s) {
 
 }  // namespace
 
-dmft_trajectory integrate_dmft(const dmft_params& p, const dmft_stationary& s, double tau_max, double dt) {
+dmft_trajectory integrate_dmft(const model_params& p, const dmft_stationary& s, double tau_max, double dt) {
   require_chaotic(s);
   dmft_settings{tau_max, dt}.validate();
   const separatrix sep(p, s);
@@ -570,7 +583,7 @@ dmft_lyapunov_result static_lyapunov(const dmft_stationary& s) {
 
 }  // namespace
 
-dmft_lyapunov_result dmft_lyapunov(const dmft_params& p, const dmft_stationary& s) {
+dmft_lyapunov_result dmft_lyapunov(const model_params& p, const dmft_stationary& s) {
   if (!s.chaotic) return static_lyapunov(s);
   const separatrix sep(p, s);
   const separatrix_flow flow(sep);
@@ -589,7 +602,7 @@ std::optional<dmft_transition> dmft_transition_point(const Activation& phi, doub
   // For each sigma_w: the static solution D = q* as the root of V'(D; D) (two-point expectations
   // at c = 1), then V''(q*; q*).
   auto qstar = [&](double sw) {
-    const dmft_params p{phi, sw, sigma_b};
+    const model_params p{.phi = phi, .sigma_w = sw, .sigma_b = sigma_b};
     const double hi = sw * sw + sigma_b * sigma_b;
     auto f = [&](double d) { return dmft_dpotential(p, d, d); };
     if (hi == 0) return 0.0;
@@ -608,7 +621,7 @@ std::optional<dmft_transition> dmft_transition_point(const Activation& phi, doub
     return bracketed_root(f, lo, hi, f_lo, f_hi, 52);
   };
   auto curvature = [&](double sw) {
-    const dmft_params p{phi, sw, sigma_b};
+    const model_params p{.phi = phi, .sigma_w = sw, .sigma_b = sigma_b};
     const double q = qstar(sw);
     return dmft_d2potential(p, q, q);
   };
@@ -635,7 +648,7 @@ std::optional<double> depth_map_edge_of_chaos(const Activation& phi, double sigm
   // accuracy.)
   if (sigma_b == 0 && phi.odd()) return 1 / phi.dphi0();
   auto chi = [&](double sw) {
-    const auto q = static_variance(dmft_params{phi, sw, sigma_b});
+    const auto q = static_variance(model_params{.phi = phi, .sigma_w = sw, .sigma_b = sigma_b});
     return sw * sw * E_dphi2(phi, *q) - 1;
   };
   double lo = 0, f_lo = chi(0);
@@ -650,7 +663,7 @@ std::optional<double> depth_map_edge_of_chaos(const Activation& phi, double sigm
   return bracketed_root(chi, lo, hi, f_lo, f_hi, 50);
 }
 
-dmft_result solve_dmft(const dmft_params& p, const dmft_settings& s, const run_control& control) {
+dmft_result solve_dmft(const model_params& p, const dmft_settings& s, const run_control& control) {
   p.validate();
   s.validate();
   dmft_result r;

@@ -111,7 +111,7 @@ double bracketed_newton(F&& f, double lo, double hi, double x) {
 
 // The positive fixed point of a bounded length map: G concave with G(hi) < 0 at hi = sigma_w^2 +
 // sigma_b^2 (V <= hi there); Newton from hi.
-double positive_root(const maps_params& p, double lo, double hi, method how) {
+double positive_root(const model_params& p, double lo, double hi, method how) {
   const double w2 = p.sigma_w * p.sigma_w, b2 = p.sigma_b * p.sigma_b;
   auto G = [&](double q) {
     const one_point o = one_point_at(p.phi, q, how);
@@ -131,7 +131,7 @@ stability stability_of(double slope) {
   return slope < 1.0 ? stability::stable : stability::unstable;
 }
 
-length_solution solve_length(const maps_params& p, method how) {
+length_solution solve_length(const model_params& p, method how) {
   length_solution s;
   const double w2 = p.sigma_w * p.sigma_w, b2 = p.sigma_b * p.sigma_b;
   if (kind_of(p.phi) == map_kind::homogeneous) {
@@ -206,7 +206,7 @@ double newton_up(D&& d, double start) {
 // two-point evaluation, of which Newton needs ~10 near c = 1); the exact coefficients ~30 ns x order.
 constexpr int mehler_start_order = 24;
 
-std::optional<c_root> c_star_mehler(const maps_params& p, double q, double& c_lower) {
+std::optional<c_root> c_star_mehler(const model_params& p, double q, double& c_lower) {
   const double w2 = p.sigma_w * p.sigma_w, b2 = p.sigma_b * p.sigma_b;
   const int mehler_max_order = p.phi.smooth() ? 2000 : 100000;
   int N = mehler_start_order;
@@ -234,7 +234,7 @@ std::optional<c_root> c_star_mehler(const maps_params& p, double q, double& c_lo
   }
 }
 
-c_root c_star_chaotic(const maps_params& p, double q, const maps_options& o) {
+c_root c_star_chaotic(const model_params& p, double q, const maps_options& o) {
   const double w2 = p.sigma_w * p.sigma_w, b2 = p.sigma_b * p.sigma_b;
   if (p.phi.odd() && b2 == 0) {
     // C(0) = sigma_w^2 E[phi]^2 / q* = 0: c* = 0 exactly, and chi_c = sigma_w^2 E[phi']^2.
@@ -261,7 +261,7 @@ struct layer_count {
   bool limit_hit = false;
 };
 
-layer_count layers_to_1pct(const maps_params& p, double q_star, const maps_options& o) {
+layer_count layers_to_1pct(const model_params& p, double q_star, const maps_options& o) {
   constexpr double q0 = 10.0;
   layer_count r;
   if (!(q_star > 0)) return r;
@@ -303,8 +303,28 @@ depth_phase phase_of(double chi_1) {
 // ---- Public ---------------------------------------------------------------------------------------
 
 void maps_params::validate() const {
-  require_nonnegative("sigma_w", sigma_w);
-  require_nonnegative("sigma_b", sigma_b);
+  model.validate();
+  model.require_centred("the depth maps");
+}
+
+const param_table<maps_params>& maps_params::table() {
+  static const auto t = param_table<maps_params>("maps")
+                            .add("phi", [](maps_params& p) -> auto& { return p.model.phi; })
+                            .add("sigma_w", [](maps_params& p) -> auto& { return p.model.sigma_w; })
+                            .add("sigma_b", [](maps_params& p) -> auto& { return p.model.sigma_b; });
+  return t;
+}
+
+void edge_params::validate() const {
+  sigma_b.validate("sigma_b");
+  require_nonnegative("sigma_b", sigma_b.start);
+}
+
+const param_table<edge_params>& edge_params::table() {
+  static const auto t = param_table<edge_params>("edge")
+                            .add("phi", [](edge_params& p) -> auto& { return p.phi; })
+                            .add("sigma_b", [](edge_params& p) -> auto& { return p.sigma_b; });
+  return t;
 }
 
 std::string_view to_string(stability s) {
@@ -332,19 +352,19 @@ std::optional<double> depth_scale(double chi) {
   return -1.0 / std::log(chi);
 }
 
-double length_map(const maps_params& p, double q, method how) {
+double length_map(const model_params& p, double q, method how) {
   p.validate();
   require_nonnegative("q", q);
   return p.sigma_w * p.sigma_w * E_phi2_at(p.phi, q, how) + p.sigma_b * p.sigma_b;
 }
 
-double length_map_slope(const maps_params& p, double q, method how) {
+double length_map_slope(const model_params& p, double q, method how) {
   p.validate();
   require_nonnegative("q", q);
   return p.sigma_w * p.sigma_w * one_point_at(p.phi, q, how).dq_E_phi2;
 }
 
-double correlation_map(const maps_params& p, double q, double c, method how) {
+double correlation_map(const model_params& p, double q, double c, method how) {
   p.validate();
   require_nonnegative("q", q);
   require_in_range("c", c, -1.0, 1.0);
@@ -353,13 +373,15 @@ double correlation_map(const maps_params& p, double q, double c, method how) {
   return (p.sigma_w * p.sigma_w * E_phi_phi(p.phi, q, q, c, how) + p.sigma_b * p.sigma_b) / v;
 }
 
-length_fixed_points find_length_fixed_points(const maps_params& p, const maps_options& o) {
+length_fixed_points find_length_fixed_points(const model_params& p, const maps_options& o) {
   p.validate();
+  p.require_centred("the depth maps");
   return solve_length(p, o.how).all;
 }
 
-maps_result solve_maps(const maps_params& p, const maps_options& o) {
+maps_result solve_maps(const model_params& p, const maps_options& o) {
   p.validate();
+  p.require_centred("the depth maps");
   const double w2 = p.sigma_w * p.sigma_w;
   maps_result r;
   const length_solution len = solve_length(p, o.how);
@@ -423,7 +445,7 @@ maps_result solve_maps(const maps_params& p, const maps_options& o) {
 namespace {
 
 double chi_1_at(const Activation& phi, double sigma_w, double sigma_b, method how, double* q_out = nullptr) {
-  const maps_params p{phi, sigma_w, sigma_b};
+  const model_params p{.phi = phi, .sigma_w = sigma_w, .sigma_b = sigma_b};
   const length_solution len = solve_length(p, how);
   const double q = len.q_star.value_or(0.0);
   if (q_out) *q_out = q;
@@ -493,65 +515,16 @@ std::vector<edge_point> edge_of_chaos_curve(const Activation& phi, std::span<con
 
 // ---- Ranges -------------------------------------------------------------------------------------------
 
-namespace {
-
-double parse_number(std::string_view field, std::string_view whole, std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  double x = 0;
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
-    throw InvalidArgument(field, whole, "must be a number or a range start:stop:count (e.g. 0.5:4:256)");
-  return x;
-}
-
-}  // namespace
-
-grid_axis grid_axis::parse(std::string_view text, std::string_view field) {
-  grid_axis g;
-  const auto c1 = text.find(':');
-  if (c1 == std::string_view::npos) {
-    g.start = g.stop = parse_number(field, text, text);
-    g.count = 1;
-  } else {
-    const auto c2 = text.find(':', c1 + 1);
-    if (c2 == std::string_view::npos || text.find(':', c2 + 1) != std::string_view::npos)
-      throw InvalidArgument(field, text, "a range must be start:stop:count (e.g. 0.5:4:256)");
-    g.start = parse_number(field, text, text.substr(0, c1));
-    g.stop = parse_number(field, text, text.substr(c1 + 1, c2 - c1 - 1));
-    const double n = parse_number(field, text, text.substr(c2 + 1));
-    if (!(n >= 1 && n <= 1e9 && n == std::floor(n)))
-      throw InvalidArgument(field, text, "the count of a range start:stop:count must be an integer >= 1");
-    g.count = static_cast<std::int64_t>(n);
-  }
-  g.validate(field);
-  return g;
-}
-
-void grid_axis::validate(std::string_view field) const {
-  const std::string text = spec();
-  if (!std::isfinite(start) || !std::isfinite(stop))
-    throw InvalidArgument(field, text, "the ends of a range must be finite numbers");
-  if (count < 1) throw InvalidArgument(field, text, "the count of a range start:stop:count must be an integer >= 1");
-  if (stop < start) throw InvalidArgument(field, text, "a range start:stop:count needs stop >= start");
-  if (count == 1 && stop != start)
-    throw InvalidArgument(field, text, "a range of count 1 needs start = stop (or give a single number)");
-}
-
-std::vector<double> grid_axis::values() const {
-  std::vector<double> v(static_cast<std::size_t>(count));
-  for (std::int64_t i = 0; i < count; ++i)
-    v[i] = count == 1 ? start : start + (stop - start) * (double(i) / double(count - 1));
-  if (count > 1) v.back() = stop;
-  return v;
-}
-
-std::string grid_axis::spec() const {
-  return fmt::format("{}:{}:{}", format_number(start), format_number(stop), count);
-}
-
 // ---- Phase diagram ------------------------------------------------------------------------------------
+
+const param_table<phase_params>& phase_params::table() {
+  static const auto t = param_table<phase_params>("phase")
+                            .add("phi", [](phase_params& p) -> auto& { return p.phi; })
+                            .add("sigma_w", [](phase_params& p) -> auto& { return p.sigma_w; })
+                            .add("sigma_b", [](phase_params& p) -> auto& { return p.sigma_b; })
+                            .add("threads", [](phase_params& p) -> auto& { return p.threads; });
+  return t;
+}
 
 void phase_params::validate() const {
   sigma_w.validate("sigma_w");
@@ -596,7 +569,7 @@ phase_diagram compute_phase_diagram(const phase_params& p, const maps_options& o
     }
     try {
       for (std::size_t j = 0; j < nw; ++j) {
-        const maps_result r = solve_maps(maps_params{p.phi, d.sigma_w[j], d.sigma_b[i]}, o);
+        const maps_result r = solve_maps(model_params{.phi = p.phi, .sigma_w = d.sigma_w[j], .sigma_b = d.sigma_b[i]}, o);
         const std::size_t k = i * nw + j;
         const bool defined = r.phase != depth_phase::divergent;
         d.q_star[k] = put(r.q_star, false);

@@ -21,10 +21,26 @@ namespace amari {
 namespace odeint = boost::numeric::odeint;
 
 void meanfield_params::validate() const {
-  require_finite("w0", w0);
-  require_finite("b0", b0);
-  require_nonnegative("sigma_w", sigma_w);
-  require_nonnegative("sigma_b", sigma_b);
+  model.validate();
+  settings.validate();
+}
+
+const param_table<meanfield_params>& meanfield_params::table() {
+  using P = meanfield_params;
+  static const auto t = param_table<P>("meanfield")
+                            .add("phi", [](P& p) -> auto& { return p.model.phi; })
+                            .add("w0", [](P& p) -> auto& { return p.model.w0; })
+                            .add("b0", [](P& p) -> auto& { return p.model.b0; })
+                            .add("sigma_w", [](P& p) -> auto& { return p.model.sigma_w; })
+                            .add("sigma_b", [](P& p) -> auto& { return p.model.sigma_b; })
+                            .add("m0", [](P& p) -> auto& { return p.settings.m0; })
+                            .add("q0", [](P& p) -> auto& { return p.settings.q0; })
+                            .add("t_end", [](P& p) -> auto& { return p.settings.t_end; })
+                            .add("dt_out", [](P& p) -> auto& { return p.settings.dt_out; })
+                            .add("times", [](P& p) -> auto& { return p.settings.times; })
+                            .add("rtol", [](P& p) -> auto& { return p.settings.rtol; })
+                            .add("atol", [](P& p) -> auto& { return p.settings.atol; });
+  return t;
 }
 
 namespace {
@@ -78,7 +94,7 @@ std::array<double, 2> moments(const Activation& act, double m, double q) {
   return {E_phi(act, q, m), E_phi2(act, q, m)};
 }
 
-std::array<double, 2> residual(const meanfield_params& p, double m, double q) {
+std::array<double, 2> residual(const model_params& p, double m, double q) {
   const auto e = moments(p.phi, m, q);
   return {-m + p.w0 * e[0] + p.b0,
           2 * (-q + p.sigma_w * p.sigma_w * e[1] + p.sigma_b * p.sigma_b)};
@@ -108,7 +124,7 @@ constexpr double q_point = 1e-14;
 double effective_q(const Activation& a, double q) { return q < q_point ? (a.smooth() ? 0.0 : q_point) : q; }
 }  // namespace
 
-std::array<double, 4> meanfield_jacobian(const meanfield_params& p, double m, double q) {
+std::array<double, 4> meanfield_jacobian(const model_params& p, double m, double q) {
   const Activation& a = p.phi;
   q = effective_q(a, q);
   const double sw2 = p.sigma_w * p.sigma_w;
@@ -119,7 +135,7 @@ std::array<double, 4> meanfield_jacobian(const meanfield_params& p, double m, do
           4 * sw2 * e_phi_dphi, 2 * (-1 + sw2 * dq_E_phi2(a, q, m))};
 }
 
-meanfield_fixed_point classify_fixed_point(const meanfield_params& p, double m, double q) {
+meanfield_fixed_point classify_fixed_point(const model_params& p, double m, double q) {
   meanfield_fixed_point fp;
   fp.m = m;
   fp.q = q;
@@ -143,7 +159,7 @@ meanfield_fixed_point classify_fixed_point(const meanfield_params& p, double m, 
   return fp;
 }
 
-std::optional<std::array<double, 2>> newton_fixed_point(const meanfield_params& p, double m, double q) {
+std::optional<std::array<double, 2>> newton_fixed_point(const model_params& p, double m, double q) {
   std::array<double, 2> x{m, std::max(q, 0.0)};
   auto F = residual(p, x[0], x[1]);
   for (int it = 0; it < 100; ++it) {
@@ -190,7 +206,7 @@ struct search_box {
   double m_lo, m_hi, s_hi;  // m range and sqrt(q) range [0, s_hi]
 };
 
-search_box box_for(const meanfield_params& p) {
+search_box box_for(const model_params& p) {
   const double sw2 = p.sigma_w * p.sigma_w, sb2 = p.sigma_b * p.sigma_b;
   if (p.phi.bounded()) {
     // |phi| <= 1 for every bounded activation of activation.hpp.
@@ -207,7 +223,7 @@ search_box box_for(const meanfield_params& p) {
 
 }  // namespace
 
-std::vector<meanfield_fixed_point> find_fixed_points(const meanfield_params& p) {
+std::vector<meanfield_fixed_point> find_fixed_points(const model_params& p) {
   p.validate();
   const search_box box = box_for(p);
   constexpr int n = 41;
@@ -284,7 +300,7 @@ void check_finite(const meanfield_state& x, double t) {
 
 }  // namespace
 
-meanfield_result solve_meanfield(const meanfield_params& p, const meanfield_settings& s,
+meanfield_result solve_meanfield(const model_params& p, const meanfield_settings& s,
                                  const run_control& control) {
   p.validate();
   s.validate();
@@ -360,6 +376,36 @@ meanfield_result solve_meanfield(const meanfield_params& p, const meanfield_sett
       throw Interrupted(sig, "interrupted while following the trajectory to its fixed point");
   }
   return res;
+}
+
+// The plain-language note for a fixed point that Amari's ODE calls stable (or that the trajectory
+// reaches) but that the network cannot hold: chi_1 > 1.
+std::string meanfield_network_note(const model_params& p, const meanfield_result& r) {
+  std::optional<std::size_t> which = r.final_fixed_point;
+  if (!which)
+    for (std::size_t i = 0; i < r.fixed_points.size(); ++i)
+      if (r.fixed_points[i].stable && r.fixed_points[i].chi_1 > 1) {
+        which = i;
+        break;
+      }
+  if (!which) return "";
+  const auto& fp = r.fixed_points[*which];
+  if (fp.chi_1 <= 1) return "";
+  std::string s = fmt::format(
+      "fixed point #{} (q = {:.10g}) is unstable in the network: chi_1 = sigma_w^2 E[phi'(x)^2] = {:.6g} "
+      "> 1, so the static state it describes breaks up into chaos and the network's variance is not "
+      "this q. ",
+      *which, fp.q, fp.chi_1);
+  if (!p.phi.bounded())
+    s += "For this unbounded activation the network then has no stationary state: its activity grows "
+         "without bound.";
+  else if (p.w0 == 0 && p.b0 == 0)
+    s += fmt::format("The chaotic state's variance is the DMFT's Delta_0: run `amari dmft --phi {} "
+                     "--sigma-w {} --sigma-b {}`.",
+                     p.phi.spec(), format_number(p.sigma_w), format_number(p.sigma_b));
+  else
+    s += "The dynamic mean-field theory of the chaotic state (`amari dmft`) treats w0 = b0 = 0.";
+  return s;
 }
 
 }  // namespace amari

@@ -9,6 +9,7 @@
 //   └── Interrupted         a run stopped by SIGINT/SIGTERM after saving its state; exit 128 + signal
 //
 // Messages are one line, written for the user who typed the value.
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -61,5 +62,7 @@ void require_finite(std::string_view field, double x);
 void require_nonnegative(std::string_view field, double x);  // finite and >= 0
 void require_positive(std::string_view field, double x);     // finite and > 0
 void require_in_range(std::string_view field, double x, double lo, double hi);  // finite, lo <= x <= hi
+// An integer in [lo, hi]: "replicas = 0: must be an integer in [1, 4096]".
+void require_int_range(std::string_view field, std::int64_t v, std::int64_t lo, std::int64_t hi);
 
 }  // namespace amari

@@ -38,16 +38,13 @@
 
 #include "amari/core/activation.hpp"
 #include "amari/core/control.hpp"
-#include "amari/io/store.hpp"
+#include "amari/core/params.hpp"
 
 namespace amari {
 
 struct compare_params {
-  Activation phi;               // activation function (tanh)
-  double sigma_w = 2.0;         // weight standard deviation times sqrt(N) (dimensionless, >= 0)
-  double sigma_b = 0.0;         // bias standard deviation (units of h, >= 0)
-  double w0 = 0.0;              // mean weight times N (time pictures only; the untied deep net has 0)
-  double b0 = 0.0;              // mean bias (units of h; time pictures only)
+  model_params model = defaults::time;  // phi, sigma_w, sigma_b, and w0, b0 (time pictures only;
+                                        // the untied deep net has zero-mean weights and biases)
   double q0 = 1.0;              // second moment of the inputs / initial states (units of h^2, > 0)
   double c0 = 0.5;              // correlation of the two inputs / of replica 0 with the others (-1, 1)
   std::int64_t n = 1000;        // width N of every network (>= 2)
@@ -64,6 +61,7 @@ struct compare_params {
 
   void validate() const;  // throws InvalidArgument naming the field
   double transient_time() const { return transient < 0 ? t_end / 4 : transient; }
+  static const param_table<compare_params>& table();  // the vocabulary of `amari compare`
 };
 
 // One row of the table. Undefined entries (a row that does not apply) are nullopt.
@@ -112,16 +110,11 @@ struct compare_result {
 // to stop). Throws InvalidArgument for bad parameters (also the memory guard of the simulations).
 compare_result run_compare(const compare_params& p, const run_control& ctl = {});
 
-// Writes /compare (docs/FORMAT.md, "/compare"): every curve with its dimension scales,
-// description and units, the table as /compare/table, the parameters and fixed points as
-// attributes. Does not finish the file.
-void write_compare(store::file& f, const compare_params& p, const compare_result& r);
 
 // The mean-field map of the tied discrete-time net from (m0, q0): k = 0..iterations.
 struct tied_trajectory {
   std::vector<double> m, q;
 };
-tied_trajectory iterate_tied_map(const Activation& phi, double sigma_w, double sigma_b, double w0,
-                                 double b0, double m0, double q0, std::int64_t iterations);
+tied_trajectory iterate_tied_map(const model_params& model, double m0, double q0, std::int64_t iterations);
 
 }  // namespace amari

@@ -28,13 +28,13 @@
 
 #include "amari/core/activation.hpp"
 #include "amari/core/control.hpp"
+#include "amari/core/params.hpp"
+#include "amari/theory/maps.hpp"
 
 namespace amari {
 
 struct deepnet_params {
-  Activation phi;
-  double sigma_w = 2.5;      // weight standard deviation times sqrt(N) (dimensionless, >= 0)
-  double sigma_b = 0.3;      // bias standard deviation (units of h, >= 0)
+  model_params model = defaults::depth;  // phi, sigma_w, sigma_b (w0 = b0 = 0)
   std::int64_t n = 1000;     // width N (neurons per layer, >= 2)
   std::int64_t layers = 30;  // depth L (>= 1)
   std::int64_t nets = 20;    // independent networks (>= 1; standard errors need >= 2)
@@ -44,30 +44,8 @@ struct deepnet_params {
   std::int64_t threads = 0;  // OpenMP threads over networks (0: all available)
 
   void validate() const;
+  static const param_table<deepnet_params>& table();  // the vocabulary of `amari deepnet`
 };
-
-// Per-layer arrays have layers + 1 entries (l = 0..L); per-network arrays are row-major
-// (nets, layers + 1). lambda at l = 0 is NaN (no layer yet); standard errors are NaN for one net.
-struct deepnet_result {
-  std::int64_t nets = 0, layers = 0;
-  // per network and layer
-  std::vector<double> q1, q2, c, lambda;
-  // over networks: mean and standard error of the mean (sample standard deviation / sqrt(nets))
-  std::vector<double> q1_mean, q1_sem, q2_mean, q2_sem, c_mean, c_sem, lambda_mean, lambda_sem;
-  // the maps from the same q^0, c^0
-  std::vector<double> q_map, c_map, lambda_map;
-};
-
-// Runs the networks (OpenMP over networks); polls ctl after each network and throws
-// amari::Interrupted when asked to stop.
-deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl = {});
-
-// The maps' prediction alone (q_map, c_map, lambda_map of run_deepnet).
-struct depth_trajectory {
-  std::vector<double> q, c, lambda;
-};
-depth_trajectory iterate_maps(const Activation& phi, double sigma_w, double sigma_b, double q0,
-                              double c0, std::int64_t layers);
 
 // The two maps as curves, for cobweb plots (the layout of Poole et al. 2016, Figs. 1-2):
 //   V(q) = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2 on `points` values q = 0 .. q_max, with
@@ -83,6 +61,31 @@ struct map_curves {
   double q_c = 0;
   bool q_c_is_fixed_point = false;  // q_c = q*
 };
+// Per-layer arrays have layers + 1 entries (l = 0..L); per-network arrays are row-major
+// (nets, layers + 1). lambda at l = 0 is NaN (no layer yet); standard errors are NaN for one net.
+struct deepnet_result {
+  std::int64_t nets = 0, layers = 0;
+  // per network and layer
+  std::vector<double> q1, q2, c, lambda;
+  // over networks: mean and standard error of the mean (sample standard deviation / sqrt(nets))
+  std::vector<double> q1_mean, q1_sem, q2_mean, q2_sem, c_mean, c_sem, lambda_mean, lambda_sem;
+  // the maps from the same q^0, c^0
+  std::vector<double> q_map, c_map, lambda_map;
+  // the maps' fixed point and phase (solve_maps), and the maps as curves (sample_map_curves)
+  maps_result fixed;
+  map_curves curves;
+};
+
+// Runs the networks (OpenMP over networks); polls ctl after each network and throws
+// amari::Interrupted when asked to stop.
+deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl = {});
+
+// The maps' prediction alone (q_map, c_map, lambda_map of run_deepnet).
+struct depth_trajectory {
+  std::vector<double> q, c, lambda;
+};
+depth_trajectory iterate_maps(const model_params& model, double q0, double c0, std::int64_t layers);
+
 map_curves sample_map_curves(const deepnet_params& p, const std::vector<double>& q_map,
                              std::optional<double> q_star, std::int64_t points = 201);
 

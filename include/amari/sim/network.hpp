@@ -19,17 +19,14 @@
 #include <string>
 
 #include "amari/core/activation.hpp"
+#include "amari/core/params.hpp"
 #include "amari/sim/kernels.hpp"
 
 namespace amari {
 
 struct network_params {
   std::int64_t n = 1000;     // number of neurons N
-  Activation phi{};          // the activation (tanh)
-  double sigma_w = 2.0;      // std of W_ij times sqrt(N)
-  double sigma_b = 0.0;      // std of the bias b_i
-  double w0 = 0.0;           // mean of W_ij times N
-  double b0 = 0.0;           // mean of the bias
+  model_params model = defaults::time;  // phi and the distribution of W and b
   double m0 = 0.0;           // mean of h_i(0)
   double q0 = 1.0;           // variance of h_i(0)
   std::int64_t seed = 1;     // root of every random stream (>= 0)

@@ -51,6 +51,11 @@ stepper_kind parse_stepper(std::string_view s);      // "rk4" | "dopri5" | "eule
 precision_kind parse_precision(std::string_view s);  // "double" | "float"
 std::string_view to_string(stepper_kind s);
 std::string_view to_string(precision_kind p);
+// As parameters of the vocabulary (core/params.hpp).
+void parse_param(std::string_view text, std::string_view field, stepper_kind& out);
+std::string param_text(stepper_kind s);
+void parse_param(std::string_view text, std::string_view field, precision_kind& out);
+std::string param_text(precision_kind p);
 
 struct simulate_params {
   network_params net;
@@ -75,6 +80,8 @@ struct simulate_params {
   double flush_interval = 10.0;      // seconds of wall time between flushes/checkpoints
 
   void validate() const;  // throws InvalidArgument naming the field
+  // The vocabulary of `amari simulate` (core/params.hpp).
+  static const param_table<simulate_params>& table();
 
   // Derived quantities.
   double transient_time() const;

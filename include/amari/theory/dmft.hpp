@@ -32,16 +32,12 @@
 
 #include "amari/core/activation.hpp"
 #include "amari/core/control.hpp"
+#include "amari/core/params.hpp"
 
 namespace amari {
 
-struct dmft_params {
-  Activation phi;        // activation function
-  double sigma_w = 2.0;  // coupling standard deviation sqrt(N Var J_ij) (dimensionless)
-  double sigma_b = 0.0;  // bias standard deviation (units of h)
-
-  void validate() const;
-};
+// The theory sees the network through the shared model parameters (core/params.hpp) with
+// w0 = b0 = 0: phi, J_ij ~ N(0, sigma_w^2 / N), b_i ~ N(0, sigma_b^2).
 
 struct dmft_settings {
   double tau_max = 30.0;  // last output lag (units of the leak time constant)
@@ -51,18 +47,27 @@ struct dmft_settings {
   void validate() const;
 };
 
+// The vocabulary of `amari dmft`: the model (with the time picture's defaults) and the settings.
+struct dmft_params {
+  model_params model = defaults::time;
+  dmft_settings settings;
+
+  void validate() const;  // model.validate(), w0 = b0 = 0, settings.validate()
+  static const param_table<dmft_params>& table();
+};
+
 // The potential and its first two derivatives in Delta, at fixed Delta_0 (> 0, |Delta| <= Delta_0).
-double dmft_potential(const dmft_params& p, double delta, double delta_0);
-double dmft_dpotential(const dmft_params& p, double delta, double delta_0);
-double dmft_d2potential(const dmft_params& p, double delta, double delta_0);
+double dmft_potential(const model_params& p, double delta, double delta_0);
+double dmft_dpotential(const model_params& p, double delta, double delta_0);
+double dmft_d2potential(const model_params& p, double delta, double delta_0);
 
 // The static solution: q* = sigma_w^2 E[phi(sqrt(q*) z)^2] + sigma_b^2, the positive root when
 // there is one (the depth map's fixed point); nullopt when it does not exist (an unbounded
 // activation whose variance grows without bound).
-std::optional<double> static_variance(const dmft_params& p);
+std::optional<double> static_variance(const model_params& p);
 
 // The hilltop Delta_inf of V(.; Delta_0) on [0, Delta_0], if V has one there.
-std::optional<double> dmft_hilltop(const dmft_params& p, double delta_0);
+std::optional<double> dmft_hilltop(const model_params& p, double delta_0);
 
 struct dmft_stationary {
   bool chaotic = false;   // a time-dependent (chaotic) solution exists
@@ -77,7 +82,7 @@ struct dmft_stationary {
 // then TOMS 748). Below the transition (chi_1 <= 1) there is no chaotic solution and the static one
 // (Delta == q*) is returned with a message saying so. Throws NumericalError when the static
 // solution does not exist either.
-dmft_stationary solve_dmft_stationary(const dmft_params& p);
+dmft_stationary solve_dmft_stationary(const model_params& p);
 
 struct dmft_trajectory {
   std::vector<double> tau, delta;
@@ -95,7 +100,7 @@ struct dmft_trajectory {
 // separatrix exponentially). E[phi phi] and E[phi' phi'] are Chebyshev interpolants in the angle
 // arccos(Delta / Delta_0) (64 nodes, checked to converge); both integrations use an adaptive
 // Runge-Kutta-Fehlberg 7(8) stepper at rtol 1e-12.
-dmft_trajectory integrate_dmft(const dmft_params& p, const dmft_stationary& s, double tau_max, double dt);
+dmft_trajectory integrate_dmft(const model_params& p, const dmft_stationary& s, double tau_max, double dt);
 
 struct dmft_lyapunov_result {
   double lambda_max = 0;   // sqrt(-E_0) - 1
@@ -108,7 +113,7 @@ struct dmft_lyapunov_result {
 // 1/64 and 1/32 (Richardson-extrapolated) with the exact decaying solution beyond the extent,
 // ground state by bisection on the node count (Sturm). For a non-chaotic solution, the static
 // state's -1 + sqrt(chi_1) (the rightmost edge of the circular bulk of -1 + J diag(phi')).
-dmft_lyapunov_result dmft_lyapunov(const dmft_params& p, const dmft_stationary& s);
+dmft_lyapunov_result dmft_lyapunov(const model_params& p, const dmft_stationary& s);
 
 struct dmft_transition {
   double sigma_w = 0;  // where the chaotic solution branches off the static one
@@ -135,6 +140,6 @@ struct dmft_result {
   std::optional<double> edge_of_chaos;  // the depth map's, for comparison
 };
 
-dmft_result solve_dmft(const dmft_params& p, const dmft_settings& s, const run_control& control = {});
+dmft_result solve_dmft(const model_params& p, const dmft_settings& s, const run_control& control = {});
 
 }  // namespace amari

@@ -47,17 +47,19 @@
 #include "amari/core/activation.hpp"
 #include "amari/core/control.hpp"
 #include "amari/core/gauss.hpp"
+#include "amari/core/params.hpp"
 
 namespace amari {
 
 // ---- Parameters ------------------------------------------------------------------------------------
 
+// The vocabulary of `amari maps`: the shared model parameters (core/params.hpp) with the depth
+// picture's defaults; the maps themselves take model_params (w0 = b0 = 0: zero-mean weights).
 struct maps_params {
-  Activation phi;        // the activation
-  double sigma_w = 2.5;  // standard deviation of the weights times sqrt(N) (dimensionless, >= 0)
-  double sigma_b = 0.3;  // standard deviation of the biases (units of h, >= 0)
+  model_params model = defaults::depth;
 
-  void validate() const;  // throws InvalidArgument naming sigma_w or sigma_b
+  void validate() const;  // model.validate() and w0 = b0 = 0
+  static const param_table<maps_params>& table();
 };
 
 // How the expectations are computed (the defaults are what users want; the tests switch to the
@@ -87,13 +89,13 @@ struct length_fixed_points {
   bool divergent = false;   // iterates from q^0 > 0 grow without bound
 };
 
-double length_map(const maps_params& p, double q, method how = method::automatic);        // V(q)
-double length_map_slope(const maps_params& p, double q, method how = method::automatic);  // V'(q)
+double length_map(const model_params& p, double q, method how = method::automatic);        // V(q)
+double length_map_slope(const model_params& p, double q, method how = method::automatic);  // V'(q)
 // The correlation after one layer of two inputs of equal variance q and correlation c:
 // (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / V(q). At q = q* this is C(c).
-double correlation_map(const maps_params& p, double q, double c, method how = method::automatic);
+double correlation_map(const model_params& p, double q, double c, method how = method::automatic);
 
-length_fixed_points find_length_fixed_points(const maps_params& p, const maps_options& o = {});
+length_fixed_points find_length_fixed_points(const model_params& p, const maps_options& o = {});
 
 // ---- Everything at one (phi, sigma_w, sigma_b) --------------------------------------------------
 
@@ -117,7 +119,7 @@ struct maps_result {
                                     // "2-D quadrature": how c* was found (for docs and the table)
 };
 
-maps_result solve_maps(const maps_params& p, const maps_options& o = {});
+maps_result solve_maps(const model_params& p, const maps_options& o = {});
 
 // -1 / ln(chi) for chi in [0, 1); nullopt for chi >= 1 (infinite, or a growth rather than a decay).
 std::optional<double> depth_scale(double chi);
@@ -136,32 +138,26 @@ edge_point edge_of_chaos(const Activation& phi, double sigma_b, const maps_optio
 std::vector<edge_point> edge_of_chaos_curve(const Activation& phi, std::span<const double> sigma_b,
                                             const maps_options& o = {}, const run_control& ctl = {});
 
-// ---- Parameter ranges ----------------------------------------------------------------------------
+// The vocabulary of `amari edge`: the activation and one sigma_b or a range of them.
+struct edge_params {
+  Activation phi{};
+  grid_axis sigma_b{.start = 0.3, .stop = 0.3, .count = 1};  // (units of h, >= 0)
 
-// count values evenly spaced from start to stop inclusive: "start:stop:count" or a single number.
-struct grid_axis {
-  double start = 0;
-  double stop = 0;
-  std::int64_t count = 1;
-
-  // Parses "0.5:4:256" or "0.3"; throws InvalidArgument naming `field` when malformed.
-  static grid_axis parse(std::string_view text, std::string_view field);
-  // count >= 1, finite ends, stop >= start, and start = stop when count = 1.
-  void validate(std::string_view field) const;
-  std::vector<double> values() const;  // the first is start and the last stop, exactly
-  std::string spec() const;            // "start:stop:count"
+  void validate() const;
+  static const param_table<edge_params>& table();
 };
 
 // ---- The phase diagram ---------------------------------------------------------------------------
 
 struct phase_params {
-  Activation phi;
-  grid_axis sigma_w{0.5, 4.0, 256};  // (dimensionless)
-  grid_axis sigma_b{0.0, 1.0, 128};  // (units of h)
+  Activation phi{};
+  grid_axis sigma_w{.start = 0.5, .stop = 4.0, .count = 256};  // (dimensionless)
+  grid_axis sigma_b{.start = 0.0, .stop = 1.0, .count = 128};  // (units of h)
   std::int64_t threads = 0;          // OpenMP threads (0: all available); results do not depend on it
   std::int64_t max_points = 100'000'000;  // guard against a mistyped count
 
   void validate() const;
+  static const param_table<phase_params>& table();
 };
 
 // Row-major grids of shape (sigma_b.count, sigma_w.count): element [i * n_w + j] belongs to

@@ -25,23 +25,17 @@
 #include <complex>
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "amari/core/activation.hpp"
 #include "amari/core/control.hpp"
+#include "amari/core/params.hpp"
 
 namespace amari {
 
-// The network's parameters as the order-parameter equations see them.
-struct meanfield_params {
-  Activation phi;        // activation function
-  double w0 = 0.0;       // mean coupling N E[J_ij] (dimensionless)
-  double b0 = 0.0;       // mean bias (units of h)
-  double sigma_w = 1.0;  // coupling standard deviation sqrt(N Var J_ij) (dimensionless)
-  double sigma_b = 0.0;  // bias standard deviation (units of h)
-
-  void validate() const;  // throws InvalidArgument naming the field
-};
+// The equations see the network through the shared model parameters (core/params.hpp):
+// phi, J_ij ~ N(w0 / N, sigma_w^2 / N), b_i ~ N(b0, sigma_b^2).
 
 // How to integrate and where to report.
 struct meanfield_settings {
@@ -58,19 +52,28 @@ struct meanfield_settings {
   std::vector<double> output_times() const;
 };
 
+// The vocabulary of `amari meanfield`: the model (with Amari's-ODE defaults) and the settings.
+struct meanfield_params {
+  model_params model = defaults::meanfield;
+  meanfield_settings settings;
+
+  void validate() const;
+  static const param_table<meanfield_params>& table();
+};
+
 // The right-hand side as an odeint system: state = (m, q).
 using meanfield_state = std::array<double, 2>;
 class amari_ode {
  public:
-  explicit amari_ode(const meanfield_params& p) : p_(p) {}
+  explicit amari_ode(const model_params& p) : p_(p) {}
   void operator()(const meanfield_state& x, meanfield_state& dxdt, double t) const;
 
  private:
-  meanfield_params p_;
+  model_params p_;
 };
 
 // The Jacobian d(dm/dt, dq/dt) / d(m, q) at (m, q), row-major.
-std::array<double, 4> meanfield_jacobian(const meanfield_params& p, double m, double q);
+std::array<double, 4> meanfield_jacobian(const model_params& p, double m, double q);
 
 struct meanfield_fixed_point {
   double m = 0, q = 0;
@@ -81,7 +84,7 @@ struct meanfield_fixed_point {
 };
 
 // Classifies (m, q), which must be a fixed point, by its Jacobian and chi_1.
-meanfield_fixed_point classify_fixed_point(const meanfield_params& p, double m, double q);
+meanfield_fixed_point classify_fixed_point(const model_params& p, double m, double q);
 
 // All fixed points, sorted by m then q. Newton's method from every cell of a 41 x 41 grid over a
 // box that contains every fixed point (bounded activations: |m - b0| <= |w0|, q <= sigma_w^2 +
@@ -89,10 +92,10 @@ meanfield_fixed_point classify_fixed_point(const meanfield_params& p, double m, 
 // starts; converged points are deduplicated. A fixed point whose nullclines cross tangentially
 // (a saddle-node bifurcation) can be missed. For unbounded activations (relu, linear) the box is
 // the a-priori bound when sigma_w^2 + w0^2 < 1 and otherwise a heuristic one.
-std::vector<meanfield_fixed_point> find_fixed_points(const meanfield_params& p);
+std::vector<meanfield_fixed_point> find_fixed_points(const model_params& p);
 
 // Refines an approximate fixed point by damped Newton; nullopt if it does not converge.
-std::optional<std::array<double, 2>> newton_fixed_point(const meanfield_params& p, double m, double q);
+std::optional<std::array<double, 2>> newton_fixed_point(const model_params& p, double m, double q);
 
 struct meanfield_result {
   std::vector<double> t, m, q;
@@ -106,7 +109,11 @@ struct meanfield_result {
 // Integrates from (m0, q0) with an adaptive Runge-Kutta-Fehlberg 7(8) stepper that lands exactly on
 // every output time, finds all fixed points and the one reached. Polls `control` after each output
 // sample (throws Interrupted when asked to stop).
-meanfield_result solve_meanfield(const meanfield_params& p, const meanfield_settings& s,
+meanfield_result solve_meanfield(const model_params& p, const meanfield_settings& s,
                                  const run_control& control = {});
+
+// The plain-language note for a fixed point that the ODE reaches (or calls stable) but that the
+// network cannot hold because chi_1 > 1; empty when there is none.
+std::string meanfield_network_note(const model_params& p, const meanfield_result& r);
 
 }  // namespace amari

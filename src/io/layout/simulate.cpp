@@ -6,7 +6,9 @@
 #include <numeric>
 
 #include "amari/core/error.hpp"
-#include "amari/io/layout/theory.hpp"
+#include "amari/io/layout/dmft.hpp"
+#include "amari/io/layout/meanfield.hpp"
+#include "amari/io/params.hpp"
 
 namespace amari {
 
@@ -19,7 +21,7 @@ struct row_layout {
   std::vector<std::string> dims;  // including "t" first
 };
 
-row_layout layout(std::int64_t D, std::int64_t R, std::vector<std::pair<std::string, std::int64_t>> extra = {}) {
+row_layout series_layout(std::int64_t D, std::int64_t R, std::vector<std::pair<std::string, std::int64_t>> extra = {}) {
   row_layout l;
   l.dims.push_back("t");
   if (D > 1) l.shape.push_back(static_cast<std::uint64_t>(D)), l.dims.push_back("draw");
@@ -30,7 +32,7 @@ row_layout layout(std::int64_t D, std::int64_t R, std::vector<std::pair<std::str
 
 // The same without the time axis (whole datasets written at the end).
 row_layout static_layout(std::int64_t D, std::int64_t R, std::vector<std::pair<std::string, std::int64_t>> extra = {}) {
-  row_layout l = layout(D, R, std::move(extra));
+  row_layout l = series_layout(D, R, std::move(extra));
   l.dims.erase(l.dims.begin());
   return l;
 }
@@ -184,11 +186,11 @@ struct simulation_writer::impl {
   store::series t_ens, ens[8];
   store::series t_lyap, lyap;
   bool h0_given;
-  bool theory_pending;  // the theories are written with the first sample of a new run
+  simulation_writer::predictor predict;  // the theories, written with the first sample of a new run
 
-  impl(store::file& file, const simulate_params& params, bool resuming, bool h0)
+  impl(store::file& file, const simulate_params& params, bool resuming, bool h0, simulation_writer::predictor pr)
       : f(file), p(params), D(p.draws), R(p.replicas), K(p.record_neurons), kl(p.lyapunov ? p.lyapunov_k : 0),
-        h0_given(h0), theory_pending(!resuming) {
+        h0_given(h0), predict(resuming ? nullptr : std::move(pr)) {
     if (resuming) {
       reopen();
       // The interruption's message ("interrupted at t = ...; continue with --resume") no longer
@@ -206,34 +208,13 @@ struct simulation_writer::impl {
     }
   }
 
+  // The parameters as attributes (io/params.hpp), with the automatic transient and C(tau) lag
+  // resolved to the values used.
   void write_params(store::group& g) {
-    const auto& n = p.net;
-    g.attr("n", n.n);
-    g.attr("phi", n.phi.spec());
-    g.attr("sigma_w", n.sigma_w);
-    g.attr("sigma_b", n.sigma_b);
-    g.attr("w0", n.w0);
-    g.attr("b0", n.b0);
-    g.attr("m0", n.m0);
-    g.attr("q0", n.q0);
-    g.attr("seed", n.seed);
-    g.attr("replicas", p.replicas);
-    g.attr("draws", p.draws);
-    g.attr("t_end", p.t_end);
-    g.attr("dt", p.dt);
-    g.attr("dt_out", p.dt_out);
-    g.attr("stepper", std::string(to_string(p.stepper)));
-    g.attr("rtol", p.rtol);
-    g.attr("atol", p.atol);
-    g.attr("precision", std::string(to_string(p.precision)));
-    g.attr("record_neurons", p.record_neurons);
-    g.attr("lyapunov", static_cast<std::int64_t>(p.lyapunov));
-    g.attr("lyapunov_k", p.lyapunov_k);
-    g.attr("lyapunov_interval", p.lyapunov_interval);
-    g.attr("transient", p.transient_time());
-    g.attr("acf_lag", p.acf_lag_time());
-    g.attr("acf_neurons", p.acf_neurons);
-    g.attr("replica_eps", p.replica_eps);
+    simulate_params used = p;
+    used.transient = p.transient_time();
+    used.acf_lag = p.acf_lag_time();
+    io::write_params(g, simulate_params::table(), used);
   }
 
   // Scales draw, replica (and neuron) in group g, for the axes that are kept.
@@ -255,12 +236,12 @@ struct simulation_writer::impl {
     g.attr("description", "finite random rate network dh/dt = -h + W phi(h) + b (the map: h <- W phi(h) + b)");
     t_traj = g.make_series_scale("t", {.description = "sample time", .units = tu});
     write_axes(g, true);
-    const auto l = layout(D, R);
+    const auto l = series_layout(D, R);
     m = make(g, "m", l, "population mean of h: mean_i h_i");
     q = make(g, "q", l, "population variance of h: mean_i (h_i - m)^2");
     q2 = make(g, "q2", l, "second moment of h: mean_i h_i^2");
     phi_mean = make(g, "phi_mean", l, "mean activity: mean_i phi(h_i)");
-    if (K > 0) h = make(g, "h", layout(D, R, {{"neuron", K}}), "h_i of the recorded neurons i = 0 .. K-1");
+    if (K > 0) h = make(g, "h", series_layout(D, R, {{"neuron", K}}), "h_i of the recorded neurons i = 0 .. K-1");
 
     if (R > 1) {
       auto r = f.group_at("/replicas");
@@ -268,7 +249,7 @@ struct simulation_writer::impl {
       write_axes(r, false);
       r.write_scale("replica_b", iota(R), {.description = "index of the second replica of the pair"});
       // q_ab has a replica axis even when... R > 1 here, so the layout keeps it.
-      const auto l2 = layout(D, R, {{"replica_b", R}});
+      const auto l2 = series_layout(D, R, {{"replica_b", R}});
       q_ab = make(r, "q_ab", l2, "replica overlap q_ab = mean_i h^a_i h^b_i");
       c_ab = make(r, "c_ab", l2, "replica correlation c_ab = q_ab / sqrt(q_aa q_bb)");
     }
@@ -292,7 +273,7 @@ struct simulation_writer::impl {
       t_lyap = y.make_series_scale("t", {.description = "sample time", .units = tu});
       write_axes(y, false);
       y.write_scale("exponent", iota(kl, 1), {.description = "index j of the exponent, largest first"});
-      lyap = make(y, "estimate", layout(D, R, {{"exponent", kl}}),
+      lyap = make(y, "estimate", series_layout(D, R, {{"exponent", kl}}),
                   "running estimate of lambda_j: sum log|R_jj| / time since the transient (NaN before)",
                   p.stepper == stepper_kind::map ? "1/iteration" : "leak rate");
     }
@@ -333,16 +314,27 @@ struct simulation_writer::impl {
   }
 
   void sample(const amari::sample& s) {
-    if (theory_pending) {
+    if (predict) {
       // The mean-field theories at the run's parameters (/meanfield, /dmft), from the initial
       // statistics of h: (m0, q0), or, for an initial state read with --h0, the measured m(0) and
       // q(0) (ensemble means).
-      theory_pending = false;
       double m0 = p.net.m0, q0 = p.net.q0;
       if (h0_given) m0 = ensemble_mean(s.m, D, R).mean, q0 = ensemble_mean(s.q, D, R).mean;
-      const auto st = write_simulate_theory(f, p, m0, q0);
-      if (st.meanfield && h0_given)
-        f.group_at("/meanfield").attr("initial_state", "the measured m(0), q(0) of the initial state given by --h0");
+      const simulation_predictions th = predict(m0, q0);
+      predict = nullptr;
+      auto traj = f.group_at("/trajectory");
+      if (th.meanfield) {
+        layout::meanfield::write(f, th.meanfield_setup, *th.meanfield, th.meanfield_note);
+        if (h0_given)
+          f.group_at(layout::meanfield::group)
+              .attr("initial_state", "the measured m(0), q(0) of the initial state given by --h0");
+      } else {
+        traj.attr("meanfield_skipped", th.meanfield_skipped);
+      }
+      if (th.dmft)
+        layout::dmft::write(f, th.dmft_setup, *th.dmft);
+      else
+        traj.attr("dmft_skipped", th.dmft_skipped);
     }
     t_traj.append(s.t);
     m.append(s.m), q.append(s.q), q2.append(s.q2), phi_mean.append(s.phi_mean);
@@ -459,8 +451,9 @@ struct simulation_writer::impl {
   }
 };
 
-simulation_writer::simulation_writer(store::file& f, const simulate_params& p, bool resuming, bool h0_given)
-    : impl_(std::make_unique<impl>(f, p, resuming, h0_given)) {}
+simulation_writer::simulation_writer(store::file& f, const simulate_params& p, bool resuming, bool h0_given,
+                                     predictor predict)
+    : impl_(std::make_unique<impl>(f, p, resuming, h0_given, std::move(predict))) {}
 simulation_writer::~simulation_writer() = default;
 
 void simulation_writer::on_sample(const sample& s) { impl_->sample(s); }
@@ -474,27 +467,10 @@ void simulation_writer::on_finish(const simulate_result& r) { impl_->finish(r); 
 simulate_params read_simulate_params(store::file& f) {
   if (!f.has("/trajectory")) throw IoError(fmt::format("{}: holds no simulation (no /trajectory)", f.path()));
   auto g = f.group_at("/trajectory");
-  simulate_params p;
-  auto& n = p.net;
-  n.n = g.attr_int("n");
-  n.phi = Activation::parse(g.attr_string("phi"));
-  n.sigma_w = g.attr_double("sigma_w"), n.sigma_b = g.attr_double("sigma_b");
-  n.w0 = g.attr_double("w0"), n.b0 = g.attr_double("b0");
-  n.m0 = g.attr_double("m0"), n.q0 = g.attr_double("q0");
-  n.seed = g.attr_int("seed");
-  p.replicas = g.attr_int("replicas"), p.draws = g.attr_int("draws");
-  p.t_end = g.attr_double("t_end"), p.dt = g.attr_double("dt"), p.dt_out = g.attr_double("dt_out");
-  p.stepper = parse_stepper(g.attr_string("stepper"));
-  p.rtol = g.attr_double("rtol"), p.atol = g.attr_double("atol");
-  p.precision = parse_precision(g.attr_string("precision"));
-  p.record_neurons = g.attr_int("record_neurons");
-  p.lyapunov = g.attr_int("lyapunov") != 0;
-  p.lyapunov_k = g.attr_int("lyapunov_k");
-  p.lyapunov_interval = g.attr_double("lyapunov_interval");
-  p.transient = g.attr_double("transient");
-  p.acf_lag = g.attr_double("acf_lag");
-  p.acf_neurons = g.attr_int("acf_neurons");
-  p.replica_eps = g.attr_double("replica_eps");
+  simulate_params p = io::read_params(g, simulate_params::table());
+  // The runtime settings keep their defaults: the caller sets them.
+  p.threads = simulate_params{}.threads;
+  p.flush_interval = simulate_params{}.flush_interval;
   return p;
 }
 

@@ -9,26 +9,33 @@
 //   /lyapunov    (--lyapunov) t; estimate [T, D, R, k]; exponents, sem [k]; each, each_sem [D, R, k]
 //   /stationary  time averages over t >= transient; C(tau): tau [L], C, C_sem [L], C_each [D, R, L]
 //   /meanfield   Amari's order-parameter ODEs at the run's parameters, at the sample times
-//   /dmft        (w0 = b0 = 0) the DMFT's Delta(tau) on the lags of C(tau) (theory_output.hpp)
+//   /dmft        (w0 = b0 = 0) the DMFT's Delta(tau) on the lags of C(tau)
+//                (both computed by the caller, sim/predictions.hpp, in the layouts of
+//                io/layout/meanfield.hpp and io/layout/dmft.hpp)
 //
 // where axes of length 1 other than time are left out (one replica of one draw: m has shape [T]).
 // The checkpoint (store::checkpoint) holds what --resume needs.
 #include <Eigen/Core>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "amari/sim/predictions.hpp"
 #include "amari/sim/simulate.hpp"
 #include "amari/io/store.hpp"
 
 namespace amari {
 
 // An observer that streams the run into `f` (which must outlive it). `resuming`: the groups
-// exist (from the interrupted run); their series are reopened and continued. A new run gets the
-// theories (write_simulate_theory) with its first sample; `h0_given`: the initial state was not
-// drawn from (m0, q0) (--h0), so the mean-field ODEs start from the measured m(0), q(0).
+// exist (from the interrupted run); their series are reopened and continued. A new run writes
+// the theories that `predict(m0, q0)` returns (e.g. predict_simulation of sim/predictions.hpp)
+// with its first sample; `h0_given`: the initial state was not drawn from (m0, q0) (--h0), so
+// the theories start from the measured m(0), q(0).
 class simulation_writer final : public simulation_observer {
  public:
-  simulation_writer(store::file& f, const simulate_params& p, bool resuming = false, bool h0_given = false);
+  using predictor = std::function<simulation_predictions(double m0, double q0)>;
+  simulation_writer(store::file& f, const simulate_params& p, bool resuming = false, bool h0_given = false,
+                    predictor predict = nullptr);
   ~simulation_writer() override;
 
   void on_sample(const sample& s) override;

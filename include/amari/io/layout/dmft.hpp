@@ -1,0 +1,26 @@
+#pragma once
+// The /dmft group (docs/FORMAT.md, "/dmft"): the SCS stationary dynamic mean-field theory
+// (amari/theory/dmft.hpp), written by `amari dmft` into its own file and by `amari simulate` next
+// to its measurements, in the same layout.
+//
+//   /dmft   attributes: the parameters (phi, sigma_w, sigma_b, tau_max, dt_out) and chaotic,
+//           delta_0, delta_inf, q_static, chi_1, decay_time, lyapunov, transition_sigma_w,
+//           edge_of_chaos_sigma_w (when defined), message (when not chaotic);
+//           tau (scale), delta [tau]
+#include "amari/io/store.hpp"
+#include "amari/theory/dmft.hpp"
+
+namespace amari::layout::dmft {
+
+inline constexpr const char* group = "/dmft";
+
+void write(store::file& f, const dmft_params& p, const dmft_result& r);
+
+struct record {
+  dmft_params params;
+  dmft_result result;  // transition: sigma_w only
+};
+// IoError when f holds no /dmft.
+record read(store::file& f);
+
+}  // namespace amari::layout::dmft

@@ -1,0 +1,99 @@
+// The /deepnet group (include/amari/io/layout/deepnet.hpp).
+#include "amari/io/layout/deepnet.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <vector>
+
+#include "amari/core/error.hpp"
+#include "amari/io/params.hpp"
+
+namespace amari::layout::deepnet {
+
+namespace {
+
+const array_field layer_arrays[] = {
+    {"q1_mean", "mean over networks of q1", "h^2", &deepnet_result::q1_mean},
+    {"q1_sem", "standard error of q1_mean (NaN for one network)", "h^2", &deepnet_result::q1_sem},
+    {"q2_mean", "mean over networks of q2", "h^2", &deepnet_result::q2_mean},
+    {"q2_sem", "standard error of q2_mean", "h^2", &deepnet_result::q2_sem},
+    {"c_mean", "mean over networks of c", "", &deepnet_result::c_mean},
+    {"c_sem", "standard error of c_mean", "", &deepnet_result::c_sem},
+    {"lambda_mean", "mean over networks of lambda", "1/layer", &deepnet_result::lambda_mean},
+    {"lambda_sem", "standard error of lambda_mean", "1/layer", &deepnet_result::lambda_sem},
+    {"q_map", "the length map iterated from q0: q^l = V(q^{l-1})", "h^2", &deepnet_result::q_map},
+    {"c_map", "the correlation map iterated from (q0, c0)", "", &deepnet_result::c_map},
+    {"lambda_map", "(1/2) ln(sigma_w^2 E[phi'^2]) at q^{l-1} of the map", "1/layer", &deepnet_result::lambda_map},
+};
+
+const array_field net_arrays[] = {
+    {"q1", "|h^l_1|^2 / N of input 1", "h^2", &deepnet_result::q1},
+    {"q2", "|h^l_2|^2 / N of input 2", "h^2", &deepnet_result::q2},
+    {"c", "h^l_1 . h^l_2 / (|h^l_1| |h^l_2|)", "", &deepnet_result::c},
+    {"lambda", "(1/2) ln(|v^l|^2 / |v^{l-1}|^2) of a tangent vector at input 1 (NaN at l = 0)", "1/layer",
+     &deepnet_result::lambda},
+};
+
+}  // namespace
+
+std::span<const array_field> per_layer() { return layer_arrays; }
+std::span<const array_field> per_net() { return net_arrays; }
+
+void write(store::file& f, const deepnet_params& p, const deepnet_result& r) {
+  auto g = f.group_at(group);
+  io::write_params(g, deepnet_params::table(), p);
+  const maps_result& fixed = r.fixed;
+  g.attr("q_star", fixed.q_star.value_or(std::nan("")));
+  g.attr("c_star", fixed.c_star.value_or(std::nan("")));
+  g.attr("chi_1", fixed.chi_1);
+  g.attr("phase", std::string(to_string(fixed.phase)));
+  std::vector<std::int64_t> layer(r.layers + 1), net(r.nets);
+  for (std::int64_t l = 0; l <= r.layers; ++l) layer[l] = l;
+  for (std::int64_t k = 0; k < r.nets; ++k) net[k] = k;
+  g.write_scale("layer", layer, {.description = "layer index l (0: the inputs)"});
+  g.write_scale("net", net, {.description = "index of the random network"});
+  const std::vector<std::uint64_t> shape{std::uint64_t(r.nets), std::uint64_t(r.layers + 1)};
+  for (const auto& a : net_arrays)
+    g.write(a.name, r.*a.member, {.description = a.description, .units = a.units, .dims = {"net", "layer"}}, shape);
+  for (const auto& a : layer_arrays)
+    g.write(a.name, r.*a.member, {.description = a.description, .units = a.units, .dims = {"layer"}});
+  // The maps as curves, for the cobweb plots.
+  const map_curves& mc = r.curves;
+  g.write_scale("q_grid", mc.q, {.description = "q, the argument of the length map", .units = "h^2"});
+  g.write("V", mc.V, {.description = "the length map V(q) = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2", .units = "h^2",
+                      .dims = {"q_grid"}});
+  g.write_scale("c_grid", mc.c, {.description = "c, the argument of the correlation map"});
+  g.write("C", mc.C, {.description = "the correlation map C(c) at q = q_c (attribute)", .dims = {"c_grid"}});
+  g.attr_of("C", "q_c", mc.q_c);
+  g.attr_of("C", "q_c_is_fixed_point", std::int64_t(mc.q_c_is_fixed_point));
+}
+
+record read(store::file& f) {
+  if (!f.has(group)) throw IoError(fmt::format("{}: holds no /deepnet", f.path()));
+  auto g = f.group_at(group);
+  record out;
+  out.params = io::read_params(g, deepnet_params::table());
+  deepnet_result& r = out.result;
+  r.nets = out.params.nets;
+  r.layers = out.params.layers;
+  for (const auto& a : net_arrays) r.*a.member = g.read_doubles(a.name);
+  for (const auto& a : layer_arrays) r.*a.member = g.read_doubles(a.name);
+  auto opt = [](double x) { return std::isnan(x) ? std::nullopt : std::optional<double>(x); };
+  r.fixed.q_star = opt(g.attr_double("q_star"));
+  r.fixed.c_star = opt(g.attr_double("c_star"));
+  r.fixed.chi_1 = g.attr_double("chi_1");
+  const std::string phase = g.attr_string("phase");
+  for (auto ph : {depth_phase::ordered, depth_phase::critical, depth_phase::chaotic, depth_phase::divergent})
+    if (to_string(ph) == phase) r.fixed.phase = ph;
+  if (g.has("q_grid")) {
+    r.curves.q = g.read_doubles("q_grid");
+    r.curves.V = g.read_doubles("V");
+    r.curves.c = g.read_doubles("c_grid");
+    r.curves.C = g.read_doubles("C");
+    r.curves.q_c = g.attr_double_of("C", "q_c");
+    r.curves.q_c_is_fixed_point = g.attr_int_of("C", "q_c_is_fixed_point") != 0;
+  }
+  return out;
+}
+
+}  // namespace amari::layout::deepnet

@@ -1,0 +1,53 @@
+// The /dmft group (include/amari/io/layout/dmft.hpp).
+#include "amari/io/layout/dmft.hpp"
+
+#include <fmt/format.h>
+
+#include "amari/core/error.hpp"
+#include "amari/io/params.hpp"
+
+namespace amari::layout::dmft {
+
+void write(store::file& f, const dmft_params& p, const dmft_result& r) {
+  auto g = f.group_at(group);
+  const auto& st = r.stationary;
+  io::write_params(g, dmft_params::table(), p);
+  g.attr("chaotic", std::int64_t(st.chaotic));
+  g.attr("delta_0", st.delta_0);
+  g.attr("delta_inf", st.delta_inf);
+  g.attr("q_static", st.q_static);
+  g.attr("chi_1", st.chi_1);
+  if (r.decay_time) g.attr("decay_time", *r.decay_time);
+  if (r.lyapunov) g.attr("lyapunov", *r.lyapunov);
+  if (r.transition) g.attr("transition_sigma_w", r.transition->sigma_w);
+  if (r.edge_of_chaos) g.attr("edge_of_chaos_sigma_w", *r.edge_of_chaos);
+  if (!st.chaotic) g.attr("message", st.message);
+  g.write_scale("tau", r.trajectory.tau, {.description = "lag", .units = "leak time constants"});
+  g.write("delta", r.trajectory.delta,
+          {.description = "autocorrelation Delta(tau) = <h(t) h(t + tau)> of the stationary state",
+           .units = "h^2", .dims = {"tau"}});
+}
+
+record read(store::file& f) {
+  if (!f.has(group)) throw IoError(fmt::format("{}: holds no /dmft", f.path()));
+  auto g = f.group_at(group);
+  record out;
+  out.params = io::read_params(g, dmft_params::table());
+  dmft_result& r = out.result;
+  auto& st = r.stationary;
+  st.chaotic = g.attr_int("chaotic") != 0;
+  st.delta_0 = g.attr_double("delta_0");
+  st.delta_inf = g.attr_double("delta_inf");
+  st.q_static = g.attr_double("q_static");
+  st.chi_1 = g.attr_double("chi_1");
+  if (g.has_attr("message")) st.message = g.attr_string("message");
+  if (g.has_attr("decay_time")) r.decay_time = g.attr_double("decay_time");
+  if (g.has_attr("lyapunov")) r.lyapunov = g.attr_double("lyapunov");
+  if (g.has_attr("transition_sigma_w")) r.transition = dmft_transition{.sigma_w = g.attr_double("transition_sigma_w")};
+  if (g.has_attr("edge_of_chaos_sigma_w")) r.edge_of_chaos = g.attr_double("edge_of_chaos_sigma_w");
+  r.trajectory.tau = g.read_doubles("tau");
+  r.trajectory.delta = g.read_doubles("delta");
+  return out;
+}
+
+}  // namespace amari::layout::dmft
