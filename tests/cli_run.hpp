@@ -51,11 +51,17 @@ struct scratch_dir {
 };
 
 // Runs `amari <args>` (args as a shell would read them) with `cwd` as working directory; stdin is
-// /dev/null, so nothing waits for input.
+// /dev/null, so nothing waits for input. stdout and stderr go through files named after the
+// process and the call: tests that ctest -j runs at once may share a working directory.
 inline cli_result run_amari(const std::string& args, const std::filesystem::path& cwd) {
-  const std::filesystem::path out = cwd / ".stdout", err = cwd / ".stderr";
+  static int calls = 0;
+  std::string tag = std::to_string(::getpid());  // (appended piecewise: g++ 12 misreads "." + s, -Wrestrict)
+  tag += '.';
+  tag += std::to_string(++calls);
+  const std::filesystem::path out = cwd / (std::string(".stdout.").append(tag)),
+                              err = cwd / (std::string(".stderr.").append(tag));
   const std::string cmd = "cd '" + cwd.string() + "' && '" + std::string(AMARI_CLI_PATH) + "' " + args +
-                          " < /dev/null > .stdout 2> .stderr";
+                          " < /dev/null > '" + out.filename().string() + "' 2> '" + err.filename().string() + "'";
   const int raw = std::system(cmd.c_str());
   cli_result r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
   std::filesystem::remove(out);

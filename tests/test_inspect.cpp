@@ -4,13 +4,17 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "amari/io/inspect.hpp"
 #include "amari/io/store.hpp"
+#include "cli_run.hpp"
 #include "store_test_util.hpp"
 #include "tolerance.hpp"
 
@@ -158,4 +162,76 @@ TEST_CASE("inspect: deepnet -- q and c at the last layer, networks +- SE beside 
   CHECK(s["final c map"]["value"].get<double>() == dn["c_map"].back().get<double>());
   CHECK(s["final q map"]["text"] == "at layer 6");
   CHECK(s["phase"]["text"] == "chaotic");
+}
+
+TEST_CASE("inspect: the wrong file exits 2, a read failure of an amari file 1 (docs/FORMAT.md)", "[inspect][cli]") {
+  amari::test::scratch_dir dir;
+  auto refused = [&](const std::string& name, const std::string& reason) {
+    const auto r = amari::test::run_amari("inspect " + name, dir.path);
+    INFO(name << ": exit " << r.status << "\n" << r.err);
+    CHECK(r.status == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == "amari: " + name + ": " + reason + "\n");  // one line naming the file and why
+  };
+  // Not HDF5.
+  { std::ofstream(dir / "notes.txt") << "hello"; }
+  refused("notes.txt", "is not an amari file (not an HDF5 file)");
+  // HDF5, but no amari file (written by h5py, a base dependency: tools/setup).
+  const auto py = run_shell("/usr/bin/python3 -c \"import h5py; h5py.File('" + (dir / "plain.h5") +
+                            "', 'w')['x'] = [1.0, 2.0]\"");
+  INFO(py.out);
+  REQUIRE(py.status == 0);
+  refused("plain.h5", "is an HDF5 file but not an amari file (no root attribute `format_version`)");
+  // An amari file of a newer format.
+  const std::string newer = dir / "newer.h5";
+  {
+    st::file_options o;
+    o.product = "maps";
+    auto f = st::file::create(newer, o);
+    f.root().attr("format_version", std::int64_t{99});
+    f.finish("complete");
+  }
+  {
+    const auto r = amari::test::run_amari("inspect newer.h5", dir.path);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("amari: newer.h5: was written") && Catch::EndsWith("use a newer amari\n"));
+  }
+  // A directory, and a path that does not exist.
+  std::filesystem::create_directory(dir / "sub");
+  CHECK(amari::test::run_amari("inspect sub", dir.path).status == 2);
+  CHECK(amari::test::run_amari("inspect missing.h5", dir.path).status == 2);
+
+  // An amari file that opens, but one of whose chunks is damaged: reading it is an I/O failure
+  // (exit 1, one line). The series m has 4000 rows in chunks of about 8 KiB (deflate); h5py finds
+  // the file offset of its last chunk, which `inspect` reads for "final m", and overwrites it.
+  const std::string damaged = dir / "damaged.h5";
+  {
+    st::file_options o;
+    o.product = "simulate";
+    auto f = st::file::create(damaged, o);
+    auto tr = f.group_at("/trajectory");
+    auto t = tr.make_series_scale("t", {.description = "time", .units = "1/leak rate"});
+    auto m = tr.make_series("m", {}, {.description = "population mean of h", .dims = {"t"}});
+    for (int k = 0; k < 4000; ++k) {
+      t.append(0.1 * k);
+      m.append(std::sin(0.01 * k));
+    }
+    f.finish("complete");
+  }
+  REQUIRE(amari::test::run_amari("inspect damaged.h5", dir.path).status == 0);
+  const auto hit = run_shell(
+      "/usr/bin/python3 -c \"import h5py\n"
+      "with h5py.File('" + damaged + "', 'r') as f:\n"
+      "    d = f['/trajectory/m']; n = d.id.get_num_chunks(); c = d.id.get_chunk_info(n - 1)\n"
+      "with open('" + damaged + "', 'r+b') as g:\n"
+      "    g.seek(c.byte_offset); g.write(b'\\\\xff' * c.size)\n"
+      "print(n, c.size)\"");
+  INFO(hit.out);
+  REQUIRE(hit.status == 0);
+  const auto r = amari::test::run_amari("inspect damaged.h5", dir.path);
+  INFO(r.err);
+  CHECK(r.status == 1);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::StartsWith("amari: "));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }

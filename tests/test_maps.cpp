@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <numbers>
 #include <sstream>
@@ -55,6 +56,13 @@ std::int64_t iterate_layers(const model_params& p, double q_star, method how) {
     if (std::abs(q - q_star) < 0.01 * q_star) return l;
   }
   return -1;
+}
+
+// x with 17 significant digits: the text that reads back as the same double.
+std::string fmt_17(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
 }
 
 }  // namespace
@@ -249,13 +257,14 @@ TEST_CASE("relu and linear maps are the closed forms", "[maps]") {
       CHECK(r.layers_to_1pct == iterate_layers({relu, sw, sb}, *r.q_star, method::automatic));
     }
   }
-  // The critical relu map at sigma_b = 0 (every q a fixed point) and the divergent one above.
+  // The critical relu map at sigma_b = 0 (every q a fixed point) and the divergent one above. The
+  // double nearest sqrt(2) squares to 2 + 4.4e-16: a = 1 + 2.2e-16 is the edge (within 4 ulps).
   const maps_result crit = amari::solve_maps({relu, std::sqrt(2.0), 0.0});
-  if (std::sqrt(2.0) * std::sqrt(2.0) == 2.0) {
-    CHECK(crit.phase == depth_phase::critical);
-    CHECK(*crit.q_star == 1.0);
-    CHECK_FALSE(crit.layers_to_1pct);  // q stays at 10
-  }
+  CHECK(crit.phase == depth_phase::critical);
+  CHECK(crit.chi_1 == 1.0);
+  REQUIRE(crit.q_star);
+  CHECK(*crit.q_star == 1.0);
+  CHECK_FALSE(crit.layers_to_1pct);  // q stays at 10
   CHECK(amari::solve_maps({relu, 1.5, 0.0}).phase == depth_phase::divergent);
   CHECK(amari::solve_maps({linear, 1.0, 0.1}).phase == depth_phase::divergent);
   const maps_result lin = amari::solve_maps({linear, 1.0, 0.0});  // C(c) = c: c^0 = 0.5 stays
@@ -265,6 +274,58 @@ TEST_CASE("relu and linear maps are the closed forms", "[maps]") {
   const maps_result lin2 = amari::solve_maps({linear, 0.5, 0.3});
   CHECK_THAT(*lin2.q_star, close_to(0.09 / 0.75, 1e-15));
   CHECK(lin2.chi_1 == 0.25);
+}
+
+TEST_CASE("a growth ratio within 4 ulps of 1 is the edge: relu and linear", "[maps]") {
+  // a = gain sigma_w^2 (1/2 for relu, 1 for linear) at sigma_w = edge x (1 + k eps), k ulps of the
+  // edge's sigma_w: |a - 1| is about 2 |k| eps, within 4 eps for |k| <= 1 (plus the rounding of the
+  // square), and beyond it from |k| = 3 on.
+  const double eps = std::numeric_limits<double>::epsilon();
+  for (const char* name : {"relu", "linear"}) {
+    const Activation phi = Activation::parse(name);
+    const double edge = amari::edge_of_chaos(phi, 0.0).sigma_w, gain = std::string(name) == "relu" ? 0.5 : 1.0;
+    for (double sw : {std::nextafter(edge, 0.0), edge, std::nextafter(edge, 2.0)}) {
+      INFO(name << ": sigma_w = " << fmt_17(sw) << ", a - 1 = " << gain * sw * sw - 1);
+      REQUIRE(std::abs(gain * sw * sw - 1) <= 4 * eps);
+      const maps_result r = amari::solve_maps({phi, sw, 0.0});
+      CHECK(r.phase == depth_phase::critical);
+      CHECK(r.chi_1 == 1.0);
+      CHECK(r.chi_q == 1.0);
+      REQUIRE(r.q_star);
+      CHECK(*r.q_star == 1.0);
+      CHECK_FALSE(r.collapsed);
+      CHECK_FALSE(r.layers_to_1pct);
+      const auto fps = amari::find_length_fixed_points({phi, sw, 0.0});
+      CHECK(fps.every_q);
+      CHECK_FALSE(fps.divergent);
+      // With a bias the critical map adds sigma_b^2 every layer: divergent, not a huge q*.
+      CHECK(amari::solve_maps({phi, sw, 0.1}).phase == depth_phase::divergent);
+    }
+    // Beyond the few ulps the map is what it is: 1e-13 away from the edge (far inside the 1e-9
+    // critical band of chi_1) the map diverges above and collapses below.
+    const double up = edge * (1 + 1e-13), down = edge * (1 - 1e-13);
+    const maps_result above = amari::solve_maps({phi, up, 0.0}), below = amari::solve_maps({phi, down, 0.0});
+    CHECK(above.phase == depth_phase::divergent);
+    CHECK(above.chi_1 > 1);
+    CHECK(below.collapsed);
+    CHECK(below.phase == depth_phase::critical);  // |chi_1 - 1| = 2e-13 < 1e-9
+    CHECK(below.chi_1 < 1);
+  }
+  // The bounded maps' slope at q = 0 (sigma_b = 0): erf's edge sigma_w = sqrt(pi) / 2 squares to
+  // pi / 4 only to rounding; there q = 0 is marginal, the map collapses and chi_1 = 1.
+  const Activation erf = Activation::parse("erf");
+  const double e = amari::edge_of_chaos(erf, 0.0).sigma_w;
+  for (double sw : {std::nextafter(e, 0.0), e, std::nextafter(e, 2.0)}) {
+    INFO("erf: sigma_w = " << fmt_17(sw));
+    const auto fps = amari::find_length_fixed_points({erf, sw, 0.0});
+    REQUIRE(fps.points.size() == 1);
+    CHECK(fps.points[0].kind == amari::stability::marginal);
+    CHECK(fps.points[0].slope == 1.0);
+    const maps_result r = amari::solve_maps({erf, sw, 0.0});
+    CHECK(r.collapsed);
+    CHECK(r.chi_1 == 1.0);
+    CHECK(r.phase == depth_phase::critical);
+  }
 }
 
 TEST_CASE("the collapse is detected exactly, also where iteration creeps like 1/l", "[maps]") {
@@ -642,4 +703,39 @@ TEST_CASE("amari phase -o: the grids with their axes, equal to the library's", "
     CHECK_FALSE(std::filesystem::exists(path));
   }
   CHECK(run_cli("phase --sigma-w 0.5:4:3 --sigma-b 0:1:2").status == 2);  // no -o
+}
+
+TEST_CASE("amari edge -> amari maps / phase: the printed edge reads back as critical (relu, linear)", "[maps][cli]") {
+  for (const char* name : {"relu", "linear"}) {
+    INFO(name);
+    const auto edge = run_cli(std::string("edge --phi ") + name + " --sigma-b 0 --json");
+    REQUIRE(edge.status == 0);
+    const double sw = nlohmann::json::parse(edge.out)["sigma_w"].get<double>();
+    // The number as a user would copy it: the 17 significant digits JSON printed.
+    const std::string typed = fmt_17(sw);
+    const auto maps = run_cli(std::string("maps --phi ") + name + " --sigma-w " + typed + " --sigma-b 0 --json");
+    REQUIRE(maps.status == 0);
+    const auto j = nlohmann::json::parse(maps.out);
+    INFO(maps.out);
+    CHECK(j["phase"] == "critical");
+    CHECK(j["chi_1"].get<double>() == 1.0);
+    CHECK(j["q_star"].get<double>() == 1.0);
+    const auto text = run_cli(std::string("maps --phi ") + name + " --sigma-w " + typed + " --sigma-b 0 --all-fixed-points");
+    REQUIRE(text.status == 0);
+    CHECK_THAT(text.out, Catch::Contains("every q >= 0"));
+    CHECK_THAT(text.out, !Catch::Contains("divergent"));
+    CHECK_THAT(text.out, !Catch::Contains("grow without bound"));
+    // amari phase on a one-column grid at the same sigma_w: critical (1) at sigma_b = 0, then
+    // divergent (3) with a bias.
+    const std::string path = temp_path(std::string("edge_phase_") + name + ".h5");
+    std::filesystem::remove(path);
+    const auto ph = run_cli(std::string("phase --phi ") + name + " --sigma-w " + typed + ":" + typed +
+                            ":1 --sigma-b 0:0.2:2 --quiet -o " + path);
+    REQUIRE(ph.status == 0);
+    {
+      auto f = amari::store::file::open_read(path);
+      CHECK(f.group_at("/phase").read_ints("phase") == std::vector<std::int64_t>{1, 3});
+    }
+    std::filesystem::remove(path);
+  }
 }

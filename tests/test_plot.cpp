@@ -1,6 +1,7 @@
 // tools/plot on files of every product, written by the commands themselves: each product's own
-// figures (docs/FORMAT.md layouts, theory overlays) are rendered to PNG and PDF. Skipped, with a
-// message, only when python3-h5py or python3-matplotlib is missing (tools/setup --plot).
+// figures (docs/FORMAT.md layouts, theory overlays) are rendered to PNG and PDF. They need
+// python3-h5py and python3-matplotlib, which tools/test installs (tools/setup --plot); without them
+// the tests fail, saying so, rather than pass having checked nothing.
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -47,10 +48,8 @@ void check_figures(const temp_dir& dir, const std::string& file, const std::vect
 }  // namespace
 
 TEST_CASE("tools/plot draws each product's own figures", "[plot][cli]") {
-  if (!have_python_plotting()) {
-    WARN("skipped: tools/plot needs python3-h5py and python3-matplotlib (tools/setup --plot)");
-    return;
-  }
+  INFO("tools/plot needs python3-h5py and python3-matplotlib: run tools/setup --plot");
+  REQUIRE(have_python_plotting());
   temp_dir dir;
   SECTION("simulate: chaotic, replicas, Lyapunov, the mean-field and DMFT overlays") {
     make("simulate --n 200 --sigma-w 2 --replicas 3 --t-end 16 --dt-out 0.2 --lyapunov --lyapunov-k 2 "

@@ -297,6 +297,17 @@ tied_trajectory iterate_tied_map(const model_params& model, double m0, double q0
   return r;
 }
 
+std::string_view to_string(time_phase p) {
+  switch (p) {
+    case time_phase::ordered: return "ordered";
+    case time_phase::critical: return "critical";
+    case time_phase::chaotic: return "chaotic";
+    case time_phase::unstable: return "unstable";
+    case time_phase::unbounded: return "unbounded";
+  }
+  return "?";
+}
+
 compare_result run_compare(const compare_params& p, const run_control& ctl) {
   p.validate();
   const auto start = std::chrono::steady_clock::now();
@@ -367,12 +378,12 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
     out.q_star = fp->q;
     out.chi_1 = fp->chi_1;
     outlier = p.model.w0 * E_dphi(p.model.phi, fp->q, fp->m);
-    if (std::abs(fp->chi_1 - 1) < critical_band)
-      out.phase = "critical";
-    else
-      out.phase = fp->network_stable ? "ordered" : (fp->chi_1 > 1 ? "chaotic" : "unstable");
+    time_phase ph = time_phase::critical;
+    if (!(std::abs(fp->chi_1 - 1) < critical_band))
+      ph = fp->network_stable ? time_phase::ordered : (fp->chi_1 > 1 ? time_phase::chaotic : time_phase::unstable);
+    out.phase = std::string(to_string(ph));
   } else {
-    out.phase = "unbounded";
+    out.phase = std::string(to_string(time_phase::unbounded));
   }
   const bool ordered = out.phase == "ordered", chaotic = out.phase == "chaotic";
   check_stop(ctl);

@@ -43,6 +43,22 @@ double homogeneous_gain(const Activation& act) {
   });
 }
 
+// A growth ratio (the slope of the length map at a fixed point, or the homogeneous maps' factor
+// a = gain sigma_w^2) within a few ulps of 1 is 1. sigma_w is given as a decimal, and its square
+// misses the edge by the rounding: `amari edge --phi relu --sigma-b 0` prints sigma_w = sqrt(2) to
+// 17 digits, 1.4142135623730951, whose square / 2 is 1 + 2.2e-16 -- which must read back as the
+// edge (every q a fixed point), not as a map that diverges. 4 ulps of 1 (8.9e-16) cover the
+// rounding of a typed sigma_w (half an ulp, doubled by the square) and of the product with the gain,
+// and are far below any ratio that can be told from 1 in 10^15 layers.
+double snap_to_one(double ratio) {
+  return std::abs(ratio - 1.0) <= 4 * std::numeric_limits<double>::epsilon() ? 1.0 : ratio;
+}
+
+// The homogeneous maps' factor: V(q) = a q + sigma_b^2.
+double homogeneous_slope(const model_params& p) {
+  return snap_to_one(homogeneous_gain(p.phi) * p.sigma_w * p.sigma_w);
+}
+
 // One-point expectations at x = sqrt(q) z from one pass over the nodes (or the closed forms).
 struct one_point {
   double E_phi2 = 0;     // E[phi^2]
@@ -135,7 +151,7 @@ length_solution solve_length(const model_params& p, method how) {
   length_solution s;
   const double w2 = p.sigma_w * p.sigma_w, b2 = p.sigma_b * p.sigma_b;
   if (kind_of(p.phi) == map_kind::homogeneous) {
-    const double a = homogeneous_gain(p.phi) * w2;  // V(q) = a q + b2
+    const double a = homogeneous_slope(p);  // V(q) = a q + b2
     if (a < 1) {
       const double q = b2 / (1 - a);
       s.all.points.push_back({q, a, stability::stable});
@@ -167,7 +183,7 @@ length_solution solve_length(const model_params& p, method how) {
   }
   // sigma_b = 0: q = 0 is a fixed point with slope G'(0) + 1 = w2 lim E[phi'^2]; a positive root
   // exists iff that slope exceeds 1 (G concave with G(0) = 0), and then it is the one reached.
-  const double s0 = w2 * one_point_at(p.phi, 0.0, how).E_dphi2;
+  const double s0 = snap_to_one(w2 * one_point_at(p.phi, 0.0, how).E_dphi2);
   s.all.points.push_back({0.0, s0, stability_of(s0)});
   if (s0 > 1) {
     const double q = positive_root(p, 0.0, w2, how);
@@ -268,7 +284,7 @@ layer_count layers_to_1pct(const model_params& p, double q_star, const maps_opti
   const double w2 = p.sigma_w * p.sigma_w, b2 = p.sigma_b * p.sigma_b;
   if (kind_of(p.phi) == map_kind::homogeneous) {
     // q^l - q* = a^l (q^0 - q*) exactly: the least l >= 1 with a^l |q^0 - q*| < 0.01 q*.
-    const double a = homogeneous_gain(p.phi) * w2, d = std::abs(q0 - q_star), tol = 0.01 * q_star;
+    const double a = homogeneous_slope(p), d = std::abs(q0 - q_star), tol = 0.01 * q_star;
     if (a >= 1) return r;  // every_q: q stays at 10, never within 1% of q* = 1
     auto within = [&](std::int64_t l) { return std::pow(a, double(l)) * d < tol; };
     if (a == 0 || within(1)) {
@@ -388,7 +404,7 @@ maps_result solve_maps(const model_params& p, const maps_options& o) {
 
   if (!len.q_star) {  // divergent (homogeneous maps only)
     r.phase = depth_phase::divergent;
-    r.chi_1 = r.chi_q = homogeneous_gain(p.phi) * w2;
+    r.chi_1 = r.chi_q = homogeneous_slope(p);
     return r;
   }
   const double q = *len.q_star;
@@ -396,7 +412,7 @@ maps_result solve_maps(const model_params& p, const maps_options& o) {
 
   if (q == 0) {  // collapse: chi_1 = chi_c = chi_q = sigma_w^2 lim_{q->0} E[phi'^2]
     r.collapsed = true;
-    r.chi_1 = r.chi_q = w2 * one_point_at(p.phi, 0.0, o.how).E_dphi2;
+    r.chi_1 = r.chi_q = snap_to_one(w2 * one_point_at(p.phi, 0.0, o.how).E_dphi2);
     r.chi_c = r.chi_1;
     r.xi_c = depth_scale(r.chi_1);
     r.xi_q = depth_scale(r.chi_q);
@@ -405,7 +421,7 @@ maps_result solve_maps(const model_params& p, const maps_options& o) {
   }
 
   if (kind_of(p.phi) == map_kind::homogeneous) {
-    const double a = homogeneous_gain(p.phi) * w2;
+    const double a = homogeneous_slope(p);
     r.chi_1 = r.chi_q = a;
     if (len.all.every_q && std::holds_alternative<linear_phi>(p.phi.variant())) {
       // V(q) = q and C(c) = c: every correlation is a fixed point; c^0 = 0.5 stays.

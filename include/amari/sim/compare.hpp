@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "amari/core/activation.hpp"
@@ -76,11 +77,25 @@ struct compare_row {
   bool applies() const { return theory && simulation; }
 };
 
+// The time pictures' phase, classified at Amari's fixed point (m*, q*) reached from (0, q0):
+//   ordered    the fixed point is stable in the ODE and chi_1 < 1 (the network's static state is
+//              linearly stable)
+//   critical   |chi_1 - 1| < critical_band (1e-9, amari/theory/maps.hpp)
+//   chaotic    chi_1 > 1
+//   unstable   chi_1 < 1 but the fixed point is unstable in the ODE (reached only along its stable
+//              manifold, e.g. m = 0 kept by symmetry while w0 E[phi'] > 1 would move m away)
+//   unbounded  the ODE reaches no fixed point (no stationary state)
+enum class time_phase { ordered, critical, chaotic, unstable, unbounded };
+inline constexpr time_phase all_time_phases[] = {time_phase::ordered, time_phase::critical, time_phase::chaotic,
+                                                 time_phase::unstable, time_phase::unbounded};
+std::string_view to_string(time_phase p);
+
 struct compare_result {
   // The pictures' phases: the time picture's from chi_1 at Amari's fixed point (m*, q*) reached
   // from (0, q0), the depth picture's from the maps (they agree when w0 = b0 = 0).
-  std::string phase;                 // "ordered", "chaotic", or "unbounded" (no stationary state)
-  std::string depth_phase;           // as amari/theory/maps.hpp: ordered, critical, chaotic, divergent
+  std::string phase;        // to_string(time_phase): "ordered", "critical", "chaotic", "unstable" or "unbounded"
+  std::string depth_phase;  // to_string(depth_phase) of amari/theory/maps.hpp: "ordered", "critical",
+                            // "chaotic" or "divergent"
   double chi_1 = 0;                  // sigma_w^2 E[phi'(x)^2] at (m*, q*) (time pictures)
   double depth_chi_1 = 0;            // the maps' chi_1 at q* (untied deep net)
   std::optional<double> m_star, q_star;  // Amari's fixed point reached from (0, q0)
