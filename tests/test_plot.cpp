@@ -61,6 +61,11 @@ TEST_CASE("tools/plot draws each product's own figures", "[plot][cli]") {
     make("simulate --n 100 --sigma-w 0.8 --w0 0.6 --m0 0.5 --draws 3 --t-end 8 --quiet -o " + (dir / "ens.h5").string());
     check_figures(dir, "ens.h5", {"trajectory_m_q", "stationary_autocorrelation", "meanfield_m_q"});
   }
+  SECTION("simulate: a file of format version 1 (tests/data), with its error bars") {
+    std::filesystem::copy_file(std::string(AMARI_SOURCE_DIR) + "/tests/data/v1_complete.h5", dir / "v1.h5");
+    check_figures(dir, "v1.h5", {"trajectory_m_q", "lyapunov_estimate", "stationary_autocorrelation", "meanfield_m_q",
+                                 "dmft_delta"});
+  }
   SECTION("meanfield, dmft, maps") {
     make("meanfield --sigma-w 0.9 --w0 1.5 --b0 0.1 --quiet -o " + (dir / "mf.h5").string());
     check_figures(dir, "mf.h5", {"meanfield_m_q"});

@@ -13,8 +13,10 @@
 
 using amari::simulate_params;
 using amari::stepper_kind;
+using amari::test::bonferroni_k;
 using amari::test::close_to;
 using amari::test::run_sim;
+using amari::test::within_se;
 
 namespace {
 
@@ -80,7 +82,10 @@ TEST_CASE("memory: a run that does not fit is refused before anything is allocat
     amari::require_memory(p);
     FAIL("no exception");
   } catch (const amari::InvalidArgument& e) {
-    CHECK_THAT(e.what(), Catch::Contains("needs 8001.8 GB") && Catch::Contains("available"));
+    // W: N^2 x 8 bytes = 8000 GB; the integrator's states 24 N (C + 8) x 8 = 1.728 GB; the
+    // checkpoint's copies of four states 12 N C x 8 = 0.096 GB; the C(tau) ring 4 x 201 lags x 1000
+    // neurons x 8 = 6.4 MB; the program 64 MiB: 8001.898 GB.
+    CHECK_THAT(e.what(), Catch::Contains("needs 8001.9 GB") && Catch::Contains("available"));
   }
   p.net.n = 16000;  // 2 GB: fits this machine
   CHECK(amari::memory_needed(p) < 2.2e9);
@@ -233,7 +238,10 @@ TEST_CASE("linear network: the second moment equals the exact solution", "[simul
   const auto out = run_sim(p);
   const double n = static_cast<double>(p.net.n), s = p.net.model.sigma_w;
 
-  // (a) per draw, pooled over draws at each time: z = sum_d (mean_d - exact_d) / sqrt(sum_d se_d^2).
+  // (a) per draw, pooled over draws at each time: sum_d mean_d against sum_d exact_d, with the
+  // standard error sqrt(sum_d se_d^2) (each se_d over the 8 replicas of draw d: 12 x 7 = 84 degrees
+  // of freedom). Six times t > 0 are compared: k = bonferroni_k(6, 84).
+  const double k_a = bonferroni_k(6, 84);
   std::vector<Eigen::MatrixXd> W(p.draws);
   for (std::int64_t d = 0; d < p.draws; ++d) {
     const auto net = amari::draw_network<double>(p.net, d, 1);
@@ -243,22 +251,23 @@ TEST_CASE("linear network: the second moment equals the exact solution", "[simul
   }
   for (const auto& smp : out.samples) {
     if (smp.t == 0) continue;
-    double num = 0, var = 0;
+    double sum = 0, sum_exact = 0, var = 0;
     for (std::int64_t d = 0; d < p.draws; ++d) {
       const Eigen::MatrixXd M = (W[d] * smp.t).exp();
       const double exact = p.net.q0 * std::exp(-2 * smp.t) * M.squaredNorm() / n;
-      double m = 0, ss = 0;
-      for (std::int64_t r = 0; r < p.replicas; ++r) m += smp.q2[d * p.replicas + r];
-      m /= double(p.replicas);
-      for (std::int64_t r = 0; r < p.replicas; ++r) ss += std::pow(smp.q2[d * p.replicas + r] - m, 2);
-      num += m - exact;
-      var += ss / (p.replicas - 1) / p.replicas;
+      const auto ms = amari::mean_and_sem(std::span<const double>(smp.q2.data() + d * p.replicas, p.replicas));
+      sum += ms.mean;
+      sum_exact += exact;
+      var += ms.sem * ms.sem;
     }
-    INFO("t = " << smp.t << ": z = " << num / std::sqrt(var));
-    CHECK(std::abs(num / std::sqrt(var)) < 3);
+    INFO("t = " << smp.t << ": z = " << (sum - sum_exact) / std::sqrt(var));
+    CHECK_THAT(sum, within_se(sum_exact, std::sqrt(var), k_a));
   }
 
-  // (b) the ensemble mean over draws and replicas against the large-N form with its 1/N term.
+  // (b) the ensemble mean over draws and replicas against the large-N form with its 1/N term: three
+  // times (sigma t = 0.4, 0.8, 1.2), the error over 12 draws (11 degrees of freedom):
+  // k = bonferroni_k(3, 11); the terms the form leaves out (< 0.15%, see above) are the allowance.
+  const double k_b = bonferroni_k(3, 11);
   for (const auto& smp : out.samples) {
     if (smp.t == 0 || s * smp.t > 1.2 + 1e-9) continue;
     const double t = smp.t;
@@ -267,7 +276,7 @@ TEST_CASE("linear network: the second moment equals the exact solution", "[simul
                            (s * s * t * t + 0.75 * std::pow(s * t, 4)) / n);
     const auto ens = amari::ensemble_mean(smp.q2, p.draws, p.replicas);
     INFO("t = " << t << ": " << ens.mean << " +- " << ens.sem << " vs " << expect);
-    CHECK_THAT(ens.mean, close_to(expect, 0, 3 * ens.sem));
+    CHECK_THAT(ens.mean, within_se(expect, ens.sem, k_b, 0.0015 * expect));
   }
 }
 
@@ -356,7 +365,7 @@ TEST_CASE("a diverging network stops with a clear error and keeps what it sample
   }
 }
 
-TEST_CASE("autocorrelation: FFT and direct sums agree; batch means", "[simulate]") {
+TEST_CASE("autocorrelation: FFT and direct sums agree; batch means", "[simulate][stats]") {
   const std::int64_t T = 300, M = 7, L = 250;  // M odd: one series without a partner
   std::vector<double> x(T * M);
   for (std::int64_t t = 0; t < T; ++t)
@@ -369,8 +378,10 @@ TEST_CASE("autocorrelation: FFT and direct sums agree; batch means", "[simulate]
   for (double v : x) ms += v * v;
   CHECK_THAT(b[0], close_to(ms / double(T * M), 1e-14));
 
-  // Batch means of an i.i.d. series: the error is sd / sqrt(n) (within the scatter of a
-  // 20-batch estimate, about 16%: allow 50%).
+  // Batch means of an i.i.d. uniform series: the mean is 0.5 with the exact standard error
+  // 1 / sqrt(12 n); the batch-means error estimates that error from 20 batches, so it scatters by
+  // a fraction 1 / sqrt(2 x 19) of itself (chi distribution with 19 degrees of freedom, nearly
+  // normal). Two comparisons with known standard errors: k = bonferroni_k(2).
   std::vector<double> y(20000);
   std::uint64_t st = 12345;
   for (auto& v : y) {  // uniform(0, 1) by a 64-bit LCG (Knuth MMIX): sd = 1 / sqrt(12)
@@ -378,6 +389,7 @@ TEST_CASE("autocorrelation: FFT and direct sums agree; batch means", "[simulate]
     v = static_cast<double>(st >> 11) * 0x1p-53;
   }
   const auto bm = amari::batch_means(y);
-  CHECK_THAT(bm.mean, close_to(0.5, 0, 4 / std::sqrt(12.0 * 20000)));
-  CHECK_THAT(bm.sem, close_to(1 / std::sqrt(12.0 * 20000), 0.5));
+  const double se = 1 / std::sqrt(12.0 * 20000), k = bonferroni_k(2);
+  CHECK_THAT(bm.mean, within_se(0.5, se, k));
+  CHECK_THAT(bm.sem, within_se(se, se / std::sqrt(2.0 * 19), k));
 }

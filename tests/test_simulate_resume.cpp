@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -159,8 +160,9 @@ struct cli_result {
   int status;
   std::string out;
 };
-// Runs the CLI; if signal_after > 0, sends SIGINT after that many seconds.
-cli_result run_cli(const std::string& args, double signal_after = 0) {
+// Runs the CLI; if `ready` is given, polls it every 20 ms while the command runs and sends SIGINT
+// once it returns true.
+cli_result run_cli(const std::string& args, const std::function<bool()>& ready = {}) {
   const std::string out_file = temp_path("cli_out.txt");
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -168,9 +170,15 @@ cli_result run_cli(const std::string& args, double signal_after = 0) {
     ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  if (signal_after > 0) {
-    std::this_thread::sleep_for(std::chrono::duration<double>(signal_after));
-    ::kill(pid, SIGINT);
+  if (ready) {
+    int st = 0;
+    while (::waitpid(pid, &st, WNOHANG) == 0) {
+      if (ready()) {
+        ::kill(pid, SIGINT);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   int st = 0;
   ::waitpid(pid, &st, 0);
@@ -192,12 +200,20 @@ TEST_CASE("amari simulate: JSON summary, SIGINT, --resume, bad input", "[simulat
   CHECK(j["n"] == 150);
   CHECK(j["lyapunov"].get<double>() > 0);
 
-  // Interrupt after a moment (the full run takes a few seconds), then resume.
-  const auto cut = run_cli("simulate" + opts + " -o " + b + " --force", std::max(0.3, 0.3 * j["seconds"].get<double>()));
-  if (cut.status == 0) {
-    WARN("the run finished before SIGINT arrived; the interruption was not exercised");
-  } else {
-    CHECK(cut.status == 130);
+  // Interrupt once the file holds its first flushed samples (a flush every 0.1 s of a run of 12001
+  // samples that takes seconds: most of it is still to come), then resume.
+  const auto first_rows = [&] {
+    try {
+      auto f = amari::store::file::open_read(b);
+      const auto rows = f.group_at("/trajectory").shape("t").at(0);
+      return rows > 0 && rows < 12001;
+    } catch (const std::exception&) {
+      return false;  // not created yet, or not yet flushed
+    }
+  };
+  const auto cut = run_cli("simulate" + opts + " -o " + b + " --force", first_rows);
+  REQUIRE(cut.status == 130);
+  {
     CHECK_THAT(cut.out, Catch::Contains("interrupted") && Catch::Contains("--resume"));
     {
       auto f = amari::store::file::open_read(b);

@@ -156,7 +156,8 @@ void simulate_trajectory(store::file& f, std::vector<summary_entry>& out) {
       auto e = f.group_at("/ensemble");
       const std::uint64_t k = std::min(rows(e, std::string(x) + "_mean"), rows(e, std::string(x) + "_sem"));
       if (k == 0) continue;
-      const std::string over = e.has_attr("sem_over") ? e.attr_string("sem_over") : "runs";
+      std::string over = e.has_attr("sem_over") ? e.attr_string("sem_over") : "runs";
+      if (over == "replicas") over = "replicas (one draw of W)";  // format version 1's label
       out.push_back(value(fmt::format("{}(t_end)", x), element(e, std::string(x) + "_mean", k - 1), units,
                           what + ", ensemble mean", element(e, std::string(x) + "_sem", k - 1),
                           fmt::format("(+- SE over {}) at t = {}", over, short_number(element(e, "t", k - 1)))));
@@ -179,15 +180,29 @@ void simulate_trajectory(store::file& f, std::vector<summary_entry>& out) {
   }
 }
 
+// What the standard errors of a group of time averages (/stationary, /lyapunov) are over: its
+// attribute `sem_over` (format version 2), or what format version 1 used: draws, else the replicas
+// of the one draw, else batches in time of the one run.
+std::string time_sem_over(store::file& f, store::group& g) {
+  if (g.has_attr("sem_over")) return g.attr_string("sem_over");
+  auto t = f.group_at("/trajectory");
+  const std::int64_t draws = t.has_attr("draws") ? t.attr_int("draws") : 1;
+  const std::int64_t replicas = t.has_attr("replicas") ? t.attr_int("replicas") : 1;
+  if (draws > 1) return "draws";
+  return replicas > 1 ? "replicas (one draw of W)" : "time batches (one run)";
+}
+
 void simulate_lyapunov(store::file& f, std::vector<summary_entry>& out) {
   auto g = f.group_at("/lyapunov");
   const std::string units = g.has("estimate") && g.has_attr_of("estimate", "units") ? g.attr_string_of("estimate", "units") : "";
   if (g.has("exponents")) {
     const auto ex = g.read_doubles("exponents");
     const auto se = g.has("sem") ? g.read_doubles("sem") : std::vector<double>(ex.size(), nan_value());
+    const std::string over = fmt::format("(+- SE over {})", time_sem_over(f, g));
     for (std::size_t j = 0; j < ex.size(); ++j)
       out.push_back(value(fmt::format("lambda_{}", j + 1), ex[j], units,
-                          j == 0 ? "the maximal Lyapunov exponent (ensemble mean)" : "Lyapunov exponent", se.at(j)));
+                          j == 0 ? "the maximal Lyapunov exponent (ensemble mean)" : "Lyapunov exponent", se.at(j),
+                          over));
   } else if (const std::uint64_t n = rows(g, "estimate"); n > 0) {
     // A running (or killed) run: the running estimate of lambda_1 at the last sample, mean over runs.
     const auto row = g.read_rows("estimate", n - 1, 1);
@@ -211,12 +226,18 @@ void simulate_lyapunov(store::file& f, std::vector<summary_entry>& out) {
 void simulate_stationary(store::file& f, std::vector<summary_entry>& out) {
   auto g = f.group_at("/stationary");
   const std::string window = g.has_attr("transient") ? fmt::format("time average over t >= {}", short_number(g.attr_double("transient"))) : "";
+  const std::string over = fmt::format("(+- SE over {})", time_sem_over(f, g));
   for (const auto& [x, units] : {std::pair<const char*, const char*>{"m", "h"}, {"q", "h^2"}, {"q2", "h^2"}}) {
     if (!g.has(x)) continue;
     const double sem = g.has(std::string(x) + "_sem") ? g.read_doubles(std::string(x) + "_sem").at(0) : nan_value();
-    out.push_back(value(fmt::format("stationary {}", x), g.read_doubles(x).at(0), units, window, sem));
+    out.push_back(value(fmt::format("stationary {}", x), g.read_doubles(x).at(0), units, window, sem, over));
   }
-  if (g.has("C")) out.push_back(value("C(0)", g.read_doubles("C").at(0), "h^2", "the autocorrelation at lag 0 (mean of h^2 over the C(tau) neurons)"));
+  if (g.has("C")) {
+    const double sem = g.has("C_sem") ? g.read_doubles("C_sem").at(0) : nan_value();
+    out.push_back(value("C(0)", g.read_doubles("C").at(0), "h^2",
+                        "the autocorrelation at lag 0 (mean of h^2 over the C(tau) neurons)", sem,
+                        std::isfinite(sem) ? over : ""));
+  }
   if (f.has("/dmft")) {
     auto d = f.group_at("/dmft");
     out.push_back(value("Delta_0 DMFT", attr_or_nan(d, "delta_0"), "h^2",

@@ -99,17 +99,6 @@ Eigen::MatrixXd initial_states(const compare_params& p) {
   return h;
 }
 
-mean_sem over(const std::vector<double>& x) {
-  mean_sem r;
-  const double n = static_cast<double>(x.size());
-  r.mean = std::accumulate(x.begin(), x.end(), 0.0) / n;
-  if (x.size() < 2) return r;
-  double ss = 0;
-  for (double v : x) ss += (v - r.mean) * (v - r.mean);
-  r.sem = std::sqrt(ss / (n - 1) / n);
-  return r;
-}
-
 // Keeps every sample of a run in memory (a few hundred samples of [D][R] numbers).
 class collector final : public simulation_observer {
  public:
@@ -151,7 +140,7 @@ run_summary summarise(const std::vector<sample>& samples, std::int64_t D, std::i
     push(ensemble_mean(s.q2, D, R), r.q2, r.q2_sem);
     std::vector<double> c(D);
     for (std::int64_t d = 0; d < D; ++d) c[d] = pair_mean(s.c_ab, d, R);
-    push(over(c), r.c12, r.c12_sem);
+    push(mean_and_sem(c), r.c12, r.c12_sem);
     if (s.t < transient - 1e-9) continue;
     ++window;
     for (std::int64_t d = 0; d < D; ++d) {
@@ -452,9 +441,9 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
   if (ordered) {
     const std::string def = bias_free ? "q* of Amari's ODE = the length map's fixed point (w0 = b0 = 0)"
                                       : "q* of Amari's ODE fixed point (m*, q*); the length map ignores w0, b0";
-    rows.push_back(make_row("static_variance", "h^2", out.q_star, over(cs.q_d),
+    rows.push_back(make_row("static_variance", "h^2", out.q_star, mean_and_sem(cs.q_d),
                             def + " vs population variance mean_i (h_i - m)^2, " + window_note + ", " + draws_note));
-    rows.push_back(make_row("static_mean", "h", out.m_star, over(cs.m_d),
+    rows.push_back(make_row("static_mean", "h", out.m_star, mean_and_sem(cs.m_d),
                             "m* of Amari's ODE vs population mean mean_i h_i, " + window_note));
   } else {
     rows.push_back(na("static_variance", "h^2", "the static state is unstable in the network (" + out.phase + " phase)"));
@@ -488,7 +477,7 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
   // The chaotic state: Delta_0, replica overlap, decay time.
   if (dm) {
     const auto& st = dm->stationary;
-    rows.push_back(make_row("delta_0", "h^2", st.delta_0, over(cs.q2_d),
+    rows.push_back(make_row("delta_0", "h^2", st.delta_0, mean_and_sem(cs.q2_d),
                             "SCS Delta_0 = <h^2> vs stationary second moment mean_i h_i^2, " + window_note));
     rows.push_back(na("replica_overlap", "",
                       fmt::format("in the chaotic phase the replica overlap relaxes to Delta_inf / Delta_0 = {:.6g} "
@@ -510,7 +499,7 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
       td.push_back(t_half);
     }
     if (all && dm->decay_time)
-      rows.push_back(make_row("decay_time", "leak time", dm->decay_time, over(td),
+      rows.push_back(make_row("decay_time", "leak time", dm->decay_time, mean_and_sem(td),
                               "DMFT lag where Delta(tau) falls to Delta_0 / 2 (Delta_inf = 0: odd phi, sigma_b = 0) "
                               "vs the same lag of the measured C(tau), per draw"));
     else
@@ -523,7 +512,7 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
                                     : "Delta_0 is the chaotic state's variance (" + out.phase + " phase)";
     rows.push_back(na("delta_0", "h^2", why));
     if (ordered && !collapsed)
-      rows.push_back(make_row("replica_overlap", "", 1.0, over(cs.c12_d),
+      rows.push_back(make_row("replica_overlap", "", 1.0, mean_and_sem(cs.c12_d),
                               "1 (every replica falls onto the one stable fixed point) vs replica correlation "
                               "c_0a, " + window_note));
     else
@@ -558,7 +547,7 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
         for (std::int64_t l = first; l <= L; ++l) s += deep.lambda[k * (L + 1) + l];
         per_net.push_back(s / double(L - first + 1));
       }
-      rows.push_back(make_row("depth_lambda", "1/layer", target, over(per_net),
+      rows.push_back(make_row("depth_lambda", "1/layer", target, mean_and_sem(per_net),
                               fmt::format("(1/2) ln chi_1 (depth maps, q* = {:.6g}) vs the untied deep net's "
                                           "(1/2) ln(|v^l|^2/|v^(l-1)|^2), averaged over layers {}..{}",
                                           maps.q_star.value_or(nan_v), first, L)));
@@ -569,7 +558,7 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
   {
     const std::string twin = fmt::format("average over iterations >= {}", tied_p.transient_time());
     if (tied_settled) {
-      rows.push_back(make_row("tied_variance", "h^2", tied_q, over(ts.q_d),
+      rows.push_back(make_row("tied_variance", "h^2", tied_q, mean_and_sem(ts.q_d),
                               (bias_free ? std::string("fixed point q* of the length map")
                                          : std::string("fixed point q* of the mean-field map (m, q)")) +
                                   " vs the tied net's population variance, " + twin));
@@ -578,10 +567,10 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
     }
     const bool tied_ordered = tied_settled && tied_chi < 1 && std::abs(tied_outlier) < 1;
     if (tied_settled && tied_q > 0 && tied_ordered) {
-      rows.push_back(make_row("tied_correlation", "", 1.0, over(ts.c12_d),
+      rows.push_back(make_row("tied_correlation", "", 1.0, mean_and_sem(ts.c12_d),
                               "1 (ordered: the replicas meet at the fixed point) vs replica correlation c_0a, " + twin));
     } else if (tied_settled && tied_q > 0 && bias_free && maps.c_star) {
-      rows.push_back(make_row("tied_correlation", "", maps.c_star, over(ts.c12_d),
+      rows.push_back(make_row("tied_correlation", "", maps.c_star, mean_and_sem(ts.c12_d),
                               "c* of the correlation map vs replica correlation c_0a, " + twin));
     } else {
       rows.push_back(na("tied_correlation", "",

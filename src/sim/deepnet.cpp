@@ -1,5 +1,7 @@
 #include "amari/sim/deepnet.hpp"
 
+#include "amari/core/stats.hpp"
+
 #include <omp.h>
 
 #include <Eigen/Core>
@@ -107,23 +109,6 @@ void run_one(const deepnet_params& p, std::int64_t net, net_record& out) {
     out.lambda[l] = 0.5 * std::log(norm2);
     if (norm2 > 0) v = t / std::sqrt(norm2);
     record(l);
-  }
-}
-
-void mean_sem(const std::vector<double>& x, std::int64_t nets, std::int64_t cols, std::vector<double>& mean,
-              std::vector<double>& sem) {
-  mean.assign(cols, nan);
-  sem.assign(cols, nan);
-  for (std::int64_t l = 0; l < cols; ++l) {
-    double s = 0;
-    for (std::int64_t k = 0; k < nets; ++k) s += x[k * cols + l];
-    const double m = s / double(nets);
-    mean[l] = m;
-    if (nets > 1) {
-      double ss = 0;
-      for (std::int64_t k = 0; k < nets; ++k) ss += (x[k * cols + l] - m) * (x[k * cols + l] - m);
-      sem[l] = std::sqrt(ss / double(nets - 1) / double(nets));
-    }
   }
 }
 
@@ -238,10 +223,11 @@ deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl) {
   if (int sig = stop.load())
     throw Interrupted(sig, fmt::format("deepnet interrupted after {} of {} networks", done.load(), nets));
 
-  mean_sem(r.q1, nets, cols, r.q1_mean, r.q1_sem);
-  mean_sem(r.q2, nets, cols, r.q2_mean, r.q2_sem);
-  mean_sem(r.c, nets, cols, r.c_mean, r.c_sem);
-  mean_sem(r.lambda, nets, cols, r.lambda_mean, r.lambda_sem);
+  // Over the networks (independent draws): the mean and its standard error at every layer.
+  mean_and_sem_columns(r.q1, nets, cols, r.q1_mean, r.q1_sem);
+  mean_and_sem_columns(r.q2, nets, cols, r.q2_mean, r.q2_sem);
+  mean_and_sem_columns(r.c, nets, cols, r.c_mean, r.c_sem);
+  mean_and_sem_columns(r.lambda, nets, cols, r.lambda_mean, r.lambda_sem);
   const depth_trajectory t = iterate_maps(p.model, p.q0, p.c0, p.layers);
   r.q_map = t.q;
   r.c_map = t.c;

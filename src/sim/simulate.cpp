@@ -174,11 +174,18 @@ class hairer_step_adjuster {
 
 // ---------------------------------------------------------------------------------------------
 
-struct pending_sample {
-  std::int64_t index;
+// A sample ready to be emitted: its time, h (N x R) and running Lyapunov estimates (R k).
+struct sample_view {
   double t;
-  Eigen::MatrixXd h;         // N x R
-  std::vector<double> lyap;  // R k running estimates
+  const Eigen::MatrixXd* h;
+  const std::vector<double>* lyap;
+};
+
+// A sample held explicitly: those of a format-version-1 checkpoint.
+struct held_sample {
+  double t;
+  Eigen::MatrixXd h;
+  std::vector<double> lyap;
 };
 
 // One draw: its network, its integrator, its Lyapunov bookkeeping.
@@ -210,31 +217,54 @@ class draw_run {
       steps_per_renorm_ = p.lyapunov ? std::llround(p.lyapunov_interval) : 0;
     }
     transient_ = p.transient_time();
-    lyap_sum_.assign(static_cast<std::size_t>(r_ * k_), 0.0);
+    lyap_ = rate_accumulator(r_ * k_, transient_, p.t_end);
+    pending_lyap_.assign(static_cast<std::size_t>(r_ * k_), nan);
     if (resume) {
       restore(*resume, resume_next_sample);
     } else {
       init_state(h0);
-      push_sample(0, 0.0, x_);
-      next_sample_ = 1;
+      next_sample_ = 1;  // sample 0 is the initial state
       lyap_last_ = 0;
       lyap_next_ = p.lyapunov_interval;
       if (p.stepper == stepper_kind::dopri5) {
         rhs(x_, dxdt_);
         dt_next_ = initial_step();
+        x_new_ = x_, dxdt_new_ = dxdt_;  // the "step start" of the checkpoint before any step
       }
     }
   }
 
-  bool has_pending() const { return !pending_.empty(); }
-  pending_sample& front() { return pending_.front(); }
-  void pop() { pending_.pop_front(); }
+  // Samples passed but not emitted: those of the last step (indices emit_ .. next_sample_ - 1),
+  // or those held from a version-1 checkpoint.
+  bool has_pending() const { return !held_.empty() || emit_ < next_sample_; }
+  bool holds_samples() const { return !held_.empty(); }
+  // The next sample to emit. With dopri5 it is interpolated now, from the last step's dense output
+  // (the step's start is kept in x_new_, dxdt_new_ after the swap).
+  sample_view front() {
+    if (!held_.empty()) return {held_.front().t, &held_.front().h, &held_.front().lyap};
+    const double ts = sample_time(emit_);
+    if (p_.stepper != stepper_kind::dopri5 || ts == t_) {
+      h_out_ = x_.leftCols(r_).template cast<double>();
+    } else {
+      ctrl_.stepper().calc_state(static_cast<S>(ts - t_old_), x_tmp_, x_new_, dxdt_new_, S(0), x_, dxdt_,
+                                 static_cast<S>(dt_step_));
+      h_out_ = x_tmp_.leftCols(r_).template cast<double>();
+    }
+    return {ts, &h_out_, &pending_lyap_};
+  }
+  void pop() {
+    if (!held_.empty())
+      held_.pop_front();
+    else
+      ++emit_;
+  }
   bool done() const { return next_sample_ >= n_samples_; }
   std::int64_t steps() const { return steps_; }
   std::int64_t rhs_evals() const { return rhs_; }
   double time() const { return t_; }
+  const rate_accumulator& lyapunov() const { return lyap_; }
 
-  // Takes one step (one accepted step for dopri5), queueing the samples it passes.
+  // Takes one step (one accepted step for dopri5), passing the samples it reaches.
   void advance() {
     switch (p_.stepper) {
       case stepper_kind::dopri5: adaptive_step(); break;
@@ -243,33 +273,7 @@ class draw_run {
     }
   }
 
-  // Lyapunov estimates of this draw: per replica and exponent, the estimate and its batch-means
-  // error.
-  void lyapunov_estimates(std::vector<double>& value, std::vector<double>& sem) const {
-    const std::int64_t rk = r_ * k_, intervals = static_cast<std::int64_t>(lyap_dt_.size());
-    for (std::int64_t j = 0; j < rk; ++j) {
-      // Batch means over the intervals (each batch: total log growth / total time).
-      const std::int64_t b = std::min<std::int64_t>(20, intervals);
-      std::vector<double> rates;
-      for (std::int64_t q = 0; q < b; ++q) {
-        double lg = 0, tt = 0;
-        for (std::int64_t i = q * intervals / b; i < (q + 1) * intervals / b; ++i)
-          lg += lyap_log_[i * rk + j], tt += lyap_dt_[i];
-        rates.push_back(lg / tt);
-      }
-      value.push_back(lyap_time_ > 0 ? lyap_sum_[j] / lyap_time_ : nan);
-      double s = nan;
-      if (b >= 2) {
-        double mean = 0, ss = 0;
-        for (double x : rates) mean += x;
-        mean /= static_cast<double>(b);
-        for (double x : rates) ss += (x - mean) * (x - mean);
-        s = std::sqrt(ss / static_cast<double>(b - 1) / static_cast<double>(b));
-      }
-      sem.push_back(s);
-    }
-  }
-
+  // (Not while samples of a version-1 checkpoint are held: the run emits them first.)
   draw_checkpoint save() const {
     draw_checkpoint c;
     c.t = t_;
@@ -277,16 +281,18 @@ class draw_run {
     c.steps = steps_;
     c.rhs_evals = rhs_;
     c.state.assign(x_.data(), x_.data() + x_.size());
-    if (p_.stepper == stepper_kind::dopri5) c.deriv.assign(dxdt_.data(), dxdt_.data() + dxdt_.size());
-    for (const auto& s : pending_) {
-      c.pending_t.push_back(s.t);
-      c.pending_h.insert(c.pending_h.end(), s.h.data(), s.h.data() + s.h.size());
-      c.pending_lyap.insert(c.pending_lyap.end(), s.lyap.begin(), s.lyap.end());
+    c.next_sample = next_sample_;
+    c.t_old = t_old_;
+    c.dt_step = dt_step_;
+    if (p_.stepper == stepper_kind::dopri5) {
+      c.deriv.assign(dxdt_.data(), dxdt_.data() + dxdt_.size());
+      c.state_old.assign(x_new_.data(), x_new_.data() + x_new_.size());
+      c.deriv_old.assign(dxdt_new_.data(), dxdt_new_.data() + dxdt_new_.size());
     }
+    c.pending_lyap = pending_lyap_;
     c.lyap_next = lyap_next_;
     c.lyap_last = lyap_last_;
-    c.lyap_log = lyap_log_;
-    c.lyap_dt = lyap_dt_;
+    c.lyap = lyap_.state();
     return c;
   }
 
@@ -351,40 +357,78 @@ class draw_run {
     dt_next_ = c.dt_next;
     steps_ = c.steps;
     rhs_ = c.rhs_evals;
-    x_ = Eigen::Map<const Eigen::MatrixXd>(c.state.data(), n_, c_).cast<S>();
-    if (p_.stepper == stepper_kind::dopri5)
-      dxdt_ = Eigen::Map<const Eigen::MatrixXd>(c.deriv.data(), n_, c_).cast<S>();
-    const std::int64_t np = static_cast<std::int64_t>(c.pending_t.size());
-    for (std::int64_t i = 0; i < np; ++i) {
-      pending_sample s{next_emitted + i, c.pending_t[i],
-                       Eigen::Map<const Eigen::MatrixXd>(c.pending_h.data() + i * n_ * r_, n_, r_),
-                       std::vector<double>(c.pending_lyap.begin() + i * r_ * k_,
-                                           c.pending_lyap.begin() + (i + 1) * r_ * k_)};
-      pending_.push_back(std::move(s));
-    }
-    next_sample_ = next_emitted + np;
+    auto matrix = [&](const std::vector<double>& v, std::int64_t cols) -> M {
+      if (static_cast<std::int64_t>(v.size()) != n_ * cols)
+        throw InvalidArgument("the checkpoint does not match the parameters (state sizes)");
+      return Eigen::Map<const Eigen::MatrixXd>(v.data(), n_, cols).cast<S>();
+    };
+    x_ = matrix(c.state, c_);
+    const bool adaptive = p_.stepper == stepper_kind::dopri5;
+    if (adaptive) dxdt_ = matrix(c.deriv, c_);
     lyap_next_ = c.lyap_next;
     lyap_last_ = c.lyap_last;
-    lyap_log_ = c.lyap_log;
-    lyap_dt_ = c.lyap_dt;
-    const std::int64_t rk = r_ * k_;
-    lyap_time_ = 0;
-    for (std::size_t i = 0; i < lyap_dt_.size(); ++i) {
-      lyap_time_ += lyap_dt_[i];
-      for (std::int64_t j = 0; j < rk; ++j) lyap_sum_[j] += lyap_log_[i * rk + j];
+    emit_ = next_emitted;
+    if (!c.v1) {
+      lyap_.restore(c.lyap);
+      next_sample_ = c.next_sample;
+      t_old_ = c.t_old;
+      dt_step_ = c.dt_step;
+      if (static_cast<std::int64_t>(c.pending_lyap.size()) != r_ * k_)
+        throw InvalidArgument("the checkpoint does not match the parameters (lyapunov_k)");
+      pending_lyap_ = c.pending_lyap;
+      if (adaptive) {
+        x_new_ = matrix(c.state_old, c_);
+        dxdt_new_ = matrix(c.deriv_old, c_);
+        // Samples of the last step still to come: take that step again from its start, so that the
+        // stepper holds its stages for the dense output (the same arithmetic: the same bits). Its
+        // right-hand sides were counted when it was first taken.
+        if (emit_ < next_sample_ && dt_step_ > 0) {
+          const system sys{this};
+          M out, dout, err;
+          ctrl_.stepper().do_step(sys, x_new_, dxdt_new_, S(0), out, dout, static_cast<S>(dt_step_), err);
+          rhs_ = c.rhs_evals;
+        }
+      }
+    } else {
+      restore_v1(c, next_emitted);
     }
     if (p_.stepper != stepper_kind::dopri5) fixed_steps_ = std::llround(t_ / p_.step());
+  }
+
+  // A checkpoint of format version 1: the samples interpolated but not emitted are held as they
+  // are, and the Lyapunov intervals replayed into the accumulator (they are contiguous and end at
+  // lyap_last; each is added with its stored length, in order, so the sums are those of a run
+  // that never stopped).
+  void restore_v1(const draw_checkpoint& c, std::int64_t next_emitted) {
+    const std::int64_t rk = r_ * k_, np = static_cast<std::int64_t>(c.v1_pending_t.size());
+    const std::int64_t intervals = static_cast<std::int64_t>(c.v1_lyap_dt.size());
+    if (static_cast<std::int64_t>(c.v1_pending_h.size()) != np * n_ * r_ ||
+        static_cast<std::int64_t>(c.v1_pending_lyap.size()) != np * rk ||
+        static_cast<std::int64_t>(c.v1_lyap_log.size()) != intervals * rk)
+      throw InvalidArgument("the checkpoint does not match the parameters (pending samples, Lyapunov intervals)");
+    for (std::int64_t i = 0; i < np; ++i)
+      held_.push_back({c.v1_pending_t[i], Eigen::Map<const Eigen::MatrixXd>(c.v1_pending_h.data() + i * n_ * r_, n_, r_),
+                       std::vector<double>(c.v1_pending_lyap.begin() + i * rk, c.v1_pending_lyap.begin() + (i + 1) * rk)});
+    next_sample_ = next_emitted + np;
+    emit_ = next_sample_;
+    double start = c.lyap_last;
+    for (double dt : c.v1_lyap_dt) start -= dt;
+    for (std::int64_t i = 0; i < intervals; ++i) {
+      const double dt = c.v1_lyap_dt[i];
+      lyap_.add(std::span<const double>(c.v1_lyap_log.data() + i * rk, static_cast<std::size_t>(rk)), dt,
+                start + 0.5 * dt);
+      start += dt;
+    }
+    if (p_.stepper == stepper_kind::dopri5) x_new_ = x_, dxdt_new_ = dxdt_;
   }
 
   double sample_time(std::int64_t k) const {
     return k == n_samples_ - 1 ? p_.t_end : static_cast<double>(k) * p_.dt_out;
   }
 
-  void push_sample(std::int64_t k, double t, const M& x) {
-    pending_sample s{k, t, x.leftCols(r_).template cast<double>(), {}};
-    s.lyap.resize(static_cast<std::size_t>(r_ * k_));
-    for (std::int64_t j = 0; j < r_ * k_; ++j) s.lyap[j] = lyap_time_ > 0 ? lyap_sum_[j] / lyap_time_ : nan;
-    pending_.push_back(std::move(s));
+  // The running Lyapunov estimates that the samples passed by this step carry.
+  void note_pending_lyapunov() {
+    for (std::int64_t j = 0; j < r_ * k_; ++j) pending_lyap_[j] = lyap_.rate(j);
   }
 
   // Hairer's starting step (Hairer, Norsett & Wanner II.4; scipy's select_initial_step), with
@@ -439,20 +483,15 @@ class draw_run {
       clip = false;
     }
     const double t_new = clip ? p_.t_end : t_ + static_cast<double>(used);
-    // Samples in (t, t_new]: the dense output of the accepted step.
-    while (next_sample_ < n_samples_ && sample_time(next_sample_) <= t_new) {
-      const double ts = sample_time(next_sample_);
-      if (ts == t_new) {
-        push_sample(next_sample_, ts, x_new_);
-      } else {
-        ctrl_.stepper().calc_state(static_cast<S>(ts - t_), x_tmp_, x_, dxdt_, S(0), x_new_,
-                                   dxdt_new_, used);
-        push_sample(next_sample_, ts, x_tmp_);
-      }
-      ++next_sample_;
-    }
+    // Samples in (t, t_new]: interpolated when emitted (front()), from the dense output of this
+    // step; its start stays in x_new_, dxdt_new_ after the swap.
+    emit_ = next_sample_;
+    while (next_sample_ < n_samples_ && sample_time(next_sample_) <= t_new) ++next_sample_;
+    if (emit_ < next_sample_) note_pending_lyapunov();
     x_.swap(x_new_);
     dxdt_.swap(dxdt_new_);
+    t_old_ = t_;
+    dt_step_ = static_cast<double>(used);
     t_ = t_new;
     dt_next_ = static_cast<double>(dt);
     ++steps_;
@@ -483,8 +522,9 @@ class draw_run {
     if (fixed_steps_ % steps_per_sample_ == 0) {
       const std::int64_t k = fixed_steps_ / steps_per_sample_;
       if (k < n_samples_) {
-        push_sample(k, sample_time(k), x_);
+        emit_ = k;
         next_sample_ = k + 1;
+        note_pending_lyapunov();
       }
     }
     const bool last = fixed_steps_ == (n_samples_ - 1) * steps_per_sample_;
@@ -519,12 +559,7 @@ class draw_run {
     for (double l : logs)
       if (!std::isfinite(l))
         throw NumericalError(fmt::format("the tangent vectors became degenerate at t = {:.6g}", t_));
-    if (count && span > 0) {
-      lyap_log_.insert(lyap_log_.end(), logs.begin(), logs.end());
-      lyap_dt_.push_back(span);
-      lyap_time_ += span;
-      for (std::size_t j = 0; j < logs.size(); ++j) lyap_sum_[j] += logs[j];
-    }
+    if (count && span > 0) lyap_.add(logs, span, 0.5 * (lyap_last_ + t_));
     lyap_last_ = t_;
     lyap_next_ = t_ + p_.lyapunov_interval;
   }
@@ -544,9 +579,13 @@ class draw_run {
   controlled ctrl_;
   odeint::runge_kutta4<M, S, M, S, row_parallel_algebra> rk4_;
   odeint::euler<M, S, M, S, row_parallel_algebra> euler_;
-  std::deque<pending_sample> pending_;
-  double lyap_next_ = 0, lyap_last_ = 0, lyap_time_ = 0;
-  std::vector<double> lyap_sum_, lyap_log_, lyap_dt_;
+  std::int64_t emit_ = 0;                 // the next sample to emit
+  double t_old_ = 0, dt_step_ = 0;        // dopri5: start and length of the last step
+  std::vector<double> pending_lyap_;      // [R k] the estimates the pending samples carry
+  Eigen::MatrixXd h_out_;                 // N x R: the sample front() returns
+  std::deque<held_sample> held_;          // samples of a version-1 checkpoint
+  double lyap_next_ = 0, lyap_last_ = 0;
+  rate_accumulator lyap_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -560,7 +599,8 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
   const std::int64_t D = p.draws, R = p.replicas, N = p.net.n, K = p.record_neurons;
   const std::int64_t kl = p.lyapunov ? p.lyapunov_k : 0, n_samples = p.samples();
   const std::int64_t lags = p.acf_lags(), acf_m = p.acf_neurons_used();
-  const double transient = p.transient_time();
+  const sample_window window = stationary_window(p);
+  const std::int64_t L = std::min(lags, window.count);  // lags of C(tau)
 
   if (in.h0) {
     if (in.h0->rows() != N || (in.h0->cols() != 1 && in.h0->cols() != R))
@@ -572,12 +612,31 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
   if (in.resume && static_cast<std::int64_t>(in.resume->draws.size()) != D)
     throw InvalidArgument("the checkpoint does not match the parameters (draws)");
 
-  checkpoint state;  // the parts of the checkpoint kept here: window series and C(tau) buffer
+  // The stationary statistics, streamed: [D][R][m, q, q2, phi_mean] and C(tau) of the first acf_m
+  // neurons of every draw and replica.
+  batch_means_accumulator stationary(D * R * 4, window.count);
+  autocorrelation_accumulator acf;
+  if (L > 0) acf = autocorrelation_accumulator(D * R, acf_m, L, window.count);
+  std::vector<double> acf_row(static_cast<std::size_t>(L > 0 ? D * R * acf_m : 0));
   std::int64_t k0 = 0;
   if (in.resume) {
-    k0 = in.resume->next_sample;
-    state.window = in.resume->window;
-    state.acf_buffer = in.resume->acf_buffer;
+    const checkpoint& c = *in.resume;
+    k0 = c.next_sample;
+    if (c.draws.empty() || !c.draws[0].v1) {
+      stationary.restore(c.stationary);
+      if (L > 0) acf.restore(c.acf);
+    } else {
+      // Format version 1 kept the window itself: replay it, sample by sample.
+      const std::int64_t w = D * R * 4, a = D * R * acf_m;
+      if (c.v1_window.size() % static_cast<std::size_t>(w) != 0 ||
+          (L > 0 && c.v1_acf_buffer.size() != c.v1_window.size() / 4 * static_cast<std::size_t>(acf_m)))
+        throw InvalidArgument("the checkpoint does not match the parameters (the stationary window)");
+      const auto samples = static_cast<std::int64_t>(c.v1_window.size()) / w;
+      for (std::int64_t t = 0; t < samples; ++t) {
+        stationary.add(std::span<const double>(c.v1_window.data() + t * w, static_cast<std::size_t>(w)));
+        if (L > 0) acf.add(std::span<const double>(c.v1_acf_buffer.data() + t * a, static_cast<std::size_t>(a)));
+      }
+    }
   }
 
   std::vector<std::unique_ptr<draw_run<S>>> draws;
@@ -590,16 +649,23 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
     checkpoint c;
     c.next_sample = next;
     for (auto& d : draws) c.draws.push_back(d->save());
-    c.window = state.window;
-    c.acf_buffer = state.acf_buffer;
+    c.stationary = stationary.state();
+    if (L > 0) c.acf = acf.state();
     return c;
+  };
+  // Samples held from a version-1 checkpoint have no place in a new one: the run emits them (a
+  // few samples) before it writes a checkpoint.
+  auto holding = [&] {
+    return std::any_of(draws.begin(), draws.end(), [](const auto& d) { return d->holds_samples(); });
   };
 
   sample s;
   s.draws = D, s.replicas = R, s.neurons = K, s.lyapunov_k = kl;
   auto last_flush = clock::now();
-  double last_q_mean = nan;
   mean_sem q_final;
+  std::vector<sample_view> views(static_cast<std::size_t>(D));
+  std::vector<double> stationary_row(static_cast<std::size_t>(D * R * 4));
+  int stop_signal = 0;
 
   for (std::int64_t k = k0; k < n_samples; ++k) {
     try {
@@ -614,16 +680,16 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
       obs.on_abort("failed", msg);
       throw NumericalError(msg);
     }
+    for (std::int64_t d = 0; d < D; ++d) views[d] = draws[d]->front();
     s.index = k;
-    s.t = draws[0]->front().t;
+    s.t = views[0].t;
     s.m.assign(D * R, 0), s.q.assign(D * R, 0), s.q2.assign(D * R, 0), s.phi_mean.assign(D * R, 0);
     s.q_ab.assign(D * R * R, 0), s.c_ab.assign(D * R * R, 0);
     s.traces.assign(D * R * K, 0);
     s.lyapunov.assign(D * R * kl, nan);
-    const bool in_window = s.t >= transient - 1e-9 * std::max(1.0, transient);
+    const bool in_window = k >= window.first;
     for (std::int64_t d = 0; d < D; ++d) {
-      const pending_sample& ps = draws[d]->front();
-      const Eigen::MatrixXd& h = ps.h;
+      const Eigen::MatrixXd& h = *views[d].h;
       for (std::int64_t r = 0; r < R; ++r) {
         const auto col = h.col(r).array();
         const double m = col.mean();
@@ -639,10 +705,9 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
           s.q_ab[(d * R + a) * R + b] = qab(a, b);
           s.c_ab[(d * R + a) * R + b] = qab(a, b) / std::sqrt(qab(a, a) * qab(b, b));
         }
-      std::copy(ps.lyap.begin(), ps.lyap.end(), s.lyapunov.begin() + d * R * kl);
-      if (in_window && lags > 0)
-        for (std::int64_t r = 0; r < R; ++r)
-          state.acf_buffer.insert(state.acf_buffer.end(), h.col(r).data(), h.col(r).data() + acf_m);
+      std::copy(views[d].lyap->begin(), views[d].lyap->end(), s.lyapunov.begin() + d * R * kl);
+      if (in_window && L > 0)
+        for (std::int64_t r = 0; r < R; ++r) std::copy_n(h.col(r).data(), acf_m, acf_row.data() + (d * R + r) * acf_m);
     }
     bool finite = true;
     for (std::int64_t j = 0; j < D * R; ++j) finite = finite && std::isfinite(s.q[j]) && std::isfinite(s.m[j]);
@@ -656,25 +721,27 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
       throw NumericalError(msg);
     }
     for (auto& d : draws) d->pop();
-    if (in_window)
+    if (in_window) {
       for (std::int64_t j = 0; j < D * R; ++j) {
-        state.window.push_back(s.m[j]);
-        state.window.push_back(s.q[j]);
-        state.window.push_back(s.q2[j]);
-        state.window.push_back(s.phi_mean[j]);
+        stationary_row[j * 4 + 0] = s.m[j];
+        stationary_row[j * 4 + 1] = s.q[j];
+        stationary_row[j * 4 + 2] = s.q2[j];
+        stationary_row[j * 4 + 3] = s.phi_mean[j];
       }
-    obs.on_sample(s);
-    if (k == n_samples - 1) {
-      q_final = ensemble_mean(s.q, D, R);
-      last_q_mean = q_final.mean;
+      stationary.add(stationary_row);
+      if (L > 0) acf.add(acf_row);
     }
+    obs.on_sample(s);
+    if (k == n_samples - 1) q_final = ensemble_mean(s.q, D, R);
     control.report(static_cast<double>(k + 1), static_cast<double>(n_samples));
     if (k + 1 < n_samples) {
-      if (const int sig = control.stop_requested()) {
+      if (!stop_signal) stop_signal = control.stop_requested();
+      if (holding()) continue;
+      if (stop_signal) {
         obs.on_flush(make_checkpoint(k + 1));
         const std::string msg = fmt::format("interrupted at t = {:.6g}; continue with --resume", s.t);
         obs.on_abort("interrupted", msg);
-        throw Interrupted(sig, msg);
+        throw Interrupted(stop_signal, msg);
       }
       if (std::chrono::duration<double>(clock::now() - last_flush).count() >= p.flush_interval) {
         obs.on_flush(make_checkpoint(k + 1));
@@ -682,63 +749,56 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
       }
     }
   }
-  (void)last_q_mean;
 
   simulate_result res;
   for (auto& d : draws) res.steps += d->steps(), res.rhs_evals += d->rhs_evals();
   res.samples = n_samples;
   res.t_reached = p.t_end;
   res.q_final = q_final;
+  res.q_final_sem_over = ensemble_sem_over(D, R);
+  res.sem_over = time_average_sem_over(D);
+  if (D == 1) {
+    res.batches = stationary.batches();
+    res.batch_length = static_cast<double>(window.count) * p.dt_out / static_cast<double>(stationary.batches());
+  }
 
-  // Lyapunov exponents.
+  // Lyapunov exponents: per draw and replica with their batch-means errors, and over the ensemble.
   if (kl > 0) {
-    for (auto& d : draws) d->lyapunov_estimates(res.lyapunov_each, res.lyapunov_each_sem);
+    std::vector<rate_accumulator> rates;
+    for (auto& d : draws) {
+      rates.push_back(d->lyapunov());
+      for (std::int64_t j = 0; j < R * kl; ++j) {
+        const mean_sem e = d->lyapunov().estimate(j);
+        res.lyapunov_each.push_back(e.mean);
+        res.lyapunov_each_sem.push_back(e.sem);
+      }
+    }
     for (std::int64_t a = 0; a < kl; ++a) {
-      std::vector<double> v(D * R);
-      for (std::int64_t j = 0; j < D * R; ++j) v[j] = res.lyapunov_each[j * kl + a];
-      mean_sem ms = ensemble_mean(v, D, R);
-      if (D * R == 1) ms.sem = res.lyapunov_each_sem[a];
+      const mean_sem ms = ensemble_rate(rates, R, kl, a);
       res.lyapunov.push_back(ms.mean);
       res.lyapunov_sem.push_back(ms.sem);
     }
   }
 
   // Stationary averages over the window.
-  const std::int64_t tw = static_cast<std::int64_t>(state.window.size()) / (D * R * 4);
-  res.stationary_samples = tw;
-  if (tw > 0) {
+  res.stationary_samples = stationary.count();
+  if (stationary.count() > 0) {
     mean_sem* out[4] = {&res.stationary_m, &res.stationary_q, &res.stationary_q2, &res.stationary_phi_mean};
-    for (int o = 0; o < 4; ++o) {
-      std::vector<double> avg(D * R);
-      std::vector<double> series(tw);
-      for (std::int64_t j = 0; j < D * R; ++j) {
-        for (std::int64_t t = 0; t < tw; ++t) series[t] = state.window[(t * D * R + j) * 4 + o];
-        avg[j] = batch_means(series).mean;
-      }
-      if (D * R > 1) {
-        *out[o] = ensemble_mean(avg, D, R);
-      } else {
-        *out[o] = batch_means(series);
-      }
-    }
+    for (int o = 0; o < 4; ++o) *out[o] = stationary.ensemble(D, R, o, 4);
   }
 
   // Autocorrelation.
-  if (lags > 0 && tw > 0) {
-    const std::int64_t L = std::min(lags, tw);
+  if (L > 0 && acf.count() > 0) {
     res.acf_neurons = acf_m;
     for (std::int64_t l = 0; l < L; ++l) res.acf_tau.push_back(static_cast<double>(l) * p.dt_out);
-    std::vector<double> x(tw * acf_m);
-    for (std::int64_t j = 0; j < D * R; ++j) {
-      for (std::int64_t t = 0; t < tw; ++t)
-        std::copy_n(state.acf_buffer.data() + (t * D * R + j) * acf_m, acf_m, x.data() + t * acf_m);
-      const auto c = autocorrelation(x.data(), tw, acf_m, L);
-      res.acf_each.insert(res.acf_each.end(), c.begin(), c.end());
-    }
+    for (std::int64_t j = 0; j < D * R; ++j)
+      for (std::int64_t l = 0; l < L; ++l) {
+        const mean_sem e = acf.estimate(j, l);
+        res.acf_each.push_back(e.mean);
+        res.acf_each_sem.push_back(e.sem);
+      }
     for (std::int64_t l = 0; l < L; ++l) {
-      std::vector<double> v(D * R);
-      for (std::int64_t j = 0; j < D * R; ++j) v[j] = res.acf_each[j * L + l];
-      const mean_sem ms = ensemble_mean(v, D, R);
+      const mean_sem ms = acf.ensemble(l, D, R);
       res.acf.push_back(ms.mean);
       res.acf_sem.push_back(ms.sem);
     }

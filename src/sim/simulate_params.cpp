@@ -168,13 +168,10 @@ std::int64_t simulate_params::acf_lags() const {
 
 std::int64_t simulate_params::acf_neurons_used() const { return std::min(acf_neurons, net.n); }
 
-namespace {
-std::int64_t window_samples(const simulate_params& p) {
-  const double t0 = p.transient_time();
-  const auto first = static_cast<std::int64_t>(std::ceil(t0 / p.dt_out - 1e-9));
-  return std::max<std::int64_t>(0, p.samples() - first);
+sample_window stationary_window(const simulate_params& p) {
+  const auto first = static_cast<std::int64_t>(std::ceil(p.transient_time() / p.dt_out - 1e-9));
+  return {first, std::max<std::int64_t>(0, p.samples() - first)};
 }
-}  // namespace
 
 std::uint64_t memory_needed(const simulate_params& p) {
   const bool single = p.precision == precision_kind::float32;
@@ -183,18 +180,19 @@ std::uint64_t memory_needed(const simulate_params& p) {
   const auto d = static_cast<std::uint64_t>(p.draws), r = static_cast<std::uint64_t>(p.replicas);
   std::uint64_t per_draw = weight_bytes(p.net.n, single);
   per_draw += 24 * n * (c + 8) * s;  // integrator states (dopri5 holds ~16 of them) and the panel
+  // A checkpoint holds up to four N x C states in double (h, its derivative, the last step's
+  // start); the observer's staging copies them up to twice more.
+  per_draw += 3 * 4 * n * c * 8;
   std::uint64_t total = d * per_draw;
-  // The stationary window (4 observables per sample, draw and replica) and the C(tau) buffer grow
-  // with the run; each checkpoint copies both once more before it is written.
-  std::uint64_t window = static_cast<std::uint64_t>(window_samples(p)) * d * r * 4 * 8;
-  if (p.acf_lags() > 0)
-    window += static_cast<std::uint64_t>(window_samples(p)) * d * r *
-              static_cast<std::uint64_t>(p.acf_neurons_used()) * 8;
-  total += 2 * window;
+  // The C(tau) ring buffer (the last L samples of the C(tau) neurons), once in the run and up to
+  // three times in a checkpoint on its way to the file. Nothing grows with the run's length.
+  if (p.acf_lags() > 0) {
+    const auto neurons = static_cast<std::uint64_t>((p.acf_neurons_used() + 7) / 8 * 8);
+    total += 4 * d * r * static_cast<std::uint64_t>(p.acf_lags()) * neurons * 8;
+  }
   total += 64u << 20;  // the program itself
   return total;
 }
-
 
 void require_memory(const simulate_params& p) {
   const std::uint64_t need = memory_needed(p), have = memory_available();

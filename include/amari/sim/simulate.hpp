@@ -23,13 +23,14 @@
 // Lyapunov exponents (Benettin, Galgani, Giorgilli & Strelcyn 1980): k tangent vectors per
 // replica follow dv/dt = -v + W (phi'(h) * v) (map: v' = W (phi'(h) * v)) in the same kernel pass
 // as h; every `lyapunov_interval` they are re-orthonormalised by a QR decomposition and
-// log |R_jj| accumulates (after the transient). Running estimate lambda_j = sum log|R_jj| / time;
-// error from batch means over the renormalisation intervals (20 batches), or, with several draws,
-// from the spread of the draws.
+// log |R_jj| accumulates (after the transient) in running sums and 20 batches of equal time
+// (rate_accumulator, core/stats.hpp). Running estimate lambda_j = sum log|R_jj| / time.
 //
-// Stationary statistics over t >= transient: time averages of q, q2, m, phi_mean (batch-means
-// errors), and the autocorrelation C(tau) = < mean_i h_i(t) h_i(t + tau) >_t over the window,
-// by FFT (Wiener-Khinchin) for long lag ranges, by direct sums for short ones.
+// Stationary statistics over t >= transient, streamed (nothing of the window is kept): time
+// averages of q, q2, m, phi_mean (batch_means_accumulator), and the autocorrelation
+// C(tau) = < mean_i h_i(t) h_i(t + tau) >_t (autocorrelation_accumulator: a ring buffer of the last
+// L samples of the C(tau) neurons). Standard errors follow core/stats.hpp: over draws when D > 1,
+// from 20 batches in time when D = 1 (labelled: simulate_result::sem_over).
 #include <Eigen/Core>
 #include <cstdint>
 #include <limits>
@@ -38,6 +39,7 @@
 #include <vector>
 
 #include "amari/core/control.hpp"
+#include "amari/core/stats.hpp"
 #include "amari/sim/network.hpp"
 
 namespace amari {
@@ -109,33 +111,44 @@ struct sample {
   std::vector<double> lyapunov;            // [D][R][k] running estimates (NaN before any interval)
 };
 
-// Mean over draws of the replica means, and its standard error: over draws when D > 1, over
-// replicas when D = 1 < R, NaN when D = R = 1.
-struct mean_sem {
-  double mean = 0, sem = std::numeric_limits<double>::quiet_NaN();
+// The stationary window: the samples k = first .. first + count - 1 with t_k >= transient.
+struct sample_window {
+  std::int64_t first = 0, count = 0;
 };
-mean_sem ensemble_mean(const std::vector<double>& values, std::int64_t draws, std::int64_t replicas);
+sample_window stationary_window(const simulate_params& p);
 
-// Everything needed to continue a run exactly where it stopped (written at every flush).
+// Everything needed to continue a run exactly where it stopped (written at every flush). Its size
+// does not depend on how far the run has got: the same shapes at every flush.
 struct draw_checkpoint {
   double t = 0;                      // time the integrator reached
   double dt_next = 0;                // dopri5: the next step size
   std::int64_t steps = 0, rhs_evals = 0;
   std::vector<double> state;         // N x C, column-major (h of the replicas, then tangents)
   std::vector<double> deriv;         // dopri5: d state / dt at t (first same as last)
-  std::vector<double> pending_t;     // samples interpolated but not yet emitted: times,
-  std::vector<double> pending_h;     //   their states [P][N x R],
-  std::vector<double> pending_lyap;  //   and the running Lyapunov estimates [P][R k]
+  // The samples the last step passed that are not emitted yet: indices checkpoint::next_sample ..
+  // next_sample - 1. With dopri5 they are interpolated from the step, which a resume takes again
+  // from its start (state_old, deriv_old at t_old, step dt_step) to recover the stages.
+  std::int64_t next_sample = 0;
+  double t_old = 0, dt_step = 0;
+  std::vector<double> state_old, deriv_old;  // dopri5: N x C at t_old
+  std::vector<double> pending_lyap;  // [R k] the running Lyapunov estimates of those samples
   double lyap_next = 0;              // time of the next re-orthonormalisation
   double lyap_last = 0;              // time of the last one
-  std::vector<double> lyap_log;      // [interval][R k] log |R_jj| of the accumulated intervals
-  std::vector<double> lyap_dt;       // [interval] their durations
+  std::vector<double> lyap;          // rate_accumulator::state() of the exponents [R k]
+  // A checkpoint of format version 1 (v1 = true; read_checkpoint) held the pending samples
+  // themselves -- their times, states [P][N x R] and Lyapunov estimates [P][R k] -- and every
+  // Lyapunov interval: log |R_jj| [interval][R k] and its length, instead of `lyap`.
+  bool v1 = false;
+  std::vector<double> v1_pending_t, v1_pending_h, v1_pending_lyap, v1_lyap_log, v1_lyap_dt;
 };
 struct checkpoint {
   std::int64_t next_sample = 0;      // samples emitted so far
   std::vector<draw_checkpoint> draws;
-  std::vector<double> window;        // stationary series [sample][D][R][4] (m, q, q2, phi_mean)
-  std::vector<double> acf_buffer;    // C(tau) window [sample][D][R][M]
+  std::vector<double> stationary;    // batch_means_accumulator::state() of [D][R][m, q, q2, phi_mean]
+  std::vector<double> acf;           // autocorrelation_accumulator::state() (empty without C(tau))
+  // Format version 1 held the stationary window so far instead: [sample][D][R][4] and the C(tau)
+  // samples [sample][D][R][M]; a resume replays them into the accumulators. Empty otherwise.
+  std::vector<double> v1_window, v1_acf_buffer;
 };
 
 struct simulate_result {
@@ -143,14 +156,21 @@ struct simulate_result {
   std::int64_t rhs_evals = 0;        // right-hand sides (each for all replicas), summed over draws
   std::int64_t samples = 0;
   double t_reached = 0;
-  mean_sem q_final;                  // q at the last sample
+  mean_sem q_final;                  // q at the last sample (error as ensemble_mean)
+  std::string q_final_sem_over;      // what its error is over: ensemble_sem_over(D, R)
   // Lyapunov: overall exponents [k] and their errors; per draw and replica [D][R][k].
   std::vector<double> lyapunov, lyapunov_sem, lyapunov_each, lyapunov_each_sem;
   // Stationary averages over t >= transient.
   mean_sem stationary_m, stationary_q, stationary_q2, stationary_phi_mean;
   std::int64_t stationary_samples = 0;
+  // What the errors of the stationary averages, C(tau) and the Lyapunov exponents are over:
+  // time_average_sem_over(D), "draws" or "time batches (one draw of W)"; with time batches,
+  // how many and how long each is (time units).
+  std::string sem_over;
+  std::int64_t batches = 0;
+  double batch_length = 0;
   // Autocorrelation: lags [L], ensemble mean and error [L], per draw and replica [D][R][L].
-  std::vector<double> acf_tau, acf, acf_sem, acf_each;
+  std::vector<double> acf_tau, acf, acf_sem, acf_each, acf_each_sem;  // acf_each_sem: batch means
   std::int64_t acf_neurons = 0;
   double seconds = 0;        // wall time of the whole run
   double setup_seconds = 0;  // of which drawing the networks (and the initial right-hand sides)
@@ -181,17 +201,5 @@ struct simulate_inputs {
 // on_flush and on_abort).
 simulate_result simulate(const simulate_params& p, simulation_observer& obs,
                          const run_control& control = {}, const simulate_inputs& in = {});
-
-// C(tau_l) = mean over neurons and t of x_i(t) x_i(t + l), l = 0 .. lags-1, for x [T][M]
-// (row-major): by FFT (Wiener-Khinchin, zero-padded) or by direct sums. Unbiased: divided by the
-// number of pairs T - l.
-std::vector<double> autocorrelation_fft(const double* x, std::int64_t T, std::int64_t M, std::int64_t lags);
-std::vector<double> autocorrelation_direct(const double* x, std::int64_t T, std::int64_t M, std::int64_t lags);
-// The cheaper of the two for these sizes (the FFT for long lag ranges).
-std::vector<double> autocorrelation(const double* x, std::int64_t T, std::int64_t M, std::int64_t lags);
-
-// Batch-means estimate of the mean of a correlated series and its standard error (`batches`
-// batches of equal length; NaN error with fewer than 2).
-mean_sem batch_means(const std::vector<double>& x, std::int64_t batches = 20);
 
 }  // namespace amari

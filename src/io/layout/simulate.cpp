@@ -47,13 +47,132 @@ std::string time_units(const simulate_params& p) {
   return p.stepper == stepper_kind::map ? "iterations" : "1/leak rate";
 }
 
-// Checkpoint arrays are never empty (a store dataset keeps its name across flushes): an empty
-// list is staged as one 0 with its count elsewhere.
-void stage(store::checkpoint& c, const std::string& name, const std::vector<double>& v) {
-  if (v.empty())
-    c.write(name, std::vector<double>{0.0});
-  else
-    c.write(name, v);
+// ---- The checkpoint (docs/FORMAT.md, "/checkpoint"): one table of fields for writing and
+// reading. Per draw: scalars as [D] arrays, arrays as [D, length]; an empty array (the derivative
+// of a fixed-step run, the Lyapunov estimates without --lyapunov) is the scalar 0. Every shape is
+// fixed by the parameters, so each flush rewrites the same datasets in place.
+
+constexpr std::int64_t checkpoint_format = 2;
+
+constexpr std::pair<const char*, double draw_checkpoint::*> draw_reals[] = {
+    {"t", &draw_checkpoint::t},         {"dt_next", &draw_checkpoint::dt_next},
+    {"t_old", &draw_checkpoint::t_old}, {"dt_step", &draw_checkpoint::dt_step},
+    {"lyap_next", &draw_checkpoint::lyap_next}, {"lyap_last", &draw_checkpoint::lyap_last}};
+constexpr std::pair<const char*, std::int64_t draw_checkpoint::*> draw_ints[] = {
+    {"steps", &draw_checkpoint::steps}, {"rhs_evals", &draw_checkpoint::rhs_evals},
+    {"draw_next_sample", &draw_checkpoint::next_sample}};
+constexpr std::pair<const char*, std::vector<double> draw_checkpoint::*> draw_arrays[] = {
+    {"state", &draw_checkpoint::state},         {"deriv", &draw_checkpoint::deriv},
+    {"state_old", &draw_checkpoint::state_old}, {"deriv_old", &draw_checkpoint::deriv_old},
+    {"pending_lyap", &draw_checkpoint::pending_lyap}, {"lyap", &draw_checkpoint::lyap}};
+constexpr std::pair<const char*, std::vector<double> checkpoint::*> run_arrays[] = {
+    {"stationary", &checkpoint::stationary}, {"acf", &checkpoint::acf}};
+
+void write_checkpoint(store::checkpoint& ck, const checkpoint& c) {
+  const auto D = static_cast<std::uint64_t>(c.draws.size());
+  ck.write("format_version", checkpoint_format);
+  ck.write("next_sample", c.next_sample);
+  for (const auto& [name, field] : draw_reals) {
+    std::vector<double> v;
+    for (const auto& d : c.draws) v.push_back(d.*field);
+    ck.write(name, v);
+  }
+  for (const auto& [name, field] : draw_ints) {
+    std::vector<std::int64_t> v;
+    for (const auto& d : c.draws) v.push_back(d.*field);
+    ck.write(name, v);
+  }
+  for (const auto& [name, field] : draw_arrays) {
+    const auto len = static_cast<std::uint64_t>((c.draws.front().*field).size());
+    std::vector<double> v;
+    for (const auto& d : c.draws) {
+      if ((d.*field).size() != len) throw IoError(fmt::format("checkpoint {}: draws of different sizes", name));
+      v.insert(v.end(), (d.*field).begin(), (d.*field).end());
+    }
+    if (len == 0)
+      ck.write(name, 0.0);
+    else
+      ck.write(name, v, {D, len});
+  }
+  for (const auto& [name, field] : run_arrays) {
+    if ((c.*field).empty())
+      ck.write(name, 0.0);
+    else
+      ck.write(name, c.*field);
+  }
+}
+
+checkpoint read_checkpoint_v2(store::checkpoint& ck, const std::string& path, std::int64_t D) {
+  auto refuse = [&](const std::string& what) {
+    return IoError(fmt::format("{}: the checkpoint does not match the parameters of the run ({})", path, what));
+  };
+  checkpoint c;
+  c.next_sample = ck.read_int("next_sample");
+  c.draws.resize(static_cast<std::size_t>(D));
+  for (const auto& [name, field] : draw_reals) {
+    const auto v = ck.read_doubles(name);
+    if (static_cast<std::int64_t>(v.size()) != D) throw refuse(name);
+    for (std::int64_t d = 0; d < D; ++d) c.draws[d].*field = v[d];
+  }
+  for (const auto& [name, field] : draw_ints) {
+    const auto v = ck.read_ints(name);
+    if (static_cast<std::int64_t>(v.size()) != D) throw refuse(name);
+    for (std::int64_t d = 0; d < D; ++d) c.draws[d].*field = v[d];
+  }
+  for (const auto& [name, field] : draw_arrays) {
+    const auto shape = ck.shape(name);
+    if (shape.empty()) continue;  // an empty array
+    if (shape.size() != 2 || static_cast<std::int64_t>(shape[0]) != D) throw refuse(name);
+    const auto v = ck.read_doubles(name);
+    const auto len = static_cast<std::ptrdiff_t>(shape[1]);
+    for (std::int64_t d = 0; d < D; ++d) (c.draws[d].*field).assign(v.begin() + d * len, v.begin() + (d + 1) * len);
+  }
+  for (const auto& [name, field] : run_arrays)
+    if (!ck.shape(name).empty()) c.*field = ck.read_doubles(name);
+  return c;
+}
+
+// Format version 1: per draw t, dt_next, steps, rhs_evals, lyap_next, lyap_last; the states
+// concatenated; the pending samples and Lyapunov intervals with their counts; the stationary
+// window and C(tau) buffer so far, with their lengths (an empty list staged as one 0).
+checkpoint read_checkpoint_v1(store::checkpoint& ck, const std::string& path, const simulate_params& p) {
+  checkpoint c;
+  c.next_sample = ck.read_int("next_sample");
+  const std::int64_t D = p.draws, n = p.net.n, C = p.columns(), R = p.replicas;
+  const std::int64_t rk = R * (p.lyapunov ? p.lyapunov_k : 0);
+  const auto t = ck.read_doubles("t"), dt = ck.read_doubles("dt_next"), ln = ck.read_doubles("lyap_next"),
+             ll = ck.read_doubles("lyap_last"), state = ck.read_doubles("state"), deriv = ck.read_doubles("deriv"),
+             pt = ck.read_doubles("pending_t"), ph = ck.read_doubles("pending_h"), pl = ck.read_doubles("pending_lyap"),
+             lg = ck.read_doubles("lyap_log"), ld = ck.read_doubles("lyap_dt");
+  const auto steps = ck.read_ints("steps"), rhs = ck.read_ints("rhs_evals"), pc = ck.read_ints("pending_count"),
+             lc = ck.read_ints("lyap_count");
+  if (static_cast<std::int64_t>(t.size()) != D || static_cast<std::int64_t>(state.size()) < D * n * C)
+    throw IoError(fmt::format("{}: the checkpoint does not match the parameters of the run", path));
+  std::int64_t po = 0, lo = 0;
+  const bool adaptive = p.stepper == stepper_kind::dopri5;
+  for (std::int64_t d = 0; d < D; ++d) {
+    draw_checkpoint dc;
+    dc.v1 = true;
+    dc.t = t[d], dc.dt_next = dt[d], dc.steps = steps[d], dc.rhs_evals = rhs[d];
+    dc.lyap_next = ln[d], dc.lyap_last = ll[d];
+    dc.state.assign(state.begin() + d * n * C, state.begin() + (d + 1) * n * C);
+    if (adaptive) dc.deriv.assign(deriv.begin() + d * n * C, deriv.begin() + (d + 1) * n * C);
+    for (std::int64_t i = 0; i < pc[d]; ++i, ++po) {
+      dc.v1_pending_t.push_back(pt[po]);
+      dc.v1_pending_h.insert(dc.v1_pending_h.end(), ph.begin() + po * n * R, ph.begin() + (po + 1) * n * R);
+      dc.v1_pending_lyap.insert(dc.v1_pending_lyap.end(), pl.begin() + po * rk, pl.begin() + (po + 1) * rk);
+    }
+    for (std::int64_t i = 0; i < lc[d]; ++i, ++lo) {
+      dc.v1_lyap_dt.push_back(ld[lo]);
+      dc.v1_lyap_log.insert(dc.v1_lyap_log.end(), lg.begin() + lo * rk, lg.begin() + (lo + 1) * rk);
+    }
+    c.draws.push_back(std::move(dc));
+  }
+  const auto wc = ck.read_int("window_count"), ac = ck.read_int("acf_count");
+  const auto w = ck.read_doubles("window"), a = ck.read_doubles("acf_buffer");
+  c.v1_window.assign(w.begin(), w.begin() + wc);
+  c.v1_acf_buffer.assign(a.begin(), a.begin() + ac);
+  return c;
 }
 
 }  // namespace
@@ -80,6 +199,10 @@ struct simulation_writer::impl {
         f.root().attr("resumed_from", f.root().attr_string("message"));
         f.root().remove_attr("message");
       }
+      // A file of an older format continues in the current one (its series are unchanged; its
+      // checkpoint and the results written at the end are of this version).
+      if (f.root().attr_int("format_version") < store::format_version)
+        f.root().attr("format_version", store::format_version);
     } else {
       create();
     }
@@ -132,9 +255,7 @@ struct simulation_writer::impl {
     }
     if (D * R > 1) {
       auto e = f.group_at("/ensemble");
-      e.attr("sem_over", D > 1 ? "draws" : "replicas");
-      e.attr("description", D > 1 ? "mean over draws of the replica means, standard error over draws"
-                                  : "mean over replicas, standard error over replicas (one draw of W)");
+      label_ensemble(e);
       t_ens = e.make_series_scale("t", {.description = "sample time", .units = tu});
       const char* names[4] = {"m", "q", "q2", "phi_mean"};
       for (int i = 0; i < 4; ++i) {
@@ -158,6 +279,15 @@ struct simulation_writer::impl {
     }
   }
 
+  // The per-sample ensemble statistics: standard errors over draws, or, with one draw, over the
+  // replicas that share its W (no spread between networks: labelled so).
+  void label_ensemble(store::group& e) {
+    e.attr("sem_over", ensemble_sem_over(D, R));
+    e.attr("description", D > 1 ? "mean over draws of the replica means, standard error over draws"
+                                : "mean over replicas, standard error over replicas that share one draw of W "
+                                  "(it leaves out the spread between networks: use draws > 1 for that)");
+  }
+
   void reopen() {
     auto g = f.group_at("/trajectory");
     t_traj = g.open_series("t");
@@ -169,6 +299,7 @@ struct simulation_writer::impl {
     }
     if (D * R > 1) {
       auto e = f.group_at("/ensemble");
+      label_ensemble(e);  // a file of format version 1 said "replicas"
       t_ens = e.open_series("t");
       const char* names[4] = {"m", "q", "q2", "phi_mean"};
       for (int i = 0; i < 4; ++i) {
@@ -229,31 +360,7 @@ struct simulation_writer::impl {
 
   void flush(const amari::checkpoint& c) {
     auto ck = f.checkpoint();
-    ck.write("next_sample", c.next_sample);
-    std::vector<double> t, dt, lyap_next, lyap_last, state, deriv, pend_t, pend_h, pend_l, lyap_log, lyap_dt;
-    std::vector<std::int64_t> steps, rhs, pend_count, lyap_count;
-    for (const auto& d : c.draws) {
-      t.push_back(d.t), dt.push_back(d.dt_next), lyap_next.push_back(d.lyap_next), lyap_last.push_back(d.lyap_last);
-      steps.push_back(d.steps), rhs.push_back(d.rhs_evals);
-      state.insert(state.end(), d.state.begin(), d.state.end());
-      deriv.insert(deriv.end(), d.deriv.begin(), d.deriv.end());
-      pend_count.push_back(static_cast<std::int64_t>(d.pending_t.size()));
-      pend_t.insert(pend_t.end(), d.pending_t.begin(), d.pending_t.end());
-      pend_h.insert(pend_h.end(), d.pending_h.begin(), d.pending_h.end());
-      pend_l.insert(pend_l.end(), d.pending_lyap.begin(), d.pending_lyap.end());
-      lyap_count.push_back(static_cast<std::int64_t>(d.lyap_dt.size()));
-      lyap_log.insert(lyap_log.end(), d.lyap_log.begin(), d.lyap_log.end());
-      lyap_dt.insert(lyap_dt.end(), d.lyap_dt.begin(), d.lyap_dt.end());
-    }
-    ck.write("t", t), ck.write("dt_next", dt), ck.write("lyap_next", lyap_next), ck.write("lyap_last", lyap_last);
-    ck.write("steps", steps), ck.write("rhs_evals", rhs), ck.write("pending_count", pend_count);
-    ck.write("lyap_count", lyap_count);
-    stage(ck, "state", state), stage(ck, "deriv", deriv), stage(ck, "pending_t", pend_t);
-    stage(ck, "pending_h", pend_h), stage(ck, "pending_lyap", pend_l), stage(ck, "lyap_log", lyap_log);
-    stage(ck, "lyap_dt", lyap_dt);
-    ck.write("window_count", static_cast<std::int64_t>(c.window.size()));
-    ck.write("acf_count", static_cast<std::int64_t>(c.acf_buffer.size()));
-    stage(ck, "window", c.window), stage(ck, "acf_buffer", c.acf_buffer);
+    write_checkpoint(ck, c);
     if (c.next_sample == p.samples()) write_final_state(c);
     f.flush();
   }
@@ -272,6 +379,16 @@ struct simulation_writer::impl {
     g.write("h_final", hf, {.description = "h_i of every neuron at t_end", .dims = l.dims}, l.shape);
   }
 
+  // What the errors of time averages (/stationary, /lyapunov) are over: draws, or batches in time
+  // of the one draw (how many, and how long each is).
+  static void label_time_errors(store::group& g, const simulate_result& r) {
+    g.attr("sem_over", r.sem_over);
+    if (r.batches > 0) {
+      g.attr("batches", r.batches);
+      g.attr("batch_length", r.batch_length);
+    }
+  }
+
   void finish(const simulate_result& r) {
     auto g = f.group_at("/trajectory");
     g.attr("steps", r.steps);
@@ -282,38 +399,52 @@ struct simulation_writer::impl {
       y.write("exponents", r.lyapunov, {.description = "Lyapunov exponents lambda_j, largest first (ensemble mean)",
                                         .units = p.stepper == stepper_kind::map ? "1/iteration" : "leak rate",
                                         .dims = {"exponent"}});
-      y.write("sem", r.lyapunov_sem, {.description = "standard error of the exponents (over draws, replicas, or "
-                                                     "batch means in time)",
-                                      .dims = {"exponent"}});
+      y.write("sem", r.lyapunov_sem,
+              {.description = "standard error of the exponents (over draws; with one draw, from batches in time of "
+                              "the replica mean: see sem_over)",
+               .dims = {"exponent"}});
+      label_time_errors(y, r);
       const auto l = static_layout(D, R, {{"exponent", kl}});
       if (D * R > 1) {
         y.write("each", r.lyapunov_each, {.description = "exponents of each draw and replica", .dims = l.dims}, l.shape);
         y.write("each_sem", r.lyapunov_each_sem,
-                {.description = "batch-means standard errors of each draw and replica", .dims = l.dims}, l.shape);
+                {.description = fmt::format("standard errors of each draw and replica: batch means over {} batches "
+                                            "of equal time",
+                                            default_batches),
+                 .dims = l.dims},
+                l.shape);
       }
     }
     auto s = f.group_at("/stationary");
     s.attr("transient", p.transient_time());
     s.attr("samples", r.stationary_samples);
     s.attr("description", "averages over the samples with t >= transient");
+    label_time_errors(s, r);
     const std::pair<const char*, const mean_sem*> stats[4] = {
         {"m", &r.stationary_m}, {"q", &r.stationary_q}, {"q2", &r.stationary_q2}, {"phi_mean", &r.stationary_phi_mean}};
     for (const auto& [name, ms] : stats) {
       s.write_scalar(name, ms->mean, {.description = fmt::format("time and ensemble average of {}", name)});
       s.write_scalar(std::string(name) + "_sem", ms->sem,
-                     {.description = fmt::format("standard error of the average of {}", name)});
+                     {.description = fmt::format("standard error of the average of {} (see sem_over)", name)});
     }
     if (!r.acf.empty()) {
       const auto L = static_cast<std::int64_t>(r.acf.size());
       s.attr("acf_neurons", r.acf_neurons);
       s.write_scale("tau", r.acf_tau, {.description = "lag", .units = time_units(p)});
       s.write("C", r.acf, {.description = "autocorrelation C(tau) = < mean_i h_i(t) h_i(t + tau) >_t", .dims = {"tau"}});
-      s.write("C_sem", r.acf_sem, {.description = "standard error of C (over draws or replicas)", .dims = {"tau"}});
+      s.write("C_sem", r.acf_sem,
+              {.description = "standard error of C (over draws; with one draw, from batches in time: see sem_over)",
+               .dims = {"tau"}});
       if (D * R > 1) {
         if (D > 1) s.write_scale("draw", iota(D), {.description = "index of the draw of (W, b)"});
         if (R > 1) s.write_scale("replica", iota(R), {.description = "index of the replica"});
         const auto l = static_layout(D, R, {{"tau", L}});
         s.write("C_each", r.acf_each, {.description = "C(tau) of each draw and replica", .dims = l.dims}, l.shape);
+        s.write("C_each_sem", r.acf_each_sem,
+                {.description = fmt::format("standard error of C_each: batch means over {} batches in time",
+                                            default_batches),
+                 .dims = l.dims},
+                l.shape);
       }
     }
     f.finish("complete");
@@ -346,42 +477,14 @@ simulate_params read_simulate_params(store::file& f) {
 checkpoint read_checkpoint(store::file& f, const simulate_params& p) {
   auto ck = f.checkpoint();
   if (!ck.exists()) throw IoError(fmt::format("{}: has no checkpoint to resume from", f.path()));
-  checkpoint c;
-  c.next_sample = ck.read_int("next_sample");
-  const std::int64_t D = p.draws, n = p.net.n, C = p.columns(), R = p.replicas;
-  const std::int64_t rk = R * (p.lyapunov ? p.lyapunov_k : 0);
-  const auto t = ck.read_doubles("t"), dt = ck.read_doubles("dt_next"), ln = ck.read_doubles("lyap_next"),
-             ll = ck.read_doubles("lyap_last"), state = ck.read_doubles("state"), deriv = ck.read_doubles("deriv"),
-             pt = ck.read_doubles("pending_t"), ph = ck.read_doubles("pending_h"), pl = ck.read_doubles("pending_lyap"),
-             lg = ck.read_doubles("lyap_log"), ld = ck.read_doubles("lyap_dt");
-  const auto steps = ck.read_ints("steps"), rhs = ck.read_ints("rhs_evals"), pc = ck.read_ints("pending_count"),
-             lc = ck.read_ints("lyap_count");
-  if (static_cast<std::int64_t>(t.size()) != D || static_cast<std::int64_t>(state.size()) < D * n * C)
-    throw IoError(fmt::format("{}: the checkpoint does not match the parameters of the run", f.path()));
-  std::int64_t po = 0, lo = 0;
-  const bool adaptive = p.stepper == stepper_kind::dopri5;
-  for (std::int64_t d = 0; d < D; ++d) {
-    draw_checkpoint dc;
-    dc.t = t[d], dc.dt_next = dt[d], dc.steps = steps[d], dc.rhs_evals = rhs[d];
-    dc.lyap_next = ln[d], dc.lyap_last = ll[d];
-    dc.state.assign(state.begin() + d * n * C, state.begin() + (d + 1) * n * C);
-    if (adaptive) dc.deriv.assign(deriv.begin() + d * n * C, deriv.begin() + (d + 1) * n * C);
-    for (std::int64_t i = 0; i < pc[d]; ++i, ++po) {
-      dc.pending_t.push_back(pt[po]);
-      dc.pending_h.insert(dc.pending_h.end(), ph.begin() + po * n * R, ph.begin() + (po + 1) * n * R);
-      dc.pending_lyap.insert(dc.pending_lyap.end(), pl.begin() + po * rk, pl.begin() + (po + 1) * rk);
-    }
-    for (std::int64_t i = 0; i < lc[d]; ++i, ++lo) {
-      dc.lyap_dt.push_back(ld[lo]);
-      dc.lyap_log.insert(dc.lyap_log.end(), lg.begin() + lo * rk, lg.begin() + (lo + 1) * rk);
-    }
-    c.draws.push_back(std::move(dc));
+  if (ck.has("format_version")) {
+    const auto v = ck.read_int("format_version");
+    if (v != checkpoint_format)
+      throw IoError(fmt::format("{}: the checkpoint has format version {}; this amari reads versions 1 and {}",
+                                f.path(), v, checkpoint_format));
+    return read_checkpoint_v2(ck, f.path(), p.draws);
   }
-  const auto wc = ck.read_int("window_count"), ac = ck.read_int("acf_count");
-  const auto w = ck.read_doubles("window"), a = ck.read_doubles("acf_buffer");
-  c.window.assign(w.begin(), w.begin() + wc);
-  c.acf_buffer.assign(a.begin(), a.begin() + ac);
-  return c;
+  return read_checkpoint_v1(ck, f.path(), p);
 }
 
 Eigen::MatrixXd read_initial_state(const std::string& spec, std::int64_t n, std::int64_t replicas) {
