@@ -8,6 +8,10 @@ architecture_layers):
       against it. (A public header that includes another
       public header is checked itself, so this covers the includes among them too.)
 
+  check_architecture.py initialisers SOURCE_DIR
+      Parameter structs (*_params) are built with designated initialisers, never by position:
+      two adjacent doubles in the wrong order would compile silently.
+
   check_architecture.py layers SOURCE_DIR [ALLOW_LIST]
       The layers point only downwards: core <- theory <- sim <- io <- cli. A file in
       include/amari/LAYER or src/LAYER includes only headers of its own layer and the layers below it:
@@ -152,7 +156,36 @@ def check_layers(root, allow_path):
     return 0
 
 
+# A parameter struct built positionally: `model_params{phi, 2.0, 0.3}` or `maps_params p{a, b}`.
+# Designated initialisers (`{.sigma_w = 2.0}`) name every field; an empty `{}` is the defaults.
+POSITIONAL = re.compile(r"\b(\w+_params)\b(?:\s+\w+)?\s*\{\s*(?!\.|\})")
+
+
+def check_initialisers(root):
+    found = []
+    for sub in ("include", "src", "tests", "bench", "python"):
+        for rel in files_under(root, sub):
+            if not rel.endswith((".hpp", ".cpp")):
+                continue
+            with open(os.path.join(root, rel), encoding="utf-8") as f:
+                for n, line in enumerate(f, 1):
+                    code = line.split("//", 1)[0]
+                    m = POSITIONAL.search(code)
+                    # `struct x_params {` and `x_params{}` are declarations and defaults, not that.
+                    if m and not re.search(r"\b(struct|class)\s+" + m.group(1), code):
+                        found.append(f"{rel}:{n}: {line.strip()}")
+    if found:
+        print("FAILED: parameter structs initialised by position (use designated initialisers):")
+        for x in found:
+            print("  " + x)
+        return 1
+    print("PASSED: every parameter struct is initialised with designated initialisers")
+    return 0
+
+
 def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "initialisers":
+        return check_initialisers(os.path.abspath(sys.argv[2]))
     if len(sys.argv) < 3 or sys.argv[1] not in ("headers", "layers"):
         print(__doc__)
         return 2
