@@ -91,7 +91,7 @@ def layout(path):
         check(dim_names(h) == ["t", "neuron"], f"h dims {dim_names(h)}")
         t = f["trajectory/t"][:]
         check(len(t) == h.shape[0] and t[-1] == 0.1 * (len(t) - 1), "t values")
-        check(f["trajectory/t"].attrs["units"] == "1/leak rate", "t units")
+        check(f["trajectory/t"].attrs["units"] == "leak time constants", "t units")
         # xarray (when installed) sees named dimensions.
         try:
             import xarray as xr

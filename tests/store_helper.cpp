@@ -52,7 +52,7 @@ struct writer {
     auto g = f.group_at("/trajectory");
     std::vector<std::int64_t> idx{0, 1, 2, 3, 4, 5, 6, 7};
     g.write_scale("neuron", idx, {.description = "recorded neuron"});
-    t = g.make_series_scale("t", {.description = "time", .units = "1/leak rate"});
+    t = g.make_series_scale("t", {.description = "time", .units = "leak time constants"});
     m = g.make_series("m", {}, {.description = "sin(t)", .dims = {"t"}});
     traces = g.make_series("traces", {8}, {.description = "k + i/1000", .dims = {"t", "neuron"}});
   }
@@ -138,7 +138,7 @@ int run_demo(const std::string& path) {
     auto g = f.group_at("/trajectory");
     std::vector<std::int64_t> idx{0, 1, 2, 3};
     g.write_scale("neuron", idx, {.description = "recorded neuron"});
-    auto t = g.make_series_scale("t", {.description = "time", .units = "1/leak rate"});
+    auto t = g.make_series_scale("t", {.description = "time", .units = "leak time constants"});
     auto q = g.make_series("q", {}, {.description = "q(t) = 1 - exp(-t)", .dims = {"t"}});
     auto h = g.make_series("h", {4}, {.description = "h_i(t) = sin(t + i)", .dims = {"t", "neuron"}});
     for (int k = 0; k <= 200; ++k) {
@@ -173,7 +173,7 @@ int run_demo(const std::string& path) {
     for (std::size_t j = 0; j < sb.size(); ++j)
       for (std::size_t i = 0; i < sw.size(); ++i) chi[j * sw.size() + i] = sw[i] * sw[i] / (1 + 2 * sb[j]);
     g.write("chi1", chi, {.description = "chi_1 (toy formula)", .dims = {"sigma_b", "sigma_w"}}, {sb.size(), sw.size()});
-    g.write_scalar("lambda", 0.25, {.description = "a scalar result", .units = "1/leak rate"});
+    g.write_scalar("lambda", 0.25, {.description = "a scalar result", .units = "1/leak time constant"});
   }
   f.finish("complete");
   return 0;

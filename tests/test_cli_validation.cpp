@@ -130,7 +130,7 @@ const std::vector<bad_case> cases = {
 
 }  // namespace
 
-TEST_CASE("bad input: exit code 2, one line naming field, value and what is accepted; no file touched",
+TEST_CASE("bad input: exit code 2, one line naming field, value and what is accepted, and no file touched",
           "[cli][validation]") {
   REQUIRE(cases.size() >= 40);
   for (const auto& c : cases) {

@@ -61,7 +61,7 @@ TEST_CASE("inspect: simulate -- m, q +- SE beside the ODE, Lyapunov +- SE beside
   // the exponents and their errors as simulate reported them
   CHECK(s["/lyapunov"]["lambda_1"]["value"].get<double>() == run["lyapunov"].get<double>());
   CHECK(s["/lyapunov"]["lambda_1"]["sem"].get<double>() == run["lyapunov_sem"].get<double>());
-  CHECK(s["/lyapunov"]["lambda_1"]["units"] == "leak rate");
+  CHECK(s["/lyapunov"]["lambda_1"]["units"] == "1/leak time constant");
   // the DMFT numbers as amari dmft computes them at these parameters
   CHECK(s["/lyapunov"]["lambda_max DMFT"]["value"].get<double>() == dm["lyapunov"].get<double>());
   CHECK(s["/stationary"]["Delta_0 DMFT"]["value"].get<double>() == dm["delta_0"].get<double>());
@@ -210,7 +210,7 @@ TEST_CASE("inspect: the wrong file exits 2, a read failure of an amari file 1 (d
     o.product = "simulate";
     auto f = st::file::create(damaged, o);
     auto tr = f.group_at("/trajectory");
-    auto t = tr.make_series_scale("t", {.description = "time", .units = "1/leak rate"});
+    auto t = tr.make_series_scale("t", {.description = "time", .units = "leak time constants"});
     auto m = tr.make_series("m", {}, {.description = "population mean of h", .dims = {"t"}});
     for (int k = 0; k < 4000; ++k) {
       t.append(0.1 * k);

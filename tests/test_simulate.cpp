@@ -365,7 +365,7 @@ TEST_CASE("a diverging network stops with a clear error and keeps what it sample
   }
 }
 
-TEST_CASE("autocorrelation: FFT and direct sums agree; batch means", "[simulate][stats]") {
+TEST_CASE("autocorrelation: FFT and direct sums agree, and batch means", "[simulate][stats]") {
   const std::int64_t T = 300, M = 7, L = 250;  // M odd: one series without a partner
   std::vector<double> x(T * M);
   for (std::int64_t t = 0; t < T; ++t)

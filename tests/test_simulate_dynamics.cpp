@@ -133,7 +133,7 @@ TEST_CASE("Lyapunov spectrum at a fixed point: Jacobian eigenvalues and mean fie
 // (observed: |c_12| ~ 0.05-0.3 over t in [150, 400]); we require mean |c_12| < 0.3 late.
 // At sigma_w = 0.8 both fall into the same fixed point (h = 0, approached along the same slowest
 // direction): c_12 stays 1.
-TEST_CASE("chaos: positive exponent and decorrelating replicas; order: c_12 = 1", "[simulate][dynamics]") {
+TEST_CASE("chaos: positive exponent and decorrelating replicas, and in order c_12 = 1", "[simulate][dynamics][heavy]") {
   simulate_params p;
   p.net.n = 2000;
   p.net.model.sigma_w = 2;

@@ -160,7 +160,7 @@ TEST_CASE("series: buffered rows reach the file at flush, with their scales", "[
     std::vector<std::int64_t> idx(n_neurons);
     std::iota(idx.begin(), idx.end(), 0);
     g.write_scale("neuron", idx, {.description = "recorded neuron"});
-    auto t = g.make_series_scale("t", {.description = "time", .units = "1/leak rate"});
+    auto t = g.make_series_scale("t", {.description = "time", .units = "leak time constants"});
     auto m = g.make_series("m", {}, {.description = "population mean", .dims = {"t"}});
     auto h = g.make_series("h", {n_neurons}, {.description = "traces", .dims = {"t", "neuron"}});
     for (int k = 0; k < 3000; ++k) {
@@ -548,7 +548,7 @@ TEST_CASE("h5py reads the documented layout, attributes and dimension scales", "
     g.write("labels", std::vector<std::string>{"ordered", "chaotic", "é-unicode"}, {.description = "labels"});
     auto tr = f.group_at("/trajectory");
     tr.write_scale("neuron", std::vector<std::int64_t>{0, 1, 2}, {.description = "recorded neuron"});
-    auto t = tr.make_series_scale("t", {.description = "time", .units = "1/leak rate"});
+    auto t = tr.make_series_scale("t", {.description = "time", .units = "leak time constants"});
     auto h = tr.make_series("h", {3}, {.description = "traces", .dims = {"t", "neuron"}});
     for (int k = 0; k < 100; ++k) {
       t.append(0.1 * k);
@@ -705,7 +705,7 @@ std::string make_inspect_fixture(const temp_dir& dir) {
   const std::string path = dir / "inspect.h5";
   auto f = st::file::create(path, opts());
   auto tr = f.group_at("/trajectory");
-  auto t = tr.make_series_scale("t", {.description = "time", .units = "1/leak rate"});
+  auto t = tr.make_series_scale("t", {.description = "time", .units = "leak time constants"});
   auto m = tr.make_series("m", {}, {.description = "population mean of h", .dims = {"t"}});
   auto q = tr.make_series("q", {}, {.description = "population variance of h", .dims = {"t"}});
   tr.write_scale("neuron", std::vector<std::int64_t>{0, 1}, {.description = "recorded neuron"});
@@ -717,7 +717,7 @@ std::string make_inspect_fixture(const temp_dir& dir) {
     h.append(std::vector<double>{1.0 * k, 3.0 * k});
   }
   auto ly = f.group_at("/lyapunov");
-  ly.write_scalar("lambda_max", 0.125, {.description = "largest Lyapunov exponent", .units = "1/leak rate"});
+  ly.write_scalar("lambda_max", 0.125, {.description = "largest Lyapunov exponent", .units = "1/leak time constant"});
   auto ph = f.group_at("/phase");
   ph.write_scale("sigma_w", std::vector<double>{0.5, 1.5, 2.5}, {.description = "sigma_w"});
   ph.write("phase", std::vector<std::string>{"ordered", "chaotic", "chaotic"},
@@ -756,7 +756,7 @@ TEST_CASE("inspect: tree, final values, scalar results and label counts", "[stor
   CHECK(number("/trajectory", "final m") == 0.001 * 2000);
   CHECK(number("/trajectory", "final q") == 1.0 - 0.0001 * 2000);
   CHECK(number("/trajectory", "final h (mean over neuron)") == 4000.0);
-  CHECK(entry(r, "/trajectory", "t final")->units == "1/leak rate");
+  CHECK(entry(r, "/trajectory", "t final")->units == "leak time constants");
   CHECK(number("/lyapunov", "lambda_max") == 0.125);
   CHECK(std::isnan(number("/phase", "undefined")));
   REQUIRE(entry(r, "/phase", "phase counts"));
@@ -769,7 +769,7 @@ TEST_CASE("inspect: tree, final values, scalar results and label counts", "[stor
   CHECK_THAT(text, Catch::Contains("    sigma_w = 1.5"));  // the config, indented
   CHECK_THAT(text, Catch::Contains("h: float64 (2001, 2) [t, neuron], series -- traces"));
   CHECK_THAT(text, Catch::Contains("final m = 2"));
-  CHECK_THAT(text, Catch::Contains("lambda_max = 0.125 [1/leak rate]"));
+  CHECK_THAT(text, Catch::Contains("lambda_max = 0.125 [1/leak time constant]"));
   CHECK_THAT(text, !Catch::Contains("slot_b"));  // only the current checkpoint slot is listed
 
   const auto j = nlohmann::json::parse(amari::inspect::to_json(r));

@@ -122,6 +122,13 @@ class simulate_command final : public command {
       j["steps"] = r.steps;
       j["rhs_evals"] = r.rhs_evals;
       j["q_final"] = number(r.q_final.mean);
+      j["q_final_sem"] = number(r.q_final.sem);
+      j["q_final_sem_over"] = r.q_final_sem_over;
+      j["stationary_q2"] = number(r.stationary_q2.mean);
+      j["stationary_q2_sem"] = number(r.stationary_q2.sem);
+      j["sem_over"] = r.sem_over;
+      j["batches"] = r.batches;
+      j["batch_length"] = number(r.batch_length);
       j["seconds"] = r.seconds;
       if (p_.lyapunov) {
         j["lyapunov"] = number(r.lyapunov.empty() ? NAN : r.lyapunov[0]);
@@ -148,7 +155,11 @@ class simulate_command final : public command {
     std::printf(" (t >= %g)\n", p_.transient_time());
     for (std::size_t a = 0; a < r.lyapunov.size(); ++a)
       std::printf("  Lyapunov exponent %zu: %.5g +- %.2g\n", a + 1, r.lyapunov[a], r.lyapunov_sem[a]);
-    std::printf("  written to %s\n", output_.c_str());
+    // What each standard error is over (docs/simulate.md, "Error bars").
+    std::printf("  standard errors: q(t_end) over %s; time averages over %s", r.q_final_sem_over.c_str(),
+                r.sem_over.c_str());
+    if (r.batches > 0) std::printf(" (%lld batches of %g)", static_cast<long long>(r.batches), r.batch_length);
+    std::printf("\n  written to %s\n", output_.c_str());
   }
 
   simulate_params p_;

@@ -294,7 +294,7 @@ void dmft_summary(store::file& f, std::vector<summary_entry>& out) {
   if (g.has_attr("decay_time"))
     out.push_back(value("decay time", g.attr_double("decay_time"), "leak time constants",
                         "tau where Delta - Delta_inf falls to half of Delta_0 - Delta_inf"));
-  if (g.has_attr("lyapunov")) out.push_back(value("lambda_max", g.attr_double("lyapunov"), "leak rate", "the maximal Lyapunov exponent"));
+  if (g.has_attr("lyapunov")) out.push_back(value("lambda_max", g.attr_double("lyapunov"), "1/leak time constant", "the maximal Lyapunov exponent"));
   out.push_back(value("q*", attr_or_nan(g, "q_static"), "h^2", "the static solution"));
   out.push_back(value("chi_1", attr_or_nan(g, "chi_1"), "", "at q*"));
 }

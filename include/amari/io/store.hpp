@@ -5,7 +5,7 @@
 //   auto f = store::file::create("run.h5", {.command_line = ..., .config_toml = ..., .seed = 1,
 //                                           .product = "simulate"});
 //   auto g = f.group_at("/trajectory");
-//   auto t = g.make_series_scale("t", {.description = "time", .units = "1/leak rate"});
+//   auto t = g.make_series_scale("t", {.description = "time", .units = "leak time constants"});
 //   auto q = g.make_series("q", {}, {.description = "population variance of h", .dims = {"t"}});
 //   ... t.append(time); q.append(value); f.flush_if_due(); ...
 //   f.finish("complete");

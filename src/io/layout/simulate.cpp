@@ -44,7 +44,7 @@ std::vector<std::int64_t> iota(std::int64_t n, std::int64_t first = 0) {
 }
 
 std::string time_units(const simulate_params& p) {
-  return p.stepper == stepper_kind::map ? "iterations" : "1/leak rate";
+  return p.stepper == stepper_kind::map ? "iterations" : "leak time constants";
 }
 
 // ---- The checkpoint (docs/FORMAT.md, "/checkpoint"): one table of fields for writing and
@@ -275,7 +275,7 @@ struct simulation_writer::impl {
       y.write_scale("exponent", iota(kl, 1), {.description = "index j of the exponent, largest first"});
       lyap = make(y, "estimate", series_layout(D, R, {{"exponent", kl}}),
                   "running estimate of lambda_j: sum log|R_jj| / time since the transient (NaN before)",
-                  p.stepper == stepper_kind::map ? "1/iteration" : "leak rate");
+                  p.stepper == stepper_kind::map ? "1/iteration" : "1/leak time constant");
     }
   }
 
@@ -397,7 +397,7 @@ struct simulation_writer::impl {
     if (kl > 0) {
       auto y = f.group_at("/lyapunov");
       y.write("exponents", r.lyapunov, {.description = "Lyapunov exponents lambda_j, largest first (ensemble mean)",
-                                        .units = p.stepper == stepper_kind::map ? "1/iteration" : "leak rate",
+                                        .units = p.stepper == stepper_kind::map ? "1/iteration" : "1/leak time constant",
                                         .dims = {"exponent"}});
       y.write("sem", r.lyapunov_sem,
               {.description = "standard error of the exponents (over draws; with one draw, from batches in time of "

@@ -33,6 +33,20 @@ void write_attr(const std::string& file, hid_t obj, const std::string& name, con
   const char* p = v.c_str();
   write_attr_raw(file, obj, name, t.get(), t.get(), s.get(), &p);
 }
+void write_attr_fixed(const std::string& file, hid_t obj, const std::string& name, const std::string& v) {
+  handle t = fixed_string_type(file, v.size());
+  if (ck(H5Aexists(obj, name.c_str()), file, "cannot check attribute '{}'", name) > 0) {
+    handle a(ck(H5Aopen(obj, name.c_str(), H5P_DEFAULT), file, "cannot open attribute '{}'", name));
+    handle old(ck(H5Aget_type(a.get()), file, "cannot read attribute '{}'", name));
+    if (ck(H5Tequal(old.get(), t.get()), file, "cannot compare attribute '{}'", name) > 0) {
+      ck(H5Awrite(a.get(), t.get(), v.data()), file, "cannot write attribute '{}'", name);
+      return;
+    }
+  }
+  handle s = simple_space(file, {});
+  write_attr_raw(file, obj, name, t.get(), t.get(), s.get(), v.data());
+}
+
 void write_attr(const std::string& file, hid_t obj, const std::string& name, std::span<const double> v) {
   handle s = simple_space(file, {v.size()});
   write_attr_raw(file, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.get(), v.data());

@@ -140,7 +140,7 @@ void file_state::commit_checkpoint() {
   for (const auto& [name, item] : staged) write_slot_item(*this, g.get(), slot_path, name, item);
   // Written last among the raw data: a slot whose flush_index is newer is complete.
   write_slot_item(*this, g.get(), slot_path, "flush_index", staged_item{std::vector<std::int64_t>{index}, {}});
-  write_attr(path, root.get(), "current", slot);
+  write_attr_fixed(path, root.get(), "current", slot);
   committed_slot = slot;
   committed_index = index;
   staged_dirty = false;

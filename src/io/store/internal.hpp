@@ -139,6 +139,9 @@ void write_attr(const std::string& file, hid_t obj, const std::string& name, dou
 void write_attr(const std::string& file, hid_t obj, const std::string& name, std::int64_t v);
 void write_attr(const std::string& file, hid_t obj, const std::string& name, std::uint64_t v);
 void write_attr(const std::string& file, hid_t obj, const std::string& name, const std::string& v);
+// A text attribute stored as a fixed-length string of v.size() bytes and rewritten in place when one
+// of that length is there: no new file space at each write (the checkpoint's `current`).
+void write_attr_fixed(const std::string& file, hid_t obj, const std::string& name, const std::string& v);
 void write_attr(const std::string& file, hid_t obj, const std::string& name, std::span<const double> v);
 
 // Reads strings (variable or fixed length) from an attribute or dataset.
