@@ -13,7 +13,17 @@
 
 #include "amari/core/error.hpp"
 
+#include "amari/io/layout/deepnet.hpp"
+#include "amari/io/layout/dmft.hpp"
+#include "amari/io/layout/maps.hpp"
+#include "amari/io/layout/meanfield.hpp"
+#include "amari/io/layout/phase.hpp"
+
 namespace amari::inspect {
+
+using io::short_number;
+using io::value;
+using io::words;
 
 namespace {
 
@@ -44,12 +54,6 @@ void walk(store::file& f, const std::string& path, std::vector<object_info>& out
     out.push_back(f.info(p));
     if (out.back().is_group) walk(f, p, out);
   }
-}
-
-std::string short_number(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  return fmt::format("{:.6g}", x);
 }
 
 // --- summaries --------------------------------------------------------------------------------
@@ -98,26 +102,6 @@ summary_entry count_entry(store::group& g, const object_info& o) {
 }
 
 // --- per-product summaries (docs/FORMAT.md, the layout of each product) ------------------------
-
-summary_entry value(std::string key, double v, std::string units = "", std::string description = "",
-                    std::optional<double> sem = std::nullopt, std::string text = "") {
-  summary_entry e;
-  e.key = std::move(key);
-  e.number = v;
-  e.sem = sem;
-  e.units = std::move(units);
-  e.description = std::move(description);
-  e.text = std::move(text);
-  return e;
-}
-
-summary_entry words(std::string key, std::string text, std::string description = "") {
-  summary_entry e;
-  e.key = std::move(key);
-  e.text = std::move(text);
-  e.description = std::move(description);
-  return e;
-}
 
 double nan_value() { return std::numeric_limits<double>::quiet_NaN(); }
 
@@ -256,113 +240,27 @@ void simulate_stationary(store::file& f, std::vector<summary_entry>& out) {
   }
 }
 
-void meanfield_summary(store::file& f, std::vector<summary_entry>& out) {
-  auto g = f.group_at("/meanfield");
-  const std::uint64_t n = rows(g, "t");
-  if (n > 0) {
-    out.push_back(value("m(t_end)", element(g, "m", n - 1), "h", "", std::nullopt,
-                        fmt::format("at t = {}", short_number(element(g, "t", n - 1)))));
-    out.push_back(value("q(t_end)", element(g, "q", n - 1), "h^2", "", std::nullopt,
-                        fmt::format("at t = {}", short_number(element(g, "t", n - 1)))));
-  }
-  if (!f.has("/meanfield/fixed_points")) return;
-  auto fp = f.group_at("/meanfield/fixed_points");
-  const auto m = fp.read_doubles("m"), q = fp.read_doubles("q"), chi = fp.read_doubles("chi_1");
-  const auto stable = fp.read_ints("stable"), net = fp.read_ints("network_stable");
-  out.push_back(value("fixed points", double(m.size()), "", "every fixed point of the ODE (/meanfield/fixed_points)"));
-  const auto k = g.has_attr("final_fixed_point") ? g.attr_int("final_fixed_point") : -1;
-  if (k < 0 || static_cast<std::size_t>(k) >= m.size()) {
-    out.push_back(words("final fixed point", "none: the trajectory settles to no fixed point"));
-    return;
-  }
-  const auto i = static_cast<std::size_t>(k);
-  out.push_back(words("final fixed point",
-                      fmt::format("#{}: {}{}", k, stable[i] ? "stable" : "unstable",
-                                  net[i] ? ", stable in the network (chi_1 < 1)" : ", unstable in the network (chi_1 > 1)"),
-                      "the fixed point the trajectory converges to"));
-  out.push_back(value("fixed point m", m[i], "h"));
-  out.push_back(value("fixed point q", q[i], "h^2"));
-  out.push_back(value("fixed point chi_1", chi[i], "", "sigma_w^2 E[phi'(x)^2] there"));
-}
-
-void dmft_summary(store::file& f, std::vector<summary_entry>& out) {
-  auto g = f.group_at("/dmft");
-  const bool chaotic = g.has_attr("chaotic") && g.attr_int("chaotic");
-  out.push_back(words("solution", chaotic ? "chaotic" : "static (no chaotic solution): Delta(tau) = q*"));
-  out.push_back(value("delta_0", attr_or_nan(g, "delta_0"), "h^2", "Delta(0), the variance of h"));
-  out.push_back(value("delta_inf", attr_or_nan(g, "delta_inf"), "h^2", "Delta(infinity), the static part"));
-  if (g.has_attr("decay_time"))
-    out.push_back(value("decay time", g.attr_double("decay_time"), "leak time constants",
-                        "tau where Delta - Delta_inf falls to half of Delta_0 - Delta_inf"));
-  if (g.has_attr("lyapunov")) out.push_back(value("lambda_max", g.attr_double("lyapunov"), "1/leak time constant", "the maximal Lyapunov exponent"));
-  out.push_back(value("q*", attr_or_nan(g, "q_static"), "h^2", "the static solution"));
-  out.push_back(value("chi_1", attr_or_nan(g, "chi_1"), "", "at q*"));
-}
-
-void maps_summary(store::file& f, std::vector<summary_entry>& out) {
-  auto g = f.group_at("/maps");
-  if (g.has_attr("phase")) out.push_back(words("phase", g.attr_string("phase"), "ordered (chi_1 < 1), critical, chaotic (chi_1 > 1) or divergent"));
-}
-
-void phase_summary(store::file& f, std::vector<summary_entry>& out) {
-  auto g = f.group_at("/phase");
-  if (!g.has("sigma_w") || !g.has("sigma_b")) return;
-  const auto sw = g.read_doubles("sigma_w"), sb = g.read_doubles("sigma_b");
-  out.push_back(words("grid", fmt::format("{} x {} points: sigma_w {} .. {}, sigma_b {} .. {}", sw.size(), sb.size(),
-                                          short_number(sw.front()), short_number(sw.back()), short_number(sb.front()),
-                                          short_number(sb.back()))));
-  if (g.has("phase")) {
-    std::vector<std::string> meanings;
-    std::istringstream in(g.has_attr_of("phase", "flag_meanings") ? g.attr_string_of("phase", "flag_meanings") : "");
-    for (std::string w; in >> w;) meanings.push_back(w);
-    std::vector<std::size_t> n(meanings.size(), 0);
-    for (auto v : g.read_ints("phase"))
-      if (v >= 0 && static_cast<std::size_t>(v) < n.size()) ++n[static_cast<std::size_t>(v)];
-    for (std::size_t i = 0; i < n.size(); ++i) out.push_back(value(meanings[i] + " points", double(n[i]), "", "grid points in this phase"));
-  }
-  if (g.has("edge_sigma_w")) {
-    const auto e = g.read_doubles("edge_sigma_w");
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (double x : e)
-      if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x);
-    if (hi >= lo) {
-      out.push_back(value("edge sigma_w min", lo, "", "the edge of chaos chi_1 = 1 over the sigma_b of the grid"));
-      out.push_back(value("edge sigma_w max", hi, "", "",
-                          std::nullopt, fmt::format("(sigma_b {} .. {})", short_number(sb.front()), short_number(sb.back()))));
-    }
-  }
-}
-
-void deepnet_summary(store::file& f, std::vector<summary_entry>& out) {
-  auto g = f.group_at("/deepnet");
-  const std::uint64_t n = rows(g, "layer");
-  if (n == 0) return;
-  const std::string at = fmt::format("at layer {}", n - 1);
-  for (const auto& [x, units] : {std::pair<const char*, const char*>{"q1", "h^2"}, {"c", ""}}) {
-    const std::string name = std::string(x) == "q1" ? "q" : "c";
-    const std::string map = name + "_map";
-    out.push_back(value(fmt::format("final {} networks", name), element(g, std::string(x) + "_mean", n - 1), units,
-                        "mean over the networks (+- SE)", element(g, std::string(x) + "_sem", n - 1), at));
-    out.push_back(value(fmt::format("final {} map", name), element(g, map, n - 1), units, "the map iterated from the inputs",
-                        std::nullopt, at));
-  }
-  out.push_back(value("q*", attr_or_nan(g, "q_star"), "h^2", "the maps' fixed point"));
-  out.push_back(value("c*", attr_or_nan(g, "c_star")));
-  out.push_back(value("chi_1", attr_or_nan(g, "chi_1")));
-  if (g.has_attr("phase")) out.push_back(words("phase", g.attr_string("phase")));
-}
-
 std::vector<summary_entry> product_entries(store::file& f, const std::string& gpath) {
   std::vector<summary_entry> out;
   const std::string product = attr_text(f.info("/").attributes, "product");
   if (gpath == "/trajectory" && product == "simulate") simulate_trajectory(f, out);
   else if (gpath == "/lyapunov") simulate_lyapunov(f, out);
   else if (gpath == "/stationary") simulate_stationary(f, out);
-  else if (gpath == "/meanfield") meanfield_summary(f, out);
-  else if (gpath == "/dmft") dmft_summary(f, out);
-  else if (gpath == "/maps") maps_summary(f, out);
-  else if (gpath == "/phase") phase_summary(f, out);
-  else if (gpath == "/deepnet") deepnet_summary(f, out);
+  // The products written at once summarise themselves from their readers (io/layout/*.hpp). A
+  // group that only shares a product's name (or a damaged one) gets the generic summary alone.
+  using summariser = std::vector<summary_entry> (*)(store::file&);
+  const std::pair<const char*, summariser> products[] = {
+      {layout::meanfield::group, layout::meanfield::summary}, {layout::dmft::group, layout::dmft::summary},
+      {layout::maps::group, layout::maps::summary},           {layout::phase::group, layout::phase::summary},
+      {layout::deepnet::group, layout::deepnet::summary}};
+  for (const auto& [group, summarise] : products) {
+    if (gpath != group) continue;
+    try {
+      out = summarise(f);
+    } catch (const Error&) {
+      out.clear();
+    }
+  }
   return out;
 }
 

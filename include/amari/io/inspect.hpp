@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "amari/io/store.hpp"
+#include "amari/io/summary.hpp"
 
 namespace amari::inspect {
 
@@ -21,14 +22,7 @@ namespace amari::inspect {
 // time series, scalar datasets, counts of label datasets.
 //
 // One line of a product's summary: a number (NaN when undefined) with its units, or a text.
-struct summary_entry {
-  std::string key;               // "t final", "final q", "lambda_max", "phase counts", ...
-  std::optional<double> number;  // when the entry is a number
-  std::optional<double> sem;     // its standard error, when it is an estimate (printed "x +- sem")
-  std::string text;              // otherwise (or extra words)
-  std::string units;
-  std::string description;      // of the dataset it comes from, when there is one
-};
+using io::summary_entry;
 
 struct product_summary {
   std::string group;  // "/trajectory"

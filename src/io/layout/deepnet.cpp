@@ -1,8 +1,10 @@
 // The /deepnet group (include/amari/io/layout/deepnet.hpp).
 #include "amari/io/layout/deepnet.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <limits>
 #include <vector>
 
 #include "amari/core/error.hpp"
@@ -93,6 +95,25 @@ record read(store::file& f) {
     r.curves.q_c = g.attr_double_of("C", "q_c");
     r.curves.q_c_is_fixed_point = g.attr_int_of("C", "q_c_is_fixed_point") != 0;
   }
+  return out;
+}
+
+std::vector<io::summary_entry> summary(store::file& f) {
+  using io::value;
+  const record rec = read(f);
+  const deepnet_result& r = rec.result;
+  std::vector<io::summary_entry> out;
+  if (r.q_map.empty()) return out;
+  const std::size_t l = r.q_map.size() - 1;
+  const std::string at = fmt::format("at layer {}", l);
+  out.push_back(value("final q networks", r.q1_mean.at(l), "h^2", "mean over the networks (+- SE)", r.q1_sem.at(l), at));
+  out.push_back(value("final q map", r.q_map.at(l), "h^2", "the map iterated from the inputs", std::nullopt, at));
+  out.push_back(value("final c networks", r.c_mean.at(l), "", "mean over the networks (+- SE)", r.c_sem.at(l), at));
+  out.push_back(value("final c map", r.c_map.at(l), "", "the map iterated from the inputs", std::nullopt, at));
+  out.push_back(value("q*", r.fixed.q_star.value_or(std::nan("")), "h^2", "the maps' fixed point"));
+  out.push_back(value("c*", r.fixed.c_star.value_or(std::nan(""))));
+  out.push_back(value("chi_1", r.fixed.chi_1));
+  out.push_back(io::words("phase", std::string(to_string(r.fixed.phase))));
   return out;
 }
 

@@ -1,7 +1,10 @@
 // The /dmft group (include/amari/io/layout/dmft.hpp).
 #include "amari/io/layout/dmft.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
+#include <limits>
 
 #include "amari/core/error.hpp"
 #include "amari/io/params.hpp"
@@ -47,6 +50,24 @@ record read(store::file& f) {
   if (g.has_attr("edge_of_chaos_sigma_w")) r.edge_of_chaos = g.attr_double("edge_of_chaos_sigma_w");
   r.trajectory.tau = g.read_doubles("tau");
   r.trajectory.delta = g.read_doubles("delta");
+  return out;
+}
+
+std::vector<io::summary_entry> summary(store::file& f) {
+  using io::value;
+  const record rec = read(f);
+  const dmft_result& r = rec.result;
+  const auto& st = r.stationary;
+  std::vector<io::summary_entry> out;
+  out.push_back(io::words("solution", st.chaotic ? "chaotic" : "static (no chaotic solution): Delta(tau) = q*"));
+  out.push_back(value("delta_0", st.delta_0, "h^2", "Delta(0), the variance of h"));
+  out.push_back(value("delta_inf", st.delta_inf, "h^2", "Delta(infinity), the static part"));
+  if (r.decay_time)
+    out.push_back(value("decay time", *r.decay_time, "leak time constants",
+                        "tau where Delta - Delta_inf falls to half of Delta_0 - Delta_inf"));
+  if (r.lyapunov) out.push_back(value("lambda_max", *r.lyapunov, "1/leak time constant", "the maximal Lyapunov exponent"));
+  out.push_back(value("q*", st.q_static, "h^2", "the static solution"));
+  out.push_back(value("chi_1", st.chi_1, "", "at q*"));
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The /maps group (include/amari/io/layout/maps.hpp).
 #include "amari/io/layout/maps.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
@@ -102,6 +103,12 @@ record read(store::file& f) {
       out.fixed_points.points.push_back({.q = q[i], .slope = slope[i], .kind = parse_stability(kind.at(i))});
   }
   return out;
+}
+
+std::vector<io::summary_entry> summary(store::file& f) {
+  const record rec = read(f);
+  return {io::words("phase", std::string(to_string(rec.result.phase)),
+                    "ordered (chi_1 < 1), critical, chaotic (chi_1 > 1) or divergent")};
 }
 
 }  // namespace amari::layout::maps

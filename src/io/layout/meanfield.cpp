@@ -1,7 +1,10 @@
 // The /meanfield group (include/amari/io/layout/meanfield.hpp).
 #include "amari/io/layout/meanfield.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
+#include <limits>
 #include <vector>
 
 #include "amari/core/error.hpp"
@@ -78,6 +81,35 @@ record read(store::file& f) {
       r.fixed_points.push_back(fp);
     }
   }
+  return out;
+}
+
+std::vector<io::summary_entry> summary(store::file& f) {
+  using io::value;
+  using io::words;
+  const record rec = read(f);
+  const meanfield_result& r = rec.result;
+  std::vector<io::summary_entry> out;
+  if (!r.t.empty()) {
+    const std::string at = fmt::format("at t = {}", io::short_number(r.t.back()));
+    out.push_back(value("m(t_end)", r.m.back(), "h", "", std::nullopt, at));
+    out.push_back(value("q(t_end)", r.q.back(), "h^2", "", std::nullopt, at));
+  }
+  if (!f.has(fixed_points_group)) return out;
+  out.push_back(value("fixed points", double(r.fixed_points.size()), "", "every fixed point of the ODE (/meanfield/fixed_points)"));
+  if (!r.final_fixed_point || *r.final_fixed_point >= r.fixed_points.size()) {
+    out.push_back(words("final fixed point", "none: the trajectory settles to no fixed point"));
+    return out;
+  }
+  const auto k = *r.final_fixed_point;
+  const auto& fp = r.fixed_points[k];
+  out.push_back(words("final fixed point",
+                      fmt::format("#{}: {}{}", k, fp.stable ? "stable" : "unstable",
+                                  fp.network_stable ? ", stable in the network (chi_1 < 1)" : ", unstable in the network (chi_1 > 1)"),
+                      "the fixed point the trajectory converges to"));
+  out.push_back(value("fixed point m", fp.m, "h"));
+  out.push_back(value("fixed point q", fp.q, "h^2"));
+  out.push_back(value("fixed point chi_1", fp.chi_1, "", "sigma_w^2 E[phi'(x)^2] there"));
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The /phase group (include/amari/io/layout/phase.hpp).
 #include "amari/io/layout/phase.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
@@ -75,6 +76,33 @@ record read(store::file& f) {
   for (std::size_t i = 0; i < ew.size(); ++i)
     d.edge.push_back({.sigma_b = d.sigma_b.at(i), .sigma_w = ew[i],
                       .q_star = std::isnan(eq[i]) ? std::nullopt : std::optional<double>(eq[i])});
+  return out;
+}
+
+std::vector<io::summary_entry> summary(store::file& f) {
+  using io::short_number;
+  using io::value;
+  const record rec = read(f);
+  const phase_diagram& d = rec.diagram;
+  std::vector<io::summary_entry> out;
+  if (d.sigma_w.empty() || d.sigma_b.empty()) return out;
+  out.push_back(io::words("grid", fmt::format("{} x {} points: sigma_w {} .. {}, sigma_b {} .. {}", d.sigma_w.size(),
+                                              d.sigma_b.size(), short_number(d.sigma_w.front()), short_number(d.sigma_w.back()),
+                                              short_number(d.sigma_b.front()), short_number(d.sigma_b.back()))));
+  const std::vector<std::string> meanings = {"ordered", "critical", "chaotic", "divergent"};  // flag_meanings
+  std::vector<std::size_t> n(meanings.size(), 0);
+  for (auto v : d.phase)
+    if (v >= 0 && static_cast<std::size_t>(v) < n.size()) ++n[static_cast<std::size_t>(v)];
+  for (std::size_t i = 0; i < n.size(); ++i)
+    out.push_back(value(meanings[i] + " points", double(n[i]), "", "grid points in this phase"));
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const auto& e : d.edge)
+    if (std::isfinite(e.sigma_w)) lo = std::min(lo, e.sigma_w), hi = std::max(hi, e.sigma_w);
+  if (hi >= lo) {
+    out.push_back(value("edge sigma_w min", lo, "", "the edge of chaos chi_1 = 1 over the sigma_b of the grid"));
+    out.push_back(value("edge sigma_w max", hi, "", "", std::nullopt,
+                        fmt::format("(sigma_b {} .. {})", short_number(d.sigma_b.front()), short_number(d.sigma_b.back()))));
+  }
   return out;
 }
 

@@ -10,7 +10,10 @@
 //              q_c_is_fixed_point)
 #include <span>
 
+#include <vector>
+
 #include "amari/io/store.hpp"
+#include "amari/io/summary.hpp"
 #include "amari/sim/deepnet.hpp"
 
 namespace amari::layout::deepnet {
@@ -35,5 +38,8 @@ struct record {
 };
 // IoError when f holds no /deepnet.
 record read(store::file& f);
+
+// The summary of `amari inspect` (io/summary.hpp), from read(f).
+std::vector<io::summary_entry> summary(store::file& f);
 
 }  // namespace amari::layout::deepnet

@@ -7,7 +7,10 @@
 //           delta_0, delta_inf, q_static, chi_1, decay_time, lyapunov, transition_sigma_w,
 //           edge_of_chaos_sigma_w (when defined), message (when not chaotic);
 //           tau (scale), delta [tau]
+#include <vector>
+
 #include "amari/io/store.hpp"
+#include "amari/io/summary.hpp"
 #include "amari/theory/dmft.hpp"
 
 namespace amari::layout::dmft {
@@ -22,5 +25,8 @@ struct record {
 };
 // IoError when f holds no /dmft.
 record read(store::file& f);
+
+// The summary of `amari inspect` (io/summary.hpp), from read(f).
+std::vector<io::summary_entry> summary(store::file& f);
 
 }  // namespace amari::layout::dmft

@@ -7,7 +7,10 @@
 //   /maps/fixed_points    attributes every_q, divergent; fixed_point (scale), q, slope, stability
 //
 // Undefined values are NaN, infinite depth scales +inf, an undefined layers_to_1pct -1.
+#include <vector>
+
 #include "amari/io/store.hpp"
+#include "amari/io/summary.hpp"
 #include "amari/theory/maps.hpp"
 
 namespace amari::layout::maps {
@@ -35,5 +38,8 @@ struct record {
 };
 // Reads them back; IoError when f holds no /maps.
 record read(store::file& f);
+
+// The summary of `amari inspect` (io/summary.hpp), from read(f).
+std::vector<io::summary_entry> summary(store::file& f);
 
 }  // namespace amari::layout::maps

@@ -10,7 +10,10 @@
 //                             network_stable [fixed_point]; eigenvalues_real, _imag [fixed_point, eigenvalue]
 #include <string>
 
+#include <vector>
+
 #include "amari/io/store.hpp"
+#include "amari/io/summary.hpp"
 #include "amari/theory/meanfield.hpp"
 
 namespace amari::layout::meanfield {
@@ -30,5 +33,8 @@ struct record {
 };
 // IoError when f holds no /meanfield.
 record read(store::file& f);
+
+// The summary of `amari inspect` (io/summary.hpp), from read(f).
+std::vector<io::summary_entry> summary(store::file& f);
 
 }  // namespace amari::layout::meanfield

@@ -5,7 +5,10 @@
 //   /phase   attributes phi, sigma_w_range, sigma_b_range, critical_band; scales sigma_w, sigma_b;
 //            grids [sigma_b, sigma_w] q_star, c_star, chi_1, chi_c, chi_q, xi_c, xi_q,
 //            layers_to_1pct, phase (flag_meanings); edge_sigma_w, edge_q_star [sigma_b]
+#include <vector>
+
 #include "amari/io/store.hpp"
+#include "amari/io/summary.hpp"
 #include "amari/theory/maps.hpp"
 
 namespace amari::layout::phase {
@@ -24,5 +27,8 @@ struct record {
 };
 // IoError when f holds no /phase.
 record read(store::file& f);
+
+// The summary of `amari inspect` (io/summary.hpp), from read(f).
+std::vector<io::summary_entry> summary(store::file& f);
 
 }  // namespace amari::layout::phase
