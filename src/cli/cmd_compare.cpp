@@ -46,19 +46,7 @@ class compare_command final : public command {
       f.finish("complete");
     }
     if (json_) {
-      nlohmann::json j = params_json(compare_params::table(), p_);
-      j["phase"] = r.phase;
-      j["chi_1"] = r.chi_1;
-      j["rows"] = nlohmann::json::array();
-      for (const auto& row : r.rows)
-        j["rows"].push_back({{"name", row.name},
-                             {"theory", number(row.theory)},
-                             {"simulation", number(row.simulation)},
-                             {"difference", number(row.difference)},
-                             {"sem", number(row.sem)},
-                             {"units", row.units},
-                             {"note", row.note}});
-      std::printf("%s\n", j.dump().c_str());
+      print_json(layout::compare::to_record(p_, r));
       return 0;
     }
     if (quiet_) return 0;

@@ -46,12 +46,7 @@ class deepnet_command final : public command {
     }
 
     if (json_) {
-      nlohmann::json j = params_json(deepnet_params::table(), p_);
-      std::vector<double> layer(r.layers + 1);
-      for (std::int64_t l = 0; l <= r.layers; ++l) layer[l] = double(l);
-      j["layer"] = layer;
-      for (const auto& a : layout::deepnet::per_layer()) j[a.name] = numbers(r.*a.member);
-      std::printf("%s\n", j.dump().c_str());
+      print_json(layout::deepnet::to_record(p_, r));
       return 0;
     }
     if (quiet_) return 0;

@@ -47,27 +47,10 @@ class dmft_command final : public command {
       f.finish("complete");
     }
     const auto& st = r.stationary;
-    const bool coincide = r.transition && r.edge_of_chaos &&
-                          std::abs(r.transition->sigma_w - *r.edge_of_chaos) <= 1e-9 * *r.edge_of_chaos;
+    const bool coincide = layout::dmft::transition_at_edge(r);
 
     if (json_) {
-      nlohmann::json j = params_json(dmft_params::table(), p_);
-      j["chaotic"] = st.chaotic;
-      j["delta_0"] = st.delta_0;
-      j["delta_inf"] = st.delta_inf;
-      j["tau"] = r.trajectory.tau;
-      j["delta"] = r.trajectory.delta;
-      j["decay_time"] = number(r.decay_time);
-      j["lyapunov"] = number(r.lyapunov);
-      j["q_static"] = st.q_static;
-      j["chi_1"] = st.chi_1;
-      j["message"] = st.chaotic ? nlohmann::json(nullptr) : nlohmann::json(st.message);
-      nlohmann::json t;
-      t["sigma_w"] = r.transition ? nlohmann::json(r.transition->sigma_w) : nlohmann::json(nullptr);
-      t["edge_of_chaos_sigma_w"] = number(r.edge_of_chaos);
-      t["coincide"] = coincide;
-      j["transition"] = t;
-      std::printf("%s\n", j.dump().c_str());
+      print_json(layout::dmft::to_record(p_, r));
       return 0;
     }
     if (quiet_) return 0;

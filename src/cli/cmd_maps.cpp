@@ -17,22 +17,6 @@ namespace amari::cli {
 
 namespace {
 
-// The contract of `amari maps --json`: the parameters, these keys, null for undefined and
-// infinite values.
-nlohmann::json to_json(const maps_params& p, const maps_result& r) {
-  nlohmann::json j = params_json(maps_params::table(), p);
-  j["q_star"] = number(r.q_star);
-  j["chi_1"] = number(r.chi_1);
-  j["c_star"] = number(r.c_star);
-  j["chi_c"] = number(r.chi_c);
-  j["xi_c"] = number(r.xi_c);
-  j["chi_q"] = number(r.chi_q);
-  j["xi_q"] = number(r.xi_q);
-  j["layers_to_1pct"] = r.layers_to_1pct ? nlohmann::json(*r.layers_to_1pct) : nlohmann::json(nullptr);
-  j["phase"] = std::string(to_string(r.phase));
-  return j;
-}
-
 std::string stability_words(const length_fixed_point& fp) {
   return fmt::format("{} (V'(q) = {:.12g})", to_string(fp.kind), fp.slope);
 }
@@ -71,15 +55,7 @@ class maps_command final : public command {
     }
 
     if (json_) {
-      nlohmann::json j = to_json(p_, r);
-      if (all_) {
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& fp : fps.points)
-          list.push_back({{"q", fp.q}, {"slope", fp.slope}, {"stability", std::string(to_string(fp.kind))}});
-        j["fixed_points"] = list;
-        j["every_q_fixed"] = fps.every_q;
-      }
-      std::printf("%s\n", j.dump().c_str());
+      print_json(layout::maps::to_record(p_, r, all_ ? &fps : nullptr));
       return 0;
     }
     if (quiet_) return 0;

@@ -52,27 +52,7 @@ class meanfield_command final : public command {
     }
 
     if (json_) {
-      nlohmann::json j = params_json(meanfield_params::table(), p_);
-      j.erase("times");  // the output times are "t"
-      j["t"] = r.t;
-      j["m"] = r.m;
-      j["q"] = r.q;
-      nlohmann::json fps = nlohmann::json::array();
-      for (const auto& fp : r.fixed_points) {
-        nlohmann::json f;
-        f["m"] = fp.m;
-        f["q"] = fp.q;
-        f["eigenvalues"] = {{fp.eigenvalues[0].real(), fp.eigenvalues[0].imag()},
-                            {fp.eigenvalues[1].real(), fp.eigenvalues[1].imag()}};
-        f["stable"] = fp.stable;
-        f["chi_1"] = fp.chi_1;
-        f["network_stable"] = fp.network_stable;
-        fps.push_back(f);
-      }
-      j["fixed_points"] = fps;
-      j["final_fixed_point"] = r.final_fixed_point ? nlohmann::json(*r.final_fixed_point) : nlohmann::json(nullptr);
-      j["note"] = note.empty() ? nlohmann::json(nullptr) : nlohmann::json(note);
-      std::printf("%s\n", j.dump().c_str());
+      print_json(layout::meanfield::to_record(p_, r, note));
       return 0;
     }
     if (quiet_) return 0;

@@ -118,27 +118,9 @@ class simulate_command final : public command {
 
   void report(const simulate_result& r) const {
     if (json_) {
-      nlohmann::json j = params_json(simulate_params::table(), p_);
-      j["steps"] = r.steps;
-      j["rhs_evals"] = r.rhs_evals;
-      j["q_final"] = number(r.q_final.mean);
-      j["q_final_sem"] = number(r.q_final.sem);
-      j["q_final_sem_over"] = r.q_final_sem_over;
-      j["stationary_q2"] = number(r.stationary_q2.mean);
-      j["stationary_q2_sem"] = number(r.stationary_q2.sem);
-      j["sem_over"] = r.sem_over;
-      j["batches"] = r.batches;
-      j["batch_length"] = number(r.batch_length);
-      j["seconds"] = r.seconds;
-      if (p_.lyapunov) {
-        j["lyapunov"] = number(r.lyapunov.empty() ? NAN : r.lyapunov[0]);
-        j["lyapunov_sem"] = number(r.lyapunov_sem.empty() ? NAN : r.lyapunov_sem[0]);
-        nlohmann::json spec = nlohmann::json::array();
-        for (double x : r.lyapunov) spec.push_back(number(x));
-        j["lyapunov_spectrum"] = spec;
-      }
-      j["output"] = output_;
-      std::printf("%s\n", j.dump().c_str());
+      io::record j = layout::simulate::to_record(p_, r);
+      j.add("output", output_);
+      print_json(j);
       return;
     }
     if (quiet_) return;

@@ -1,41 +1,48 @@
 #pragma once
-// JSON output of the commands: NaN and infinities print as null, and a command's parameters are
-// echoed from its table (the vocabulary's names are the keys).
+// JSON output of the commands: a product's record (amari/io/record.hpp) as one JSON object, with
+// NaN and infinities as null.
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
-#include <optional>
-#include <vector>
 
-#include "amari/core/params.hpp"
+#include "amari/io/record.hpp"
 
 namespace amari::cli {
 
 inline nlohmann::json number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
-inline nlohmann::json number(const std::optional<double>& x) { return x ? number(*x) : nlohmann::json(nullptr); }
-inline nlohmann::json numbers(const std::vector<double>& v) {
-  nlohmann::json a = nlohmann::json::array();
-  for (double x : v) a.push_back(number(x));
-  return a;
+
+inline nlohmann::json to_json(const io::value& v);
+
+inline nlohmann::json to_json(const io::record& r) {
+  nlohmann::json j = nlohmann::json::object();
+  for (std::size_t i = 0; i < r.size(); ++i) j[r.keys[i]] = to_json(r.values[i]);
+  return j;
 }
 
-inline nlohmann::json to_json(const param_value& v) {
+inline nlohmann::json to_json(const io::value& v) {
   return std::visit(
       [](const auto& x) -> nlohmann::json {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, double>) return number(x);
-        else if constexpr (std::is_same_v<T, std::vector<double>>) return numbers(x);
-        else return nlohmann::json(x);
+        if constexpr (std::is_same_v<T, double>) {
+          return number(x);
+        } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+          nlohmann::json a = nlohmann::json::array();
+          for (double e : x) a.push_back(number(e));
+          return a;
+        } else if constexpr (std::is_same_v<T, io::value::array>) {
+          nlohmann::json a = nlohmann::json::array();
+          for (const auto& e : x) a.push_back(to_json(e));
+          return a;
+        } else if constexpr (std::is_same_v<T, io::record>) {
+          return to_json(x);
+        } else {
+          return nlohmann::json(x);
+        }
       },
-      v);
+      v.v);
 }
 
-// The parameters of role `model` (what the result depends on), as "name": value.
-template <class P>
-nlohmann::json params_json(const param_table<P>& t, const P& p) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& e : t.entries())
-    if (e.spec->role == param_role::model) j[std::string(e.spec->name)] = to_json(e.get(p));
-  return j;
-}
+// Prints the record as one line of JSON on stdout.
+inline void print_json(const io::record& r) { std::printf("%s\n", to_json(r).dump().c_str()); }
 
 }  // namespace amari::cli

@@ -22,8 +22,6 @@
 namespace amari::inspect {
 
 using io::short_number;
-using io::value;
-using io::words;
 
 namespace {
 
@@ -142,13 +140,13 @@ void simulate_trajectory(store::file& f, std::vector<summary_entry>& out) {
       if (k == 0) continue;
       std::string over = e.has_attr("sem_over") ? e.attr_string("sem_over") : "runs";
       if (over == "replicas") over = "replicas (one draw of W)";  // format version 1's label
-      out.push_back(value(fmt::format("{}(t_end)", x), element(e, std::string(x) + "_mean", k - 1), units,
+      out.push_back(io::entry_value(fmt::format("{}(t_end)", x), element(e, std::string(x) + "_mean", k - 1), units,
                           what + ", ensemble mean", element(e, std::string(x) + "_sem", k - 1),
                           fmt::format("(+- SE over {}) at t = {}", over, short_number(element(e, "t", k - 1)))));
     } else {
       const std::uint64_t k = rows(g, x);
       if (k == 0) continue;
-      out.push_back(value(fmt::format("{}(t_end)", x), element(g, x, k - 1), units, what, std::nullopt,
+      out.push_back(io::entry_value(fmt::format("{}(t_end)", x), element(g, x, k - 1), units, what, std::nullopt,
                           fmt::format("at t = {} (one run: no error bar)", short_number(element(g, "t", k - 1)))));
     }
   }
@@ -156,11 +154,11 @@ void simulate_trajectory(store::file& f, std::vector<summary_entry>& out) {
     auto mf = f.group_at("/meanfield");
     // the ODE's times are the sample times: its row n - 1 is the time of the last sample
     for (const char* x : {"m", "q"})
-      out.push_back(value(fmt::format("{}(t_end) mean-field", x), element(mf, x, n - 1),
+      out.push_back(io::entry_value(fmt::format("{}(t_end) mean-field", x), element(mf, x, n - 1),
                           std::string(x) == "m" ? "h" : "h^2", "Amari's order-parameter ODE at the same time (/meanfield)",
                           std::nullopt, fmt::format("at t = {}", short_number(t))));
   } else if (g.has_attr("meanfield_skipped")) {
-    out.push_back(words("mean-field", "none: " + g.attr_string("meanfield_skipped")));
+    out.push_back(io::entry_words("mean-field", "none: " + g.attr_string("meanfield_skipped")));
   }
 }
 
@@ -184,7 +182,7 @@ void simulate_lyapunov(store::file& f, std::vector<summary_entry>& out) {
     const auto se = g.has("sem") ? g.read_doubles("sem") : std::vector<double>(ex.size(), nan_value());
     const std::string over = fmt::format("(+- SE over {})", time_sem_over(f, g));
     for (std::size_t j = 0; j < ex.size(); ++j)
-      out.push_back(value(fmt::format("lambda_{}", j + 1), ex[j], units,
+      out.push_back(io::entry_value(fmt::format("lambda_{}", j + 1), ex[j], units,
                           j == 0 ? "the maximal Lyapunov exponent (ensemble mean)" : "Lyapunov exponent", se.at(j),
                           over));
   } else if (const std::uint64_t n = rows(g, "estimate"); n > 0) {
@@ -195,13 +193,13 @@ void simulate_lyapunov(store::file& f, std::vector<summary_entry>& out) {
     std::size_t cnt = 0;
     for (std::size_t i = 0; i < row.size(); i += k)
       if (std::isfinite(row[i])) sum += row[i], ++cnt;
-    out.push_back(value("lambda_1 running", cnt ? sum / double(cnt) : nan_value(), units,
+    out.push_back(io::entry_value("lambda_1 running", cnt ? sum / double(cnt) : nan_value(), units,
                         "running estimate at the last sample (the run has not finished)"));
   }
   if (f.has("/dmft")) {
     auto d = f.group_at("/dmft");
     if (d.has_attr("lyapunov"))
-      out.push_back(value("lambda_max DMFT", d.attr_double("lyapunov"), units,
+      out.push_back(io::entry_value("lambda_max DMFT", d.attr_double("lyapunov"), units,
                           d.attr_int("chaotic") ? "the DMFT's maximal Lyapunov exponent (/dmft)"
                                                 : "-1 + sqrt(chi_1) of the static state (the DMFT has no chaotic solution)"));
   }
@@ -214,17 +212,17 @@ void simulate_stationary(store::file& f, std::vector<summary_entry>& out) {
   for (const auto& [x, units] : {std::pair<const char*, const char*>{"m", "h"}, {"q", "h^2"}, {"q2", "h^2"}}) {
     if (!g.has(x)) continue;
     const double sem = g.has(std::string(x) + "_sem") ? g.read_doubles(std::string(x) + "_sem").at(0) : nan_value();
-    out.push_back(value(fmt::format("stationary {}", x), g.read_doubles(x).at(0), units, window, sem, over));
+    out.push_back(io::entry_value(fmt::format("stationary {}", x), g.read_doubles(x).at(0), units, window, sem, over));
   }
   if (g.has("C")) {
     const double sem = g.has("C_sem") ? g.read_doubles("C_sem").at(0) : nan_value();
-    out.push_back(value("C(0)", g.read_doubles("C").at(0), "h^2",
+    out.push_back(io::entry_value("C(0)", g.read_doubles("C").at(0), "h^2",
                         "the autocorrelation at lag 0 (mean of h^2 over the C(tau) neurons)", sem,
                         std::isfinite(sem) ? over : ""));
   }
   if (f.has("/dmft")) {
     auto d = f.group_at("/dmft");
-    out.push_back(value("Delta_0 DMFT", attr_or_nan(d, "delta_0"), "h^2",
+    out.push_back(io::entry_value("Delta_0 DMFT", attr_or_nan(d, "delta_0"), "h^2",
                         d.attr_int("chaotic") ? "the DMFT's variance of h (compare stationary q2 and C(0))"
                                               : "the DMFT's static answer q* (no chaotic solution)"));
   }
@@ -233,7 +231,7 @@ void simulate_stationary(store::file& f, std::vector<summary_entry>& out) {
     const auto k = mf.has_attr("final_fixed_point") ? mf.attr_int("final_fixed_point") : -1;
     if (k >= 0) {
       auto fp = f.group_at("/meanfield/fixed_points");
-      out.push_back(value("q* mean-field", fp.read_doubles("q").at(static_cast<std::size_t>(k)), "h^2",
+      out.push_back(io::entry_value("q* mean-field", fp.read_doubles("q").at(static_cast<std::size_t>(k)), "h^2",
                           "the fixed point of Amari's ODE that the trajectory reaches",
                           std::nullopt, fp.read_ints("network_stable").at(static_cast<std::size_t>(k)) ? "" : "(unstable in the network: chi_1 > 1)"));
     }

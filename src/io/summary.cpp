@@ -6,7 +6,7 @@
 
 namespace amari::io {
 
-summary_entry value(std::string key, double v, std::string units, std::string description, std::optional<double> sem,
+summary_entry entry_value(std::string key, double v, std::string units, std::string description, std::optional<double> sem,
                     std::string text) {
   summary_entry e;
   e.key = std::move(key);
@@ -18,7 +18,7 @@ summary_entry value(std::string key, double v, std::string units, std::string de
   return e;
 }
 
-summary_entry words(std::string key, std::string text, std::string description) {
+summary_entry entry_words(std::string key, std::string text, std::string description) {
   summary_entry e;
   e.key = std::move(key);
   e.text = std::move(text);

@@ -18,9 +18,9 @@ struct summary_entry {
 };
 
 // A number, and a text.
-summary_entry value(std::string key, double v, std::string units = "", std::string description = "",
+summary_entry entry_value(std::string key, double v, std::string units = "", std::string description = "",
                     std::optional<double> sem = std::nullopt, std::string text = "");
-summary_entry words(std::string key, std::string text, std::string description = "");
+summary_entry entry_words(std::string key, std::string text, std::string description = "");
 // The shortest text of x with at most 6 significant digits ("0.1", "2.5e-07").
 std::string short_number(double x);
 

@@ -183,4 +183,22 @@ record read(store::file& f) {
   return out;
 }
 
+io::record to_record(const compare_params& p, const compare_result& r) {
+  io::record j = io::params_record(compare_params::table(), p);
+  j.add("phase", r.phase);
+  j.add("chi_1", r.chi_1);
+  io::value::array rows;
+  for (const auto& row : r.rows)
+    rows.push_back(io::record()
+                       .add("name", row.name)
+                       .add("theory", row.theory)
+                       .add("simulation", row.simulation)
+                       .add("difference", row.difference)
+                       .add("sem", row.sem)
+                       .add("units", row.units)
+                       .add("note", row.note));
+  j.add("rows", std::move(rows));
+  return j;
+}
+
 }  // namespace amari::layout::compare

@@ -99,22 +99,30 @@ record read(store::file& f) {
 }
 
 std::vector<io::summary_entry> summary(store::file& f) {
-  using io::value;
   const record rec = read(f);
   const deepnet_result& r = rec.result;
   std::vector<io::summary_entry> out;
   if (r.q_map.empty()) return out;
   const std::size_t l = r.q_map.size() - 1;
   const std::string at = fmt::format("at layer {}", l);
-  out.push_back(value("final q networks", r.q1_mean.at(l), "h^2", "mean over the networks (+- SE)", r.q1_sem.at(l), at));
-  out.push_back(value("final q map", r.q_map.at(l), "h^2", "the map iterated from the inputs", std::nullopt, at));
-  out.push_back(value("final c networks", r.c_mean.at(l), "", "mean over the networks (+- SE)", r.c_sem.at(l), at));
-  out.push_back(value("final c map", r.c_map.at(l), "", "the map iterated from the inputs", std::nullopt, at));
-  out.push_back(value("q*", r.fixed.q_star.value_or(std::nan("")), "h^2", "the maps' fixed point"));
-  out.push_back(value("c*", r.fixed.c_star.value_or(std::nan(""))));
-  out.push_back(value("chi_1", r.fixed.chi_1));
-  out.push_back(io::words("phase", std::string(to_string(r.fixed.phase))));
+  out.push_back(io::entry_value("final q networks", r.q1_mean.at(l), "h^2", "mean over the networks (+- SE)", r.q1_sem.at(l), at));
+  out.push_back(io::entry_value("final q map", r.q_map.at(l), "h^2", "the map iterated from the inputs", std::nullopt, at));
+  out.push_back(io::entry_value("final c networks", r.c_mean.at(l), "", "mean over the networks (+- SE)", r.c_sem.at(l), at));
+  out.push_back(io::entry_value("final c map", r.c_map.at(l), "", "the map iterated from the inputs", std::nullopt, at));
+  out.push_back(io::entry_value("q*", r.fixed.q_star.value_or(std::nan("")), "h^2", "the maps' fixed point"));
+  out.push_back(io::entry_value("c*", r.fixed.c_star.value_or(std::nan(""))));
+  out.push_back(io::entry_value("chi_1", r.fixed.chi_1));
+  out.push_back(io::entry_words("phase", std::string(to_string(r.fixed.phase))));
   return out;
+}
+
+io::record to_record(const deepnet_params& p, const deepnet_result& r) {
+  io::record j = io::params_record(deepnet_params::table(), p);
+  std::vector<double> layer(static_cast<std::size_t>(r.layers + 1));
+  for (std::int64_t l = 0; l <= r.layers; ++l) layer[static_cast<std::size_t>(l)] = double(l);
+  j.add("layer", std::move(layer));
+  for (const auto& a : per_layer()) j.add(a.name, r.*a.member);
+  return j;
 }
 
 }  // namespace amari::layout::deepnet

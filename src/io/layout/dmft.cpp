@@ -54,21 +54,44 @@ record read(store::file& f) {
 }
 
 std::vector<io::summary_entry> summary(store::file& f) {
-  using io::value;
   const record rec = read(f);
   const dmft_result& r = rec.result;
   const auto& st = r.stationary;
   std::vector<io::summary_entry> out;
-  out.push_back(io::words("solution", st.chaotic ? "chaotic" : "static (no chaotic solution): Delta(tau) = q*"));
-  out.push_back(value("delta_0", st.delta_0, "h^2", "Delta(0), the variance of h"));
-  out.push_back(value("delta_inf", st.delta_inf, "h^2", "Delta(infinity), the static part"));
+  out.push_back(io::entry_words("solution", st.chaotic ? "chaotic" : "static (no chaotic solution): Delta(tau) = q*"));
+  out.push_back(io::entry_value("delta_0", st.delta_0, "h^2", "Delta(0), the variance of h"));
+  out.push_back(io::entry_value("delta_inf", st.delta_inf, "h^2", "Delta(infinity), the static part"));
   if (r.decay_time)
-    out.push_back(value("decay time", *r.decay_time, "leak time constants",
+    out.push_back(io::entry_value("decay time", *r.decay_time, "leak time constants",
                         "tau where Delta - Delta_inf falls to half of Delta_0 - Delta_inf"));
-  if (r.lyapunov) out.push_back(value("lambda_max", *r.lyapunov, "1/leak time constant", "the maximal Lyapunov exponent"));
-  out.push_back(value("q*", st.q_static, "h^2", "the static solution"));
-  out.push_back(value("chi_1", st.chi_1, "", "at q*"));
+  if (r.lyapunov) out.push_back(io::entry_value("lambda_max", *r.lyapunov, "1/leak time constant", "the maximal Lyapunov exponent"));
+  out.push_back(io::entry_value("q*", st.q_static, "h^2", "the static solution"));
+  out.push_back(io::entry_value("chi_1", st.chi_1, "", "at q*"));
   return out;
+}
+
+bool transition_at_edge(const dmft_result& r) {
+  return r.transition && r.edge_of_chaos && std::abs(r.transition->sigma_w - *r.edge_of_chaos) <= 1e-9 * *r.edge_of_chaos;
+}
+
+io::record to_record(const dmft_params& p, const dmft_result& r) {
+  const auto& st = r.stationary;
+  io::record j = io::params_record(dmft_params::table(), p);
+  j.add("chaotic", st.chaotic);
+  j.add("delta_0", st.delta_0);
+  j.add("delta_inf", st.delta_inf);
+  j.add("tau", r.trajectory.tau);
+  j.add("delta", r.trajectory.delta);
+  j.add("decay_time", r.decay_time);
+  j.add("lyapunov", r.lyapunov);
+  j.add("q_static", st.q_static);
+  j.add("chi_1", st.chi_1);
+  j.add("message", st.chaotic ? io::value(nullptr) : io::value(st.message));
+  j.add("transition", io::record()
+                          .add("sigma_w", r.transition ? io::value(r.transition->sigma_w) : io::value(nullptr))
+                          .add("edge_of_chaos_sigma_w", r.edge_of_chaos)
+                          .add("coincide", transition_at_edge(r)));
+  return j;
 }
 
 }  // namespace amari::layout::dmft

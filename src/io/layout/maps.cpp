@@ -107,8 +107,29 @@ record read(store::file& f) {
 
 std::vector<io::summary_entry> summary(store::file& f) {
   const record rec = read(f);
-  return {io::words("phase", std::string(to_string(rec.result.phase)),
+  return {io::entry_words("phase", std::string(to_string(rec.result.phase)),
                     "ordered (chi_1 < 1), critical, chaotic (chi_1 > 1) or divergent")};
+}
+
+io::record to_record(const maps_params& p, const maps_result& r, const length_fixed_points* all) {
+  io::record j = io::params_record(maps_params::table(), p);
+  j.add(q_star, r.q_star);
+  j.add(chi_1, r.chi_1);
+  j.add(c_star, r.c_star);
+  j.add(chi_c, r.chi_c);
+  j.add(xi_c, r.xi_c);
+  j.add(chi_q, r.chi_q);
+  j.add(xi_q, r.xi_q);
+  j.add(layers_to_1pct, r.layers_to_1pct);
+  j.add("phase", to_string(r.phase));
+  if (all) {
+    io::value::array list;
+    for (const auto& fp : all->points)
+      list.push_back(io::record().add("q", fp.q).add("slope", fp.slope).add("stability", to_string(fp.kind)));
+    j.add("fixed_points", std::move(list));
+    j.add("every_q_fixed", all->every_q);
+  }
+  return j;
 }
 
 }  // namespace amari::layout::maps

@@ -85,32 +85,54 @@ record read(store::file& f) {
 }
 
 std::vector<io::summary_entry> summary(store::file& f) {
-  using io::value;
-  using io::words;
   const record rec = read(f);
   const meanfield_result& r = rec.result;
   std::vector<io::summary_entry> out;
   if (!r.t.empty()) {
     const std::string at = fmt::format("at t = {}", io::short_number(r.t.back()));
-    out.push_back(value("m(t_end)", r.m.back(), "h", "", std::nullopt, at));
-    out.push_back(value("q(t_end)", r.q.back(), "h^2", "", std::nullopt, at));
+    out.push_back(io::entry_value("m(t_end)", r.m.back(), "h", "", std::nullopt, at));
+    out.push_back(io::entry_value("q(t_end)", r.q.back(), "h^2", "", std::nullopt, at));
   }
   if (!f.has(fixed_points_group)) return out;
-  out.push_back(value("fixed points", double(r.fixed_points.size()), "", "every fixed point of the ODE (/meanfield/fixed_points)"));
+  out.push_back(io::entry_value("fixed points", double(r.fixed_points.size()), "", "every fixed point of the ODE (/meanfield/fixed_points)"));
   if (!r.final_fixed_point || *r.final_fixed_point >= r.fixed_points.size()) {
-    out.push_back(words("final fixed point", "none: the trajectory settles to no fixed point"));
+    out.push_back(io::entry_words("final fixed point", "none: the trajectory settles to no fixed point"));
     return out;
   }
   const auto k = *r.final_fixed_point;
   const auto& fp = r.fixed_points[k];
-  out.push_back(words("final fixed point",
+  out.push_back(io::entry_words("final fixed point",
                       fmt::format("#{}: {}{}", k, fp.stable ? "stable" : "unstable",
                                   fp.network_stable ? ", stable in the network (chi_1 < 1)" : ", unstable in the network (chi_1 > 1)"),
                       "the fixed point the trajectory converges to"));
-  out.push_back(value("fixed point m", fp.m, "h"));
-  out.push_back(value("fixed point q", fp.q, "h^2"));
-  out.push_back(value("fixed point chi_1", fp.chi_1, "", "sigma_w^2 E[phi'(x)^2] there"));
+  out.push_back(io::entry_value("fixed point m", fp.m, "h"));
+  out.push_back(io::entry_value("fixed point q", fp.q, "h^2"));
+  out.push_back(io::entry_value("fixed point chi_1", fp.chi_1, "", "sigma_w^2 E[phi'(x)^2] there"));
   return out;
+}
+
+io::record to_record(const meanfield_params& p, const meanfield_result& r, const std::string& note_text) {
+  io::record j = io::params_record(meanfield_params::table(), p);
+  j.erase("times");  // the output times are t
+  j.add("t", r.t);
+  j.add("m", r.m);
+  j.add("q", r.q);
+  io::value::array fps;
+  for (const auto& fp : r.fixed_points) {
+    io::value::array ev;
+    for (const auto& z : fp.eigenvalues) ev.push_back(std::vector<double>{z.real(), z.imag()});
+    fps.push_back(io::record()
+                      .add("m", fp.m)
+                      .add("q", fp.q)
+                      .add("eigenvalues", std::move(ev))
+                      .add("stable", fp.stable)
+                      .add("chi_1", fp.chi_1)
+                      .add("network_stable", fp.network_stable));
+  }
+  j.add("fixed_points", std::move(fps));
+  j.add(final_fixed_point, r.final_fixed_point);
+  j.add(note, note_text.empty() ? io::value(nullptr) : io::value(note_text));
+  return j;
 }
 
 }  // namespace amari::layout::meanfield

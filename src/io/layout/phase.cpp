@@ -81,12 +81,11 @@ record read(store::file& f) {
 
 std::vector<io::summary_entry> summary(store::file& f) {
   using io::short_number;
-  using io::value;
   const record rec = read(f);
   const phase_diagram& d = rec.diagram;
   std::vector<io::summary_entry> out;
   if (d.sigma_w.empty() || d.sigma_b.empty()) return out;
-  out.push_back(io::words("grid", fmt::format("{} x {} points: sigma_w {} .. {}, sigma_b {} .. {}", d.sigma_w.size(),
+  out.push_back(io::entry_words("grid", fmt::format("{} x {} points: sigma_w {} .. {}, sigma_b {} .. {}", d.sigma_w.size(),
                                               d.sigma_b.size(), short_number(d.sigma_w.front()), short_number(d.sigma_w.back()),
                                               short_number(d.sigma_b.front()), short_number(d.sigma_b.back()))));
   const std::vector<std::string> meanings = {"ordered", "critical", "chaotic", "divergent"};  // flag_meanings
@@ -94,13 +93,13 @@ std::vector<io::summary_entry> summary(store::file& f) {
   for (auto v : d.phase)
     if (v >= 0 && static_cast<std::size_t>(v) < n.size()) ++n[static_cast<std::size_t>(v)];
   for (std::size_t i = 0; i < n.size(); ++i)
-    out.push_back(value(meanings[i] + " points", double(n[i]), "", "grid points in this phase"));
+    out.push_back(io::entry_value(meanings[i] + " points", double(n[i]), "", "grid points in this phase"));
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto& e : d.edge)
     if (std::isfinite(e.sigma_w)) lo = std::min(lo, e.sigma_w), hi = std::max(hi, e.sigma_w);
   if (hi >= lo) {
-    out.push_back(value("edge sigma_w min", lo, "", "the edge of chaos chi_1 = 1 over the sigma_b of the grid"));
-    out.push_back(value("edge sigma_w max", hi, "", "", std::nullopt,
+    out.push_back(io::entry_value("edge sigma_w min", lo, "", "the edge of chaos chi_1 = 1 over the sigma_b of the grid"));
+    out.push_back(io::entry_value("edge sigma_w max", hi, "", "", std::nullopt,
                         fmt::format("(sigma_b {} .. {})", short_number(d.sigma_b.front()), short_number(d.sigma_b.back()))));
   }
   return out;

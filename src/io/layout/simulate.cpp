@@ -522,3 +522,28 @@ Eigen::MatrixXd read_initial_state(const std::string& spec, std::int64_t n, std:
 }
 
 }  // namespace amari
+
+namespace amari::layout::simulate {
+
+io::record to_record(const simulate_params& p, const simulate_result& r) {
+  io::record j = io::params_record(simulate_params::table(), p);
+  j.add("steps", r.steps);
+  j.add("rhs_evals", r.rhs_evals);
+  j.add("q_final", r.q_final.mean);
+  j.add("q_final_sem", r.q_final.sem);
+  j.add("q_final_sem_over", r.q_final_sem_over);
+  j.add("stationary_q2", r.stationary_q2.mean);
+  j.add("stationary_q2_sem", r.stationary_q2.sem);
+  j.add("sem_over", r.sem_over);
+  j.add("batches", r.batches);
+  j.add("batch_length", r.batch_length);
+  j.add("seconds", r.seconds);
+  if (p.lyapunov) {
+    j.add("lyapunov", r.lyapunov.empty() ? std::nan("") : r.lyapunov[0]);
+    j.add("lyapunov_sem", r.lyapunov_sem.empty() ? std::nan("") : r.lyapunov_sem[0]);
+    j.add("lyapunov_spectrum", r.lyapunov);
+  }
+  return j;
+}
+
+}  // namespace amari::layout::simulate

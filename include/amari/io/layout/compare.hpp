@@ -10,6 +10,7 @@
 //   /compare/dmft             tau; delta                        (chaotic phase)
 //   /compare/tied             iteration; m_theory, q_theory, c_theory, m_sim(_sem), q_sim(_sem), c12_sim(_sem)
 //   /compare/table            row; name, units, theory, simulation, difference, sem, note
+#include "amari/io/record.hpp"
 #include "amari/io/store.hpp"
 #include "amari/sim/compare.hpp"
 
@@ -27,5 +28,9 @@ struct record {
 };
 // IoError when f holds no /compare.
 record read(store::file& f);
+
+// The results as `amari compare --json` prints them: the parameters, phase, chi_1, rows [{name,
+// theory, simulation, difference, sem, units, note}] (null where a row does not apply).
+io::record to_record(const compare_params& p, const compare_result& r);
 
 }  // namespace amari::layout::compare

@@ -12,6 +12,7 @@
 
 #include <vector>
 
+#include "amari/io/record.hpp"
 #include "amari/io/store.hpp"
 #include "amari/io/summary.hpp"
 #include "amari/sim/deepnet.hpp"
@@ -41,5 +42,9 @@ record read(store::file& f);
 
 // The summary of `amari inspect` (io/summary.hpp), from read(f).
 std::vector<io::summary_entry> summary(store::file& f);
+
+// The results as `amari deepnet --json` prints them: the parameters, layer, and every per-layer array
+// (per_layer()).
+io::record to_record(const deepnet_params& p, const deepnet_result& r);
 
 }  // namespace amari::layout::deepnet

@@ -9,6 +9,7 @@
 //           tau (scale), delta [tau]
 #include <vector>
 
+#include "amari/io/record.hpp"
 #include "amari/io/store.hpp"
 #include "amari/io/summary.hpp"
 #include "amari/theory/dmft.hpp"
@@ -28,5 +29,12 @@ record read(store::file& f);
 
 // The summary of `amari inspect` (io/summary.hpp), from read(f).
 std::vector<io::summary_entry> summary(store::file& f);
+
+// The results as `amari dmft --json` prints them: the parameters, chaotic, delta_0, delta_inf, tau,
+// delta, decay_time, lyapunov, q_static, chi_1, message (null when chaotic), transition {sigma_w,
+// edge_of_chaos_sigma_w, coincide}.
+io::record to_record(const dmft_params& p, const dmft_result& r);
+// Whether the DMFT's transition and the depth map's edge of chaos are the same sigma_w (to 1e-9).
+bool transition_at_edge(const dmft_result& r);
 
 }  // namespace amari::layout::dmft

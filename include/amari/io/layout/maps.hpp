@@ -9,6 +9,7 @@
 // Undefined values are NaN, infinite depth scales +inf, an undefined layers_to_1pct -1.
 #include <vector>
 
+#include "amari/io/record.hpp"
 #include "amari/io/store.hpp"
 #include "amari/io/summary.hpp"
 #include "amari/theory/maps.hpp"
@@ -41,5 +42,10 @@ record read(store::file& f);
 
 // The summary of `amari inspect` (io/summary.hpp), from read(f).
 std::vector<io::summary_entry> summary(store::file& f);
+
+// The results as `amari maps --json` prints them: the parameters, q_star, chi_1, c_star, chi_c,
+// xi_c, chi_q, xi_q, layers_to_1pct (null: undefined or infinite) and phase; with `all`, also
+// fixed_points [{q, slope, stability}] and every_q_fixed.
+io::record to_record(const maps_params& p, const maps_result& r, const length_fixed_points* all = nullptr);
 
 }  // namespace amari::layout::maps

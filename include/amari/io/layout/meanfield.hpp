@@ -12,6 +12,7 @@
 
 #include <vector>
 
+#include "amari/io/record.hpp"
 #include "amari/io/store.hpp"
 #include "amari/io/summary.hpp"
 #include "amari/theory/meanfield.hpp"
@@ -36,5 +37,10 @@ record read(store::file& f);
 
 // The summary of `amari inspect` (io/summary.hpp), from read(f).
 std::vector<io::summary_entry> summary(store::file& f);
+
+// The results as `amari meanfield --json` prints them: the parameters (but the output times, which
+// are t), t, m, q, fixed_points [{m, q, eigenvalues [[re, im], [re, im]], stable, chi_1,
+// network_stable}], final_fixed_point (null: none), note (null: none).
+io::record to_record(const meanfield_params& p, const meanfield_result& r, const std::string& note_text);
 
 }  // namespace amari::layout::meanfield

@@ -22,6 +22,7 @@
 
 #include "amari/sim/predictions.hpp"
 #include "amari/sim/simulate.hpp"
+#include "amari/io/record.hpp"
 #include "amari/io/store.hpp"
 
 namespace amari {
@@ -62,3 +63,12 @@ checkpoint read_checkpoint(store::file& f, const simulate_params& p);
 Eigen::MatrixXd read_initial_state(const std::string& spec, std::int64_t n, std::int64_t replicas);
 
 }  // namespace amari
+
+namespace amari::layout::simulate {
+
+// The results as `amari simulate --json` prints them: the parameters, steps, rhs_evals, q_final,
+// q_final_sem, q_final_sem_over, stationary_q2, stationary_q2_sem, sem_over, batches,
+// batch_length, seconds and, with Lyapunov exponents, lyapunov, lyapunov_sem, lyapunov_spectrum.
+io::record to_record(const simulate_params& p, const simulate_result& r);
+
+}  // namespace amari::layout::simulate
