@@ -8,10 +8,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
+#include <omp.h>
+#include <thread>
 
 #include "amari/core/error.hpp"
 #include "amari/core/version.hpp"
 #include "command.hpp"
+#include "mpi.hpp"
 #include "signals.hpp"
 
 namespace {
@@ -46,11 +49,48 @@ void prefer_passive_openmp_waiting(char** argv) {
   ::execv(self, argv);  // returns only on failure: then run as we are
 }
 
+// Under an MPI launcher every rank of a node shares its cores: unless told otherwise
+// (OMP_NUM_THREADS, --threads), each takes its share.
+void share_cores(int ranks_on_node) {
+  if (ranks_on_node <= 1 || std::getenv("OMP_NUM_THREADS")) return;
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  omp_set_num_threads(std::max(1, cores / ranks_on_node));
+}
+
+// Only rank 0 of an MPI job speaks: every rank meets the same bad input, and rank 0 reports what
+// the others send it.
+bool speaks() {
+  const auto* w = amari::cli::mpi::current();
+  return !w || w->rank() == 0;
+}
+
+void say(const char* what) {
+  if (speaks()) std::fprintf(stderr, "amari: %s\n", what);
+}
+
+int run(int argc, char** argv);
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace amari::cli;
   prefer_passive_openmp_waiting(argv);
+  try {
+    amari::cli::mpi::world world(&argc, &argv);
+    share_cores(world.node_size());
+    return run(argc, argv);
+  } catch (const amari::InvalidArgument& e) {  // MPI launched in a build without it
+    std::fprintf(stderr, "amari: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "amari: %s\n", e.what());
+    return 1;
+  }
+}
+
+namespace {
+
+int run(int argc, char** argv) {
+  using namespace amari::cli;
   CLI::App app{"amari: statistical dynamics of random neural networks -- finite-size simulation and "
                "mean-field theory of the time (rate network) and depth (deep network) pictures.",
                "amari"};
@@ -68,6 +108,7 @@ int main(int argc, char** argv) {
   commands.push_back(make_phase_command());
   commands.push_back(make_deepnet_command());
   commands.push_back(make_compare_command());
+  commands.push_back(make_sweep_command());
   commands.push_back(make_inspect_command());
 
   std::vector<std::unique_ptr<OptionSet>> option_sets;
@@ -90,7 +131,7 @@ int main(int argc, char** argv) {
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
       const std::string hint = amari::did_you_mean(argv[1], names);
-      std::fprintf(stderr, "amari: command = %s: unknown; %saccepted: %s (see `amari --help`)\n", argv[1],
+      if (speaks()) std::fprintf(stderr, "amari: command = %s: unknown; %saccepted: %s (see `amari --help`)\n", argv[1],
                    hint.empty() ? "" : (hint + " ").c_str(), list.c_str());
       return 2;
     }
@@ -105,27 +146,35 @@ int main(int argc, char** argv) {
       // One line, naming what was wrong; exit code 2 (usage).
       std::string what = e.what();
       if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-      std::fprintf(stderr, "amari: %s (see `amari --help`)\n", what.c_str());
+      if (speaks()) std::fprintf(stderr, "amari: %s (see `amari --help`)\n", what.c_str());
       return 2;
     }
     for (std::size_t i = 0; i < commands.size(); ++i) {
       if (!subs[i]->parsed()) continue;
       option_sets[i]->resolve();
+      if (const auto* w = mpi::current(); w && w->size() > 1 && commands[i]->name() != "sweep")
+        throw amari::InvalidArgument(fmt::format(
+            "mpi: `amari {}` on {} ranks: only `amari sweep` spreads its points over the ranks of an MPI job (one "
+            "network over several ranks is not implemented yet); accepted: mpirun ... amari sweep ..., or a plain "
+            "start",
+            commands[i]->name(), w->size()));
       install_signal_handlers();
       return commands[i]->run(invocation{*option_sets[i], command_line});
     }
     return 2;
   } catch (const amari::Interrupted& e) {
-    std::fprintf(stderr, "amari: %s\n", e.what());
+    say(e.what());
     return 128 + e.signal();
   } catch (const amari::InvalidArgument& e) {
-    std::fprintf(stderr, "amari: %s\n", e.what());
+    say(e.what());
     return 2;
   } catch (const amari::Error& e) {
-    std::fprintf(stderr, "amari: %s\n", e.what());
+    say(e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "amari: internal error: %s\n", e.what());
+    say((std::string("internal error: ") + e.what()).c_str());
     return 1;
   }
 }
+
+}  // namespace

@@ -159,6 +159,10 @@ void OptionSet::add_positional(const std::string& name, std::string& target, con
   app_.add_option(name, target, help)->required();
 }
 
+void OptionSet::pass_through() { app_.prefix_command(); }
+
+std::vector<std::string> OptionSet::remaining() const { return app_.remaining(); }
+
 const OptionSet::entry* OptionSet::find(std::string_view name) const {
   for (const auto& e : entries_)
     if (e->spec->name == name) return e.get();

@@ -41,6 +41,11 @@ class OptionSet {
   // a config key).
   void add_positional(const std::string& name, std::string& target, const std::string& help);
 
+  // Everything from the first positional argument on is left unparsed, for the front end to read
+  // (`amari sweep [sweep options] COMMAND [command options]`): remaining() after parsing.
+  void pass_through();
+  std::vector<std::string> remaining() const;
+
   // After CLI11 has parsed: read --config (if given), then convert the command-line values.
   // Throws amari::InvalidArgument for unknown keys (with a did-you-mean), wrong TOML types, values
   // that do not convert, and an unreadable config file.

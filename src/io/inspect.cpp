@@ -18,6 +18,7 @@
 #include "amari/io/layout/maps.hpp"
 #include "amari/io/layout/meanfield.hpp"
 #include "amari/io/layout/phase.hpp"
+#include "amari/io/layout/sweep.hpp"
 
 namespace amari::inspect {
 
@@ -50,7 +51,8 @@ void walk(store::file& f, const std::string& path, std::vector<object_info>& out
   for (const auto& name : g.children()) {
     const std::string p = join(path, name);
     out.push_back(f.info(p));
-    if (out.back().is_group) walk(f, p, out);
+    // A sweep's per-point groups (one per grid point) are summarised by /sweep, not listed.
+    if (out.back().is_group && p != layout::sweep::points_group) walk(f, p, out);
   }
 }
 
@@ -250,7 +252,7 @@ std::vector<summary_entry> product_entries(store::file& f, const std::string& gp
   const std::pair<const char*, summariser> products[] = {
       {layout::meanfield::group, layout::meanfield::summary}, {layout::dmft::group, layout::dmft::summary},
       {layout::maps::group, layout::maps::summary},           {layout::phase::group, layout::phase::summary},
-      {layout::deepnet::group, layout::deepnet::summary}};
+      {layout::deepnet::group, layout::deepnet::summary}, {layout::sweep::group, layout::sweep::summary}};
   for (const auto& [group, summarise] : products) {
     if (gpath != group) continue;
     try {

@@ -58,6 +58,12 @@ struct value {
   bool is_null() const { return std::holds_alternative<std::nullptr_t>(v); }
 };
 
+// A record as bytes and back, exactly (every double bit for bit, NaN included): how a record
+// travels between processes (the ranks of an MPI sweep). Little-endian, not a file format.
+std::string encode(const record& r);
+// InvalidArgument when `bytes` is not what encode() wrote.
+record decode(std::string_view bytes);
+
 // A parameter value as a record value (lists as arrays of numbers).
 value from_param(const param_value& p);
 

@@ -36,7 +36,9 @@ namespace amari::store {
 // The layout version written as the root attribute `format_version`. Readers refuse newer files.
 // 2: the checkpoint of amari simulate holds streaming accumulators of fixed size instead of the
 // stationary window, and the standard errors are labelled (`sem_over`); docs/FORMAT.md, "Versions".
-inline constexpr std::int64_t format_version = 2;
+// 3: the /sweep group of `amari sweep`; `amari simulate --json` (and a sweep's results) gain the
+// stationary m, q and phi_mean with their errors.
+inline constexpr std::int64_t format_version = 3;
 
 struct file_options {
   bool force = false;           // overwrite an existing file (otherwise: refuse)

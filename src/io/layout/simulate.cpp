@@ -532,8 +532,14 @@ io::record to_record(const simulate_params& p, const simulate_result& r) {
   j.add("q_final", r.q_final.mean);
   j.add("q_final_sem", r.q_final.sem);
   j.add("q_final_sem_over", r.q_final_sem_over);
+  j.add("stationary_m", r.stationary_m.mean);
+  j.add("stationary_m_sem", r.stationary_m.sem);
+  j.add("stationary_q", r.stationary_q.mean);
+  j.add("stationary_q_sem", r.stationary_q.sem);
   j.add("stationary_q2", r.stationary_q2.mean);
   j.add("stationary_q2_sem", r.stationary_q2.sem);
+  j.add("stationary_phi_mean", r.stationary_phi_mean.mean);
+  j.add("stationary_phi_mean_sem", r.stationary_phi_mean.sem);
   j.add("sem_over", r.sem_over);
   j.add("batches", r.batches);
   j.add("batch_length", r.batch_length);
@@ -542,6 +548,7 @@ io::record to_record(const simulate_params& p, const simulate_result& r) {
     j.add("lyapunov", r.lyapunov.empty() ? std::nan("") : r.lyapunov[0]);
     j.add("lyapunov_sem", r.lyapunov_sem.empty() ? std::nan("") : r.lyapunov_sem[0]);
     j.add("lyapunov_spectrum", r.lyapunov);
+    j.add("lyapunov_spectrum_sem", r.lyapunov_sem);
   }
   return j;
 }

@@ -1,0 +1,76 @@
+#pragma once
+// The /sweep group of `amari sweep` (docs/FORMAT.md, "/sweep"): one command run over the Cartesian
+// grid of its options given as lists or ranges (the axes), every result a dataset over the grid.
+//
+//   /sweep                  attributes command, axes (names, in order), points (the grid's size),
+//                           done (points complete when the file was finished); string dataset
+//                           arguments (the command's options as given: what --resume re-reads)
+//   /sweep/<axis>           one scale per axis: its values (a text axis: indices 0..k-1, with
+//                           attribute labels)
+//   /sweep/points/<k>       the results of grid point k (row-major over the axes, the last fastest),
+//                           written as it completes: what a resume finds done
+//   /sweep/<result>         at the end: every result over [axes..., its own axes]; text results as
+//                           indices with attribute labels; arrays shorter than the longest padded
+//                           with NaN (attribute padded)
+//   /sweep/<result>_mean_over_seed, _sem_over_seed   with a `seed` axis: mean and standard error
+//                           over the seeds, over the other axes
+//
+// Wall-clock figures are not results (files of equal sweeps are equal dataset for dataset).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "amari/core/params.hpp"
+#include "amari/io/record.hpp"
+#include "amari/io/store.hpp"
+#include "amari/io/summary.hpp"
+
+namespace amari::layout::sweep {
+
+inline constexpr const char* group = "/sweep";
+inline constexpr const char* points_group = "/sweep/points";
+
+struct axis {
+  std::string name;
+  const param_spec* spec = nullptr;
+  std::vector<param_value> values;
+};
+
+// A command over a grid: the options fixed at one value, and the axes.
+struct plan {
+  std::string command;
+  std::vector<std::string> arguments;  // the command's options as given (tokens)
+  std::vector<std::pair<std::string, param_value>> fixed;
+  std::vector<axis> axes;
+
+  std::int64_t points() const;
+  // The value index on each axis of grid point k.
+  std::vector<std::int64_t> coordinates(std::int64_t k) const;
+  // "sigma_w = 1.5, seed = 2" for messages.
+  std::string describe(std::int64_t k) const;
+};
+
+// Creates /sweep with the plan (f must not have it).
+void write_plan(store::file& f, const plan& p);
+// The grid points already written (resume, inspect): done[k].
+std::vector<bool> points_done(store::file& f, std::int64_t points);
+// Writes grid point k's results (its own group; reaches the disk with the next flush).
+void write_point(store::file& f, std::int64_t k, const io::record& results);
+// At the end: the results over the grid, and the means over seeds.
+void write_grid(store::file& f, const plan& p);
+
+// The command and the arguments of a file's sweep (resume re-parses them into a plan).
+struct stored_plan {
+  std::string command;
+  std::vector<std::string> arguments;
+};
+stored_plan read_plan(store::file& f);
+
+// What `amari sweep --json` prints: command, axes {name: values}, and every result of /sweep over
+// the grid (nested arrays, the axes outermost).
+io::record to_record(store::file& f);
+
+// The summary of `amari inspect`.
+std::vector<io::summary_entry> summary(store::file& f);
+
+}  // namespace amari::layout::sweep

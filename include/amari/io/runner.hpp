@@ -1,0 +1,50 @@
+#pragma once
+// A command as a function of its parameters: set them by name (the vocabulary, core/params.hpp),
+// validate, run, and get the results as the record that `amari <command> --json` prints
+// (io/record.hpp), without a file. What `amari sweep` runs at every grid point.
+//
+//   auto r = io::make_runner("maps");
+//   r->set("sigma_w", 2.5);  r->validate();
+//   io::record out = r->run({});   // q_star, chi_1, ... (the parameters are left out)
+//
+// The commands: simulate, meanfield, dmft, maps, deepnet (runner_commands()).
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "amari/core/control.hpp"
+#include "amari/core/params.hpp"
+#include "amari/io/record.hpp"
+
+namespace amari::io {
+
+class runner {
+ public:
+  virtual ~runner() = default;
+  virtual const std::string& command() const = 0;
+  // The command's parameters (its param_table), in the table's order.
+  virtual std::vector<const param_spec*> params() const = 0;
+  // Sets a parameter; InvalidArgument for a name the command does not have (with the closest one)
+  // or a value that does not convert.
+  virtual void set(std::string_view name, const param_value& v) = 0;
+  virtual param_value get(std::string_view name) const = 0;
+  // The command's own checks (InvalidArgument naming the field), including the memory the run
+  // would need against what is available.
+  virtual void validate() = 0;
+  // Bytes the run needs at most (0 for the theory commands, whose needs are small).
+  virtual std::uint64_t memory_needed() const { return 0; }
+  // Runs; the results without the parameters and without wall-clock figures (`seconds`), so that
+  // two runs of the same parameters give equal records. Interrupted when control asks to stop.
+  virtual record run(const run_control& control) = 0;
+  virtual std::unique_ptr<runner> clone() const = 0;
+};
+
+// The commands a runner exists for.
+std::span<const std::string_view> runner_commands();
+// InvalidArgument (naming `command`, with the accepted ones) for another name.
+std::unique_ptr<runner> make_runner(std::string_view command);
+
+}  // namespace amari::io

@@ -1,0 +1,125 @@
+// MPI in the front end (mpi.hpp).
+#include "mpi.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "amari/core/error.hpp"
+
+#ifdef AMARI_MPI
+// The C API only (the deprecated C++ bindings would need libmpi_cxx).
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+#endif
+
+namespace amari::cli::mpi {
+
+namespace {
+const world* the_world = nullptr;
+
+int env_int(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::atoi(v) : 0;
+}
+}  // namespace
+
+bool launched() {
+  // The job size where the launcher says it; PMIx alone does not say it: treat as launched.
+  if (const int n = env_int("OMPI_COMM_WORLD_SIZE")) return n > 1;
+  if (const int n = env_int("PMI_SIZE")) return n > 1;
+  return std::getenv("PMIX_RANK") != nullptr;
+}
+
+const world* current() { return the_world; }
+
+#ifdef AMARI_MPI
+
+namespace {
+void check(int rc, const char* what) {
+  if (rc != MPI_SUCCESS) throw Error(std::string("MPI: ") + what + " failed");
+}
+}  // namespace
+
+world::world(int* argc, char*** argv) {
+  the_world = this;
+  if (!launched()) return;
+  check(MPI_Init(argc, argv), "MPI_Init");
+  // Errors return codes (checked) instead of aborting silently.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  active_ = true;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  MPI_Comm node;
+  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
+  MPI_Comm_size(node, &node_size_);
+  MPI_Comm_free(&node);
+}
+
+world::~world() {
+  if (active_) MPI_Finalize();
+  the_world = nullptr;
+}
+
+void world::send(int dest, int tag, const std::string& bytes) const {
+  check(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD), "MPI_Send");
+}
+
+namespace {
+message receive_probed(const MPI_Status& st) {
+  int count = 0;
+  MPI_Get_count(&st, MPI_BYTE, &count);
+  message m{st.MPI_SOURCE, st.MPI_TAG, std::string(static_cast<std::size_t>(count), '\0')};
+  check(MPI_Recv(m.bytes.data(), count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+        "MPI_Recv");
+  return m;
+}
+}  // namespace
+
+message world::receive() const {
+  MPI_Status st;
+  check(MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st), "MPI_Probe");
+  return receive_probed(st);
+}
+
+std::optional<message> world::try_receive() const {
+  int flag = 0;
+  MPI_Status st;
+  check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st), "MPI_Iprobe");
+  if (!flag) return std::nullopt;
+  return receive_probed(st);
+}
+
+void world::broadcast(std::string& bytes, int root) const {
+  std::uint64_t n = bytes.size();
+  check(MPI_Bcast(&n, 1, MPI_UINT64_T, root, MPI_COMM_WORLD), "MPI_Bcast");
+  bytes.resize(n);
+  check(MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
+}
+
+void world::abort(int code) const {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  if (active_) MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+#else  // built without MPI
+
+world::world(int*, char***) {
+  the_world = this;
+  if (launched())
+    throw InvalidArgument(
+        "mpi: amari was started by an MPI launcher (mpirun, srun) but built without MPI; accepted: a plain start, "
+        "or a build with MPI (tools/setup installs Open MPI; rebuild)");
+}
+world::~world() { the_world = nullptr; }
+void world::send(int, int, const std::string&) const {}
+message world::receive() const { return {}; }
+std::optional<message> world::try_receive() const { return std::nullopt; }
+void world::broadcast(std::string&, int) const {}
+void world::abort(int code) const { std::_Exit(code); }
+
+#endif
+
+}  // namespace amari::cli::mpi

@@ -1,0 +1,57 @@
+#pragma once
+// MPI in the command-line front end only (the library and the Python module know nothing of it).
+//
+// `amari` started by an MPI launcher (mpirun, mpiexec, srun) is one rank of a job; started
+// otherwise it is a plain program that never calls MPI_Init, so it pays no MPI start-up and needs
+// no MPI environment. The launcher is recognised from the environment it sets for its processes
+// (Open MPI: OMPI_COMM_WORLD_SIZE; PMIx: PMIX_RANK; MPICH/Hydra and Slurm's PMI: PMI_SIZE), before
+// MPI_Init. Built without MPI (no MPI found by CMake), a launched `amari` refuses to run rather
+// than run P copies of the same job.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace amari::cli::mpi {
+
+// True when this process was started by an MPI launcher with more than one process in the job.
+bool launched();
+
+struct message {
+  int source = 0;
+  int tag = 0;
+  std::string bytes;
+};
+
+// The job's ranks (MPI_COMM_WORLD). One per process, made by main() before anything else.
+class world {
+ public:
+  world(int* argc, char*** argv);  // MPI_Init when launched(); a plain program otherwise
+  ~world();                        // MPI_Finalize
+  world(const world&) = delete;
+  world& operator=(const world&) = delete;
+
+  bool active() const { return active_; }
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  // Ranks of this job on this node (MPI_Comm_split_type, shared memory): what the memory check
+  // multiplies by.
+  int node_size() const { return node_size_; }
+
+  void send(int dest, int tag, const std::string& bytes) const;
+  message receive() const;                  // blocking, from any rank, any tag
+  std::optional<message> try_receive() const;  // a message that has arrived, or none
+  // Root's bytes on every rank.
+  void broadcast(std::string& bytes, int root) const;
+  // Ends the whole job (every rank) with this exit code: what a rank does on an error that the
+  // others cannot know about, so that none of them waits forever.
+  [[noreturn]] void abort(int code) const;
+
+ private:
+  bool active_ = false;
+  int rank_ = 0, size_ = 1, node_size_ = 1;
+};
+
+// The process's world (null before main made it).
+const world* current();
+
+}  // namespace amari::cli::mpi

@@ -1,0 +1,149 @@
+// io/runner.hpp: each command's library call and its record, behind one interface.
+#include "amari/io/runner.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <functional>
+#include <utility>
+
+#include "amari/core/error.hpp"
+#include "amari/io/layout/deepnet.hpp"
+#include "amari/io/layout/dmft.hpp"
+#include "amari/io/layout/maps.hpp"
+#include "amari/io/layout/meanfield.hpp"
+#include "amari/io/layout/simulate.hpp"
+#include "amari/sim/deepnet.hpp"
+#include "amari/sim/simulate.hpp"
+#include "amari/theory/dmft.hpp"
+#include "amari/theory/maps.hpp"
+#include "amari/theory/meanfield.hpp"
+
+namespace amari::io {
+
+namespace {
+
+constexpr std::array<std::string_view, 5> commands = {"simulate", "meanfield", "dmft", "maps", "deepnet"};
+
+// Wall-clock figures: left out so that equal parameters give equal records.
+constexpr std::array<std::string_view, 2> wall_clock = {"seconds", "setup_seconds"};
+
+// The record without the command's parameters (the keys params_record gave it, where a result of
+// the same name has not replaced them: simulate's `lyapunov` is the flag and the exponent) and
+// without wall-clock figures.
+template <class P>
+record results_only(const param_table<P>& table, const P& p, record r) {
+  const record params = params_record(table, p);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const value* v = r.find(params.keys[i]);
+    if (v && encode(record().add(params.keys[i], *v)) == encode(record().add(params.keys[i], params.values[i])))
+      r.erase(params.keys[i]);
+  }
+  for (auto k : wall_clock) r.erase(k);
+  return r;
+}
+
+template <class P>
+class table_runner final : public runner {
+ public:
+  using run_fn = std::function<record(P&, const run_control&)>;
+  using check_fn = std::function<void(P&, const std::vector<std::string>& given)>;
+  using memory_fn = std::function<std::uint64_t(const P&)>;
+
+  table_runner(std::string command, run_fn run, check_fn check, memory_fn memory = nullptr)
+      : command_(std::move(command)), run_(std::move(run)), check_(std::move(check)), memory_(std::move(memory)) {}
+
+  const std::string& command() const override { return command_; }
+  std::vector<const param_spec*> params() const override {
+    std::vector<const param_spec*> out;
+    for (const auto& e : P::table().entries()) out.push_back(e.spec);
+    return out;
+  }
+  void set(std::string_view name, const param_value& v) override {
+    P::table().set(p_, name, v);
+    given_.emplace_back(name);
+  }
+  param_value get(std::string_view name) const override { return P::table().get(p_, name); }
+  void validate() override { check_(p_, given_); }
+  std::uint64_t memory_needed() const override { return memory_ ? memory_(p_) : 0; }
+  record run(const run_control& control) override { return results_only(P::table(), p_, run_(p_, control)); }
+  std::unique_ptr<runner> clone() const override { return std::make_unique<table_runner>(*this); }
+
+ private:
+  std::string command_;
+  run_fn run_;
+  check_fn check_;
+  memory_fn memory_;
+  P p_{};
+  std::vector<std::string> given_;
+};
+
+// Receives nothing: the record comes from the result.
+class null_observer final : public simulation_observer {
+ public:
+  void on_sample(const sample&) override {}
+};
+
+}  // namespace
+
+std::span<const std::string_view> runner_commands() { return commands; }
+
+std::unique_ptr<runner> make_runner(std::string_view command) {
+  if (command == "simulate")
+    return std::make_unique<table_runner<simulate_params>>(
+        "simulate",
+        [](simulate_params& p, const run_control& control) {
+          null_observer obs;
+          return layout::simulate::to_record(p, simulate(p, obs, control));
+        },
+        [](simulate_params& p, const std::vector<std::string>& given) {
+          // The map samples whole iterations: unless dt_out is given, every one (as `amari simulate`).
+          if (p.stepper == stepper_kind::map && std::find(given.begin(), given.end(), "dt_out") == given.end())
+            p.dt_out = 1;
+          p.validate();
+          require_memory(p);
+        },
+        [](const simulate_params& p) { return memory_needed(p); });
+  if (command == "meanfield")
+    return std::make_unique<table_runner<meanfield_params>>(
+        "meanfield",
+        [](meanfield_params& p, const run_control& control) {
+          const meanfield_result r = solve_meanfield(p.model, p.settings, control);
+          record out = layout::meanfield::to_record(p, r, meanfield_network_note(p.model, r));
+          // The fixed point the trajectory reached, as numbers (NaN: none).
+          const auto* fp = r.final_fixed_point ? &r.fixed_points[*r.final_fixed_point] : nullptr;
+          out.add("final_m", fp ? fp->m : std::nan(""));
+          out.add("final_q", fp ? fp->q : std::nan(""));
+          out.add("fixed_points_count", static_cast<std::int64_t>(r.fixed_points.size()));
+          return out;
+        },
+        [](meanfield_params& p, const std::vector<std::string>& given) {
+          auto has = [&](const char* n) { return std::find(given.begin(), given.end(), n) != given.end(); };
+          if (has("times") && (has("t_end") || has("dt_out")))
+            throw InvalidArgument("times: give either --times or --t-end/--dt-out, not both");
+          p.validate();
+        });
+  if (command == "dmft")
+    return std::make_unique<table_runner<dmft_params>>(
+        "dmft",
+        [](dmft_params& p, const run_control& control) {
+          return layout::dmft::to_record(p, solve_dmft(p.model, p.settings, control));
+        },
+        [](dmft_params& p, const auto&) { p.validate(); });
+  if (command == "maps")
+    return std::make_unique<table_runner<maps_params>>(
+        "maps", [](maps_params& p, const run_control&) { return layout::maps::to_record(p, solve_maps(p.model)); },
+        [](maps_params& p, const auto&) { p.validate(); });
+  if (command == "deepnet")
+    return std::make_unique<table_runner<deepnet_params>>(
+        "deepnet",
+        [](deepnet_params& p, const run_control& control) {
+          return layout::deepnet::to_record(p, run_deepnet(p, control));
+        },
+        [](deepnet_params& p, const auto&) { p.validate(); });
+  std::string list;
+  for (auto c : commands) list += (list.empty() ? "" : ", ") + std::string(c);
+  throw InvalidArgument("command = " + std::string(command) + ": not a command a sweep runs; accepted: " + list);
+}
+
+}  // namespace amari::io
