@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<command>> commands;
   commands.push_back(make_simulate_command());
+  commands.push_back(make_network_command());
   commands.push_back(make_meanfield_command());
   commands.push_back(make_dmft_command());
   commands.push_back(make_maps_command());

@@ -237,6 +237,8 @@ class file {
   // Opens an amari file for reading; refuses files that are not amari files or are of a newer
   // format version (IoError saying which). Works on the file of a running or killed run.
   static file open_read(const std::string& path);
+  // Opens any HDF5 file read-only, amari's or not (the user's input arrays: --weights, --bias).
+  static file open_read_hdf5(const std::string& path);
   // Opens an amari file for appending (resume): status becomes "running" again. `options` supplies
   // the compression and flush interval (the root attributes of the file are kept).
   static file open_append(const std::string& path, const file_options& options = {});
