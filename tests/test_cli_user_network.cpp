@@ -15,10 +15,13 @@
 #include "amari/io/store.hpp"
 #include "amari/sim/user_network.hpp"
 #include "cli_run.hpp"
+#include "tolerance.hpp"
 #include "user_network_support.hpp"
 
 using amari::test::run_amari;
+using amari::test::bonferroni_k;
 using amari::test::scratch_dir;
+using amari::test::within_se;
 
 namespace {
 
@@ -95,6 +98,43 @@ TEST_CASE("amari network, given back with --weights and --bias, reproduces the d
   const auto j = nlohmann::json::parse(net.out);
   CHECK(j["n"] == 50);
   CHECK(j["draw"] == 0);
+  {
+    // The moments it prints: as computed here from the datasets, and those of the distribution
+    // (W_ij ~ N(0, 1.8^2 / 50), b_i ~ N(0, 0.2^2)) within Bonferroni standard errors (4 at once):
+    // se of a mean of m normals of variance v: sqrt(v / m); of a variance: v sqrt(2 / m).
+    auto f = amari::store::file::open_read(dir / "net.h5");
+    const auto W = f.group_at("/network").read_doubles("W"), b = f.group_at("/network").read_doubles("b");
+    REQUIRE(W.size() == 2500);
+    REQUIRE(b.size() == 50);
+    auto mean_var = [](const std::vector<double>& x) {
+      double m = 0, v = 0;
+      for (double y : x) m += y;
+      m /= static_cast<double>(x.size());
+      for (double y : x) v += (y - m) * (y - m);
+      return std::pair{m, v / static_cast<double>(x.size())};
+    };
+    const auto [wm, wv] = mean_var(W);
+    const auto [bm, bv] = mean_var(b);
+    CHECK(j["w_mean"].get<double>() == Approx(wm).epsilon(1e-12).margin(1e-15));
+    CHECK(j["w_var"].get<double>() == Approx(wv).epsilon(1e-12));
+    CHECK(j["b_mean"].get<double>() == Approx(bm).epsilon(1e-12).margin(1e-15));
+    CHECK(j["b_var"].get<double>() == Approx(bv).epsilon(1e-12));
+    const double k = bonferroni_k(4), vw = 1.8 * 1.8 / 50, vb = 0.2 * 0.2;
+    CHECK_THAT(wm, within_se(0.0, std::sqrt(vw / 2500), k));
+    CHECK_THAT(wv, within_se(vw, vw * std::sqrt(2.0 / 2500), k));
+    CHECK_THAT(bm, within_se(0.0, std::sqrt(vb / 50), k));
+    CHECK_THAT(bv, within_se(vb, vb * std::sqrt(2.0 / 50), k));
+    const auto ins = run_amari("inspect net.h5", dir.path);
+    CHECK_THAT(ins.out, Catch::Contains("weights_checksum = " + j["weights_checksum"].get<std::string>()) &&
+                            Catch::Contains("N = 50"));
+    auto printed = [&](const std::string& key) {
+      const auto at = ins.out.find(key + " = ");
+      REQUIRE(at != std::string::npos);
+      return std::stod(ins.out.substr(at + key.size() + 3));
+    };
+    CHECK(printed("mean of W") == Approx(wm).epsilon(1e-5));  // 6 significant digits
+    CHECK(printed("variance of W") == Approx(wv).epsilon(1e-5));
+  }
   const std::string run = " --t-end 8 --replicas 2 --lyapunov --quiet";
   REQUIRE(run_amari("simulate --n 50" + model + run + " -o drawn.h5", dir.path).status == 0);
   const auto given = run_amari("simulate --seed 3 --weights net.h5:/network/W --bias net.h5:/network/b" + run +
