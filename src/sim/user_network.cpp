@@ -57,10 +57,9 @@ void validate_user_network(const simulate_params& p, const user_network& u) {
   if (u.has_weights()) {
     const weights_view& w = u.weights;
     const std::string src = source_of(u.weights_source);
-    if (w.rows < 1 || w.cols < 1 || (w.row_stride == 0 && w.rows > 1) || (w.col_stride == 0 && w.cols > 1))
+    if (w.rows < 1 || w.cols < 1)
       throw InvalidArgument("weights", src,
-                            fmt::format("is a {} x {} array with strides ({}, {}): it must be an N x N matrix", w.rows,
-                                        w.cols, w.row_stride, w.col_stride));
+                            fmt::format("is a {} x {} array: it must be an N x N matrix with N >= 1", w.rows, w.cols));
     if (w.rows != w.cols)
       throw InvalidArgument("weights", src,
                             fmt::format("has shape [{}, {}]: it must be square, N x N (W_ij couples neuron j to i)",

@@ -64,8 +64,8 @@ struct user_network {
 void apply_user_network(simulate_params& p, const user_network& u, const std::set<std::string>& given);
 
 // Refuses a user's network that does not fit p: W not N x N or b not of length N (N = p.net.n),
-// non-finite entries, draws > 1 with weights, a W of a nonsensical view (negative sizes, no
-// strides). simulate() calls it.
+// non-finite entries, draws > 1 with weights. Any strides are accepted (negative, or 0 for a
+// broadcast array). simulate() calls it.
 void validate_user_network(const simulate_params& p, const user_network& u);
 
 // The checksum of the header comment.
