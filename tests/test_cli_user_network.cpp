@@ -214,7 +214,7 @@ amari::simulate_params resumable() {
 
 }  // namespace
 
-TEST_CASE("--resume of a run with the user's W: from the run's file (memory) or its own file (checksum)",
+TEST_CASE("resuming a run with the user's W: from the run's file (memory) or its own file (checksum)",
           "[user_network][cli][resume]") {
   scratch_dir dir;
   const amari::simulate_params p = resumable();

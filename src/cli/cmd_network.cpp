@@ -28,7 +28,7 @@ class network_command final : public command {
   int run(const invocation& inv) override {
     p_.validate();
     require_writable(output_, force_);
-    const dense_network net = draw_dense_network(p_.net, p_.draw);
+    const dense_network net = draw_dense_network(p_.net, p_.draw, static_cast<int>(p_.threads));
     auto f = create_output(inv, "network", output_, force_, p_.net.seed);
     layout::network::write(f, p_, net);
     f.finish("complete");

@@ -61,7 +61,6 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<command>> commands;
   commands.push_back(make_simulate_command());
-  commands.push_back(make_network_command());
   commands.push_back(make_meanfield_command());
   commands.push_back(make_dmft_command());
   commands.push_back(make_maps_command());
@@ -69,6 +68,7 @@ int main(int argc, char** argv) {
   commands.push_back(make_phase_command());
   commands.push_back(make_deepnet_command());
   commands.push_back(make_compare_command());
+  commands.push_back(make_network_command());
   commands.push_back(make_inspect_command());
 
   std::vector<std::unique_ptr<OptionSet>> option_sets;

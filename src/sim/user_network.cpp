@@ -164,8 +164,8 @@ network<S> make_network(const network_params& p, std::int64_t draw, int threads,
 template network<double> make_network<double>(const network_params&, std::int64_t, int, const user_network*);
 template network<float> make_network<float>(const network_params&, std::int64_t, int, const user_network*);
 
-dense_network draw_dense_network(const network_params& p, std::int64_t draw) {
-  const network<double> net = draw_network<double>(p, draw, resolve_threads(0));
+dense_network draw_dense_network(const network_params& p, std::int64_t draw, int threads) {
+  const network<double> net = draw_network<double>(p, draw, resolve_threads(threads));
   dense_network out{Eigen::MatrixXd(p.n, p.n), Eigen::VectorXd(net.b)};
   for (std::int64_t i = 0; i < p.n; ++i)
     for (std::int64_t j = 0; j < p.n; ++j) out.W(i, j) = net.W(i, j);

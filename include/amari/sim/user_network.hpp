@@ -88,7 +88,7 @@ struct dense_network {
   Eigen::MatrixXd W;
   Eigen::VectorXd b;
 };
-dense_network draw_dense_network(const network_params& p, std::int64_t draw);
+dense_network draw_dense_network(const network_params& p, std::int64_t draw, int threads = 0);  // 0: all cores
 
 // The parameters of `amari network`: the network of simulate and which draw of it.
 struct network_draw_params {
