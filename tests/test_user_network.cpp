@@ -99,6 +99,12 @@ TEST_CASE("a user's W, b and h0 integrate as an independent RK4 does (sigma 1.5,
     const auto rf = amari::test::run_sim(p, {.h0 = &a.h0, .network = &uf});
     CHECK(amari::test::identical(rc, rf));
     CHECK(amari::fnv1a64_checksum(uc.weights) == amari::fnv1a64_checksum(uf.weights));
+    // A negative stride (numpy's W[::-1] of the row-flipped matrix): the same W, the same run.
+    const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> flipped = a.W.colwise().reverse();
+    user_network ur = uc;
+    ur.weights = {.data = flipped.data() + (n - 1) * n, .single = false, .rows = n, .cols = n, .row_stride = -n,
+                  .col_stride = 1};
+    CHECK(amari::test::identical(rc, amari::test::run_sim(p, {.h0 = &a.h0, .network = &ur})));
   }
   SECTION("a float32 W against RK4 of the same W converted to float64") {
     const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> W32 = a.W.cast<float>();
