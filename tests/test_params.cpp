@@ -11,6 +11,7 @@
 #include "amari/io/store.hpp"
 #include "amari/sim/compare.hpp"
 #include "amari/sim/deepnet.hpp"
+#include "amari/sim/user_network.hpp"
 #include "amari/sim/simulate.hpp"
 #include "amari/theory/dmft.hpp"
 #include "amari/theory/maps.hpp"
@@ -77,11 +78,13 @@ TEST_CASE("params: each command keeps its own defaults of the shared model param
   CHECK(sw_sb(amari::simulate_params::table(), amari::simulate_params{}) == pair{2.0, 0.0});
   CHECK(sw_sb(amari::dmft_params::table(), amari::dmft_params{}) == pair{2.0, 0.0});
   CHECK(sw_sb(amari::compare_params::table(), amari::compare_params{}) == pair{2.0, 0.0});
+  CHECK(sw_sb(amari::network_draw_params::table(), amari::network_draw_params{}) == pair{2.0, 0.0});
   CHECK(sw_sb(amari::meanfield_params::table(), amari::meanfield_params{}) == pair{1.0, 0.0});
   CHECK(amari::edge_params{}.sigma_b.values() == std::vector<double>{0.3});
   // The CLI shows the same defaults (it reads them from the tables).
   for (const auto& [cmd, sw] : {std::pair<const char*, const char*>{"maps", "2.5"}, {"deepnet", "2.5"},
-                                 {"simulate", "2"}, {"dmft", "2"}, {"compare", "2"}, {"meanfield", "1"}}) {
+                                 {"simulate", "2"}, {"dmft", "2"}, {"compare", "2"}, {"network", "2"},
+                                 {"meanfield", "1"}}) {
     const auto r = amari::test::run_amari(std::string(cmd) + " --help", std::filesystem::current_path());
     INFO(cmd);
     CHECK_THAT(r.out, Catch::Contains(std::string("--sigma-w X")) && Catch::Contains(std::string("[default: ") + sw + "]"));

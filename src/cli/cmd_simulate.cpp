@@ -3,11 +3,14 @@
 // (simulate_output.hpp) streams into the HDF5 file; here only the reporting.
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "amari/core/error.hpp"
 #include "amari/sim/simulate.hpp"
+#include "amari/io/arrays.hpp"
+#include "amari/io/layout/network.hpp"
 #include "amari/io/layout/simulate.hpp"
 #include "amari/io/store.hpp"
 #include "amari/sim/predictions.hpp"
@@ -31,6 +34,8 @@ class simulate_command final : public command {
   void declare(OptionSet& o) override {
     o.add_params(simulate_params::table(), p_);
     o.add("h0", h0_);
+    o.add("weights", weights_);
+    o.add("bias", bias_);
     o.add("output", output_, "output HDF5 file (/trajectory ..., docs/FORMAT.md); refused if it exists, unless --force");
     o.add("force", force_);
     o.add("resume", resume_);
@@ -42,9 +47,19 @@ class simulate_command final : public command {
     if (!resume_.empty()) return resume(inv);
     // The map samples whole iterations: unless told otherwise, every one.
     if (p_.stepper == stepper_kind::map && !inv.options.given("dt_out")) p_.dt_out = 1;
+    simulate_inputs in;
+    // The user's own W and b (docs/simulate.md, "Your own network"): N from W unless --n is given.
+    loaded_network user;
+    user_network u;
+    if (!weights_.empty() || !bias_.empty()) {
+      user = read_user_network(weights_, bias_);
+      u = user.view();
+      const auto names = inv.options.given_names();
+      apply_user_network(p_, u, std::set<std::string>(names.begin(), names.end()));
+      in.network = &u;
+    }
     p_.validate();
     require_memory(p_);
-    simulate_inputs in;
     Eigen::MatrixXd h0;
     if (!h0_.empty()) {
       if (const auto colon = h0_.rfind(':'); colon != std::string::npos && colon > 0)
@@ -59,10 +74,14 @@ class simulate_command final : public command {
                                            .seed = static_cast<std::uint64_t>(p_.net.seed),
                                            .product = "simulate",
                                            .flush_interval = p_.flush_interval});
-    simulation_writer writer(f, p_, false, !h0_.empty(),
-                             [this](double m0, double q0) { return predict_simulation(p_, m0, q0); });
+    if (in.network) layout::network::write_provenance(f, u);
+    simulation_writer writer(f, p_, false, !h0_.empty(), [this, &in](double m0, double q0) {
+      return predict_simulation(p_, m0, q0, in.network);
+    });
     const auto r = execute(writer, in);
     f.close();
+    if (u.has_weights()) weights_ = u.weights_source;
+    if (u.has_bias()) bias_ = u.bias_source;
     report(r);
     return 0;
   }
@@ -92,11 +111,13 @@ class simulate_command final : public command {
     const std::int64_t threads = p_.threads;
     const double flush = p_.flush_interval;
     require_readable("resume", resume_);
+    loaded_network user;  // the user's W and b of the run, if it had them (checksums checked)
     {
       auto probe = store::file::open_read(resume_);
       const std::string status = probe.status();
       if (status == "complete")
         throw InvalidArgument("resume", resume_, "is a complete run: there is nothing to resume");
+      user = layout::network::read_provenance(probe);
     }
     auto f = store::file::open_append(resume_, {.flush_interval = flush});
     p_ = read_simulate_params(f);
@@ -109,6 +130,9 @@ class simulate_command final : public command {
     simulation_writer writer(f, p_, true);
     simulate_inputs in;
     in.resume = &ck;
+    const user_network u = user.view();
+    if (u.has_weights() || u.has_bias()) in.network = &u;
+    weights_ = u.has_weights() ? u.weights_source : "", bias_ = u.has_bias() ? u.bias_source : "";
     output_ = resume_;
     const auto r = execute(writer, in);
     f.close();
@@ -119,6 +143,9 @@ class simulate_command final : public command {
   void report(const simulate_result& r) const {
     if (json_) {
       io::record j = layout::simulate::to_record(p_, r);
+      // The user's W and b (then sigma_w, w0 or sigma_b, b0 above describe nothing of this run).
+      if (!weights_.empty()) j.add("weights", weights_);
+      if (!bias_.empty()) j.add("bias", bias_);
       j.add("output", output_);
       print_json(j);
       return;
@@ -128,6 +155,9 @@ class simulate_command final : public command {
                 static_cast<long long>(p_.net.n), p_.net.model.phi.spec().c_str(), static_cast<long long>(p_.draws),
                 static_cast<long long>(p_.replicas), p_.t_end, std::string(to_string(p_.stepper)).c_str(),
                 std::string(to_string(p_.precision)).c_str());
+    if (!weights_.empty() || !bias_.empty())
+      std::printf("  W %s, b %s\n", weights_.empty() ? "drawn" : ("from " + weights_).c_str(),
+                  bias_.empty() ? "drawn" : ("from " + bias_).c_str());
     std::printf("  %lld steps, %lld right-hand sides, %.2f s\n", static_cast<long long>(r.steps),
                 static_cast<long long>(r.rhs_evals), r.seconds);
     std::printf("  q(t_end) = %.6g", r.q_final.mean);
@@ -145,7 +175,7 @@ class simulate_command final : public command {
   }
 
   simulate_params p_;
-  std::string h0_, output_ = "simulate.h5", resume_;
+  std::string h0_, weights_, bias_, output_ = "simulate.h5", resume_;
   bool force_ = false, json_ = false, quiet_ = false;
 };
 

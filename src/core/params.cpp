@@ -36,6 +36,7 @@ const param_spec entries[] = {
     {.name = "nets", .kind = K::integer, .help = "independent random deep nets to average over"},
     {.name = "draws", .kind = K::integer, .help = "independent draws of (W, b), run side by side"},
     {.name = "replicas", .kind = K::integer, .help = "initial conditions sharing W and b"},
+    {.name = "draw", .kind = K::integer, .help = "which draw d of (W, b) (simulate's draws are d = 0 .. draws - 1)"},
     {.name = "seed", .kind = K::integer, .help = "seed of every random number (W, b, initial states, inputs, tangent vectors)"},
     // Initial states and inputs.
     {.name = "m0", .kind = K::real, .unit = "units of h", .help = "mean of the initial state h_i(0)"},
@@ -74,6 +75,13 @@ const param_spec entries[] = {
     // Inputs and outputs of the front ends.
     {.name = "h0", .kind = K::text,
      .help = "initial state from FILE:DATASET of shape [N] or [replicas, N]; none: drawn from N(m0, q0)", .role = R::front_end},
+    {.name = "weights", .kind = K::text,
+     .help = "the coupling matrix W from FILE:DATASET (HDF5) or FILE.npy, N x N float64 or float32; none: drawn "
+             "from (w0, sigma_w)",
+     .role = R::front_end},
+    {.name = "bias", .kind = K::text,
+     .help = "the bias vector b from FILE:DATASET (HDF5) or FILE.npy, length N; none: drawn from (b0, sigma_b)",
+     .role = R::front_end},
     {.name = "output", .kind = K::text, .help = "the output HDF5 file (docs/FORMAT.md)", .role = R::front_end, .short_name = 'o'},
     {.name = "force", .kind = K::flag, .help = "overwrite the output file if it exists", .role = R::front_end},
     {.name = "resume", .kind = K::text, .help = "continue the interrupted run in this file (with its own parameters)",

@@ -1,6 +1,7 @@
 // The theories at a simulation's parameters (include/amari/sim/predictions.hpp).
 #include "amari/sim/predictions.hpp"
 
+#include <cmath>
 #include <exception>
 #include <fmt/format.h>
 
@@ -8,9 +9,25 @@
 
 namespace amari {
 
-simulation_predictions predict_simulation(const simulate_params& p, double m0, double q0) {
+simulation_predictions predict_simulation(const simulate_params& p, double m0, double q0,
+                                          const user_network* u) {
   simulation_predictions out;
-  const model_params& model = p.net.model;
+  empirical_model measured{p.net.model, ""};
+  if (u) measured = measure_model(p.net, *u);
+  out.model_note = measured.note;
+  const model_params& model = measured.model;
+  // The DMFT's model: measured means consistent with 0 (3 standard errors) taken as 0.
+  model_params dmft_model = model;
+  if (u) {
+    const double root_n = std::sqrt(static_cast<double>(p.net.n));
+    std::string zeroed;
+    if (u->has_weights() && model.w0 != 0 && std::abs(model.w0) <= 3 * model.sigma_w / root_n)
+      dmft_model.w0 = 0, zeroed += fmt::format("w0 = {}", format_number(model.w0));
+    if (u->has_bias() && model.b0 != 0 && std::abs(model.b0) <= 3 * model.sigma_b / root_n)
+      dmft_model.b0 = 0, zeroed += fmt::format("{}b0 = {}", zeroed.empty() ? "" : ", ", format_number(model.b0));
+    if (!zeroed.empty())
+      out.model_note += fmt::format("; the DMFT takes the measured {} as 0 (within 3 standard errors of 0)", zeroed);
+  }
   const char* map_reason =
       "--stepper map is a discrete-time network: its mean-field theory is the length map (amari maps), "
       "not the ODEs";
@@ -34,20 +51,20 @@ simulation_predictions predict_simulation(const simulate_params& p, double m0, d
     }
   }
 
-  out.dmft_setup.model = model;
+  out.dmft_setup.model = dmft_model;
   auto& ds = out.dmft_setup.settings;
   if (p.stepper == stepper_kind::map) {
     out.dmft_skipped = map_reason;
-  } else if (model.w0 != 0 || model.b0 != 0) {
+  } else if (dmft_model.w0 != 0 || dmft_model.b0 != 0) {
     out.dmft_skipped = fmt::format("the DMFT (amari dmft) treats w0 = b0 = 0; this run has w0 = {}, b0 = {}",
-                                   format_number(model.w0), format_number(model.b0));
+                                   format_number(dmft_model.w0), format_number(dmft_model.b0));
   } else {
     try {
       ds.dt_out = p.dt_out;
       ds.tau_max = p.acf_lags() > 0 ? static_cast<double>(p.acf_lags() - 1) * p.dt_out : 20.0;
       ds.lyapunov = true;
       out.dmft_setup.validate();
-      out.dmft = solve_dmft(model, ds);
+      out.dmft = solve_dmft(dmft_model, ds);
     } catch (const std::exception& e) {
       out.dmft_skipped = fmt::format("the DMFT failed: {}", e.what());
     }

@@ -1,6 +1,7 @@
 // The simulation of include/amari/sim/simulate.hpp: one integrator per draw (draw_run<S>), all draws
 // meeting at the sample times, observables, Lyapunov exponents, stationary statistics.
 #include "amari/sim/simulate.hpp"
+#include "amari/sim/user_network.hpp"
 
 #include <Eigen/Dense>
 // Odeint first, then its Eigen adaptors (they specialise odeint's templates).
@@ -197,9 +198,9 @@ class draw_run {
   using controlled = odeint::controlled_runge_kutta<dopri, hairer_error_checker<M>, hairer_step_adjuster<S>>;
 
   draw_run(const simulate_params& p, std::int64_t d, int threads, const Eigen::MatrixXd* h0,
-           const draw_checkpoint* resume, std::int64_t resume_next_sample)
+           const draw_checkpoint* resume, std::int64_t resume_next_sample, const user_network* user)
       : p_(p), d_(d), n_(p.net.n), r_(p.replicas), k_(p.lyapunov ? p.lyapunov_k : 0),
-        c_(p.columns()), threads_(threads), net_(draw_network<S>(p.net, d, threads)), panel_(n_, c_),
+        c_(p.columns()), threads_(threads), net_(make_network<S>(p.net, d, threads, user)), panel_(n_, c_),
         ctrl_(hairer_error_checker<M>(&ctx_), hairer_step_adjuster<S>(), dopri(row_parallel_algebra{threads})),
         rk4_(row_parallel_algebra{threads}),
         euler_(row_parallel_algebra{threads}) {
@@ -609,6 +610,7 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
           "row per replica)", in.h0->cols(), in.h0->rows(), N, R, N));
     if (!in.h0->allFinite()) throw InvalidArgument("the initial state contains non-finite values");
   }
+  if (in.network) validate_user_network(p, *in.network);
   if (in.resume && static_cast<std::int64_t>(in.resume->draws.size()) != D)
     throw InvalidArgument("the checkpoint does not match the parameters (draws)");
 
@@ -642,7 +644,7 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
   std::vector<std::unique_ptr<draw_run<S>>> draws;
   for (std::int64_t d = 0; d < D; ++d)
     draws.push_back(std::make_unique<draw_run<S>>(p, d, threads, in.h0,
-                                                  in.resume ? &in.resume->draws[d] : nullptr, k0));
+                                                  in.resume ? &in.resume->draws[d] : nullptr, k0, in.network));
   const double setup_seconds = std::chrono::duration<double>(clock::now() - start).count();
 
   auto make_checkpoint = [&](std::int64_t next) {

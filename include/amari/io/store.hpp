@@ -38,7 +38,8 @@ namespace amari::store {
 // stationary window, and the standard errors are labelled (`sem_over`); docs/FORMAT.md, "Versions".
 // 3: the /sweep group of `amari sweep`; `amari simulate --json` (and a sweep's results) gain the
 // stationary m, q and phi_mean with their errors.
-inline constexpr std::int64_t format_version = 3;
+// 4: the /network group (`amari network`; where a simulation's W and b came from, with checksums).
+inline constexpr std::int64_t format_version = 4;
 
 struct file_options {
   bool force = false;           // overwrite an existing file (otherwise: refuse)
@@ -239,6 +240,8 @@ class file {
   // Opens an amari file for reading; refuses files that are not amari files or are of a newer
   // format version (IoError saying which). Works on the file of a running or killed run.
   static file open_read(const std::string& path);
+  // Opens any HDF5 file read-only, amari's or not (the user's input arrays: --weights, --bias).
+  static file open_read_hdf5(const std::string& path);
   // Opens an amari file for appending (resume): status becomes "running" again. `options` supplies
   // the compression and flush interval (the root attributes of the file are kept).
   static file open_append(const std::string& path, const file_options& options = {});

@@ -12,10 +12,18 @@
 // Neither applies to --stepper map (a discrete-time network: its theory is the length map of
 // amari maps). A theory that fails (no fixed point, no static solution, ...) is left out, with
 // the reason.
+//
+// With the user's own W or b (user_network.hpp), which the theories do not describe, they are
+// solved at the empirical moments of the given arrays (measure_model): w0 = N mean(W),
+// sigma_w^2 = N var(W), b0 = mean(b), sigma_b^2 = var(b); `model_note` says so. The DMFT, which
+// treats w0 = b0 = 0, then takes a measured mean as 0 when it is within 3 standard errors of 0
+// (of N mean(W): sigma_w / sqrt(N); of mean(b): sigma_b / sqrt(N)), as for a W drawn with w0 = 0,
+// and says so in the note; a larger mean leaves it out.
 #include <optional>
 #include <string>
 
 #include "amari/sim/simulate.hpp"
+#include "amari/sim/user_network.hpp"
 #include "amari/theory/dmft.hpp"
 #include "amari/theory/meanfield.hpp"
 
@@ -29,10 +37,13 @@ struct simulation_predictions {
   dmft_params dmft_setup;
   std::optional<dmft_result> dmft;
   std::string dmft_skipped;
+  std::string model_note;                      // empty: the run's own (drawn) W and b
 };
 
 // The theories for a run with parameters p whose initial state has mean m0 and variance q0 (the
 // drawn N(m0, q0), or the measured statistics of a given initial state).
-simulation_predictions predict_simulation(const simulate_params& p, double m0, double q0);
+// `u`: the user's network, if any.
+simulation_predictions predict_simulation(const simulate_params& p, double m0, double q0,
+                                          const user_network* u = nullptr);
 
 }  // namespace amari

@@ -191,9 +191,12 @@ class simulation_observer {
   virtual void on_finish(const simulate_result&) {}
 };
 
+struct user_network;  // user_network.hpp
+
 struct simulate_inputs {
   const Eigen::MatrixXd* h0 = nullptr;     // N x 1 (every replica) or N x R initial states
   const checkpoint* resume = nullptr;      // continue from this checkpoint
+  const user_network* network = nullptr;   // the user's W and/or b (user_network.hpp); null: drawn
 };
 
 // Runs the simulation. Throws InvalidArgument (bad parameters, too little memory), NumericalError

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "amari/core/error.hpp"
+#include "amari/io/arrays.hpp"
 #include "amari/io/layout/dmft.hpp"
 #include "amari/io/layout/meanfield.hpp"
 #include "amari/io/params.hpp"
@@ -335,6 +336,12 @@ struct simulation_writer::impl {
         layout::dmft::write(f, th.dmft_setup, *th.dmft);
       else
         traj.attr("dmft_skipped", th.dmft_skipped);
+      // The user's own W or b: the theories are at its empirical moments (predictions.hpp).
+      if (!th.model_note.empty()) {
+        if (th.meanfield) f.group_at(layout::meanfield::group).attr("model_source", th.model_note);
+        if (th.dmft) f.group_at(layout::dmft::group).attr("model_source", th.model_note);
+        traj.attr("model_source", th.model_note);
+      }
     }
     t_traj.append(s.t);
     m.append(s.m), q.append(s.q), q2.append(s.q2), phi_mean.append(s.phi_mean);
@@ -488,25 +495,11 @@ checkpoint read_checkpoint(store::file& f, const simulate_params& p) {
 }
 
 Eigen::MatrixXd read_initial_state(const std::string& spec, std::int64_t n, std::int64_t replicas) {
-  const auto colon = spec.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
-    throw InvalidArgument("h0", spec, "must be FILE:DATASET, e.g. run.h5:/trajectory/h_final");
-  const std::string path = spec.substr(0, colon), name = spec.substr(colon + 1);
-  std::vector<std::uint64_t> shape;
-  std::vector<double> data;
-  // A file that is not an amari file, a group instead of a dataset, a dataset of strings: the
-  // input is wrong, a usage error like a bad number (exit 2), with the store's reason.
-  try {
-    auto f = store::file::open_read(path);
-    if (!f.has(name)) throw InvalidArgument("h0", spec, fmt::format("{} has no dataset {}", path, name));
-    const auto slash = name.rfind('/');
-    auto g = f.group_at(slash == std::string::npos || slash == 0 ? "/" : name.substr(0, slash));
-    const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
-    shape = g.shape(base);
-    data = g.read_doubles(base);
-  } catch (const IoError& e) {
-    throw InvalidArgument("h0", spec, fmt::format("cannot be read as a dataset of numbers: {}", e.what()));
-  }
+  // Any HDF5 file or a .npy file (io/arrays.hpp); a file that cannot be read, a group instead of a
+  // dataset, a dataset of strings: the input is wrong, a usage error like a bad number (exit 2).
+  const array_data a = read_array("h0", spec);
+  const std::vector<double>& data = a.values;
+  std::vector<std::uint64_t> shape(a.shape.begin(), a.shape.end());
   std::int64_t rows = 0;
   if (shape.size() == 1 && static_cast<std::int64_t>(shape[0]) == n)
     rows = 1;

@@ -381,6 +381,20 @@ file file::open_read(const std::string& path) {
   return f;
 }
 
+file file::open_read_hdf5(const std::string& path) {
+  silence();
+  check_existing_file(path);
+  auto fs = std::make_shared<file_state>();
+  fs->path = path;
+  handle fapl = read_fapl(path);
+  fs->fid = handle(ck(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), path, "cannot open"));
+  fs->open = true;
+  H5Eclear2(H5E_DEFAULT);
+  file f;
+  f.impl_ = std::make_unique<impl>(impl{fs});
+  return f;
+}
+
 file file::open_append(const std::string& path, const file_options& options) {
   silence();
   if (options.compression < 0 || options.compression > 9)

@@ -57,7 +57,7 @@ simulate_params read_simulate_params(store::file& f);
 // The last committed checkpoint of a simulation file (IoError when there is none).
 checkpoint read_checkpoint(store::file& f, const simulate_params& p);
 
-// Initial states from "FILE:DATASET" (an amari file): shape [N] (every replica) or [R, N] (one row
+// Initial states from "FILE:DATASET" (any HDF5 file) or "FILE.npy" (io/arrays.hpp): shape [N] (every replica) or [R, N] (one row
 // per replica). Returned as an N x 1 or N x R matrix. InvalidArgument (field `h0`) when the
 // dataset is missing or has another shape.
 Eigen::MatrixXd read_initial_state(const std::string& spec, std::int64_t n, std::int64_t replicas);

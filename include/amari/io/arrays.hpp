@@ -1,0 +1,42 @@
+#pragma once
+// Arrays the user hands to a run from files (--weights, --bias; docs/simulate.md, "Your own
+// network"): a dataset of an HDF5 file, "FILE:DATASET" (any HDF5 file, amari's or not), or a
+// NumPy .npy file, "FILE.npy" (format versions 1 to 3: the magic "\x93NUMPY", the version, the
+// header length, a Python-literal dict with 'descr', 'fortran_order' and 'shape', then the data;
+// https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html).
+//
+// Accepted element types: float64 and float32 (HDF5: any byte order, HDF5 converts; .npy:
+// little-endian '<f8' and '<f4'). Anything else -- integers, float16, big-endian .npy, complex,
+// strings, Python objects -- is refused with one line naming the field, the source and the type.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "amari/sim/user_network.hpp"
+
+namespace amari {
+
+struct array_data {
+  std::vector<double> values;        // row-major (C order), as float64 (float32 converted exactly)
+  std::vector<std::int64_t> shape;
+  std::string dtype;                 // "float64" | "float32"
+  std::string spec;                  // as given: "FILE:DATASET" or "FILE.npy"
+  std::string path, dataset;         // the file, and the dataset within it ("" for .npy)
+};
+
+// Reads `spec`; `field` names the parameter in the errors (InvalidArgument: the spec is not
+// FILE:DATASET, the file or dataset is missing or unreadable, the type is not accepted).
+array_data read_array(const std::string& field, const std::string& spec);
+
+// The user's network from files, owning its arrays; `view()` points into them (valid while this
+// object, or the one it is moved into, lives).
+struct loaded_network {
+  array_data weights, bias;        // empty values: not given
+  user_network view() const;
+};
+// Reads --weights and --bias (either spec may be empty: not given). Shapes are checked against
+// n by apply_user_network / validate_user_network, not here; a W that is not 2-D or a b that is
+// not 1-D is refused here.
+loaded_network read_user_network(const std::string& weights_spec, const std::string& bias_spec);
+
+}  // namespace amari

@@ -1,0 +1,113 @@
+#pragma once
+// The user's own network: a coupling matrix W and/or a bias vector b given by the caller instead
+// of drawn from (seed, draw) (network.hpp), for the same equations
+//
+//   dh/dt = -h + W phi(h) + b        (and the map h <- W phi(h) + b).
+//
+// W arrives as a non-owning view of an N x N array of float64 or float32 in any strides (C or
+// Fortran order, numpy's or Eigen's) and is copied once, straight into amari's padded row-major
+// coupling storage, converted to the precision of the state (kernels.hpp). The seed still drives
+// everything else: h(0), the replica perturbations, the tangent vectors, and b when it is not
+// given.
+//
+// Provenance. A W or b is identified by where it came from ("memory", or "FILE:DATASET") and a
+// checksum: FNV-1a 64 (Fowler, Noll & Vo; offset basis 0xcbf29ce484222325, prime 0x100000001b3)
+// over the bytes of its entries as little-endian IEEE 754 float64, in row-major (C) order -- so a
+// float32 array and its float64 conversion have the same checksum, and so do a C-order and a
+// Fortran-order copy of one matrix.
+#include <Eigen/Core>
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "amari/sim/network.hpp"
+#include "amari/sim/simulate.hpp"
+
+namespace amari {
+
+// A non-owning view of the user's N x N couplings: entry (i, j) is at
+// data + i * row_stride + j * col_stride elements (C order: row_stride = cols, col_stride = 1;
+// Fortran order: row_stride = 1, col_stride = rows).
+struct weights_view {
+  const void* data = nullptr;      // nullptr: W is drawn
+  bool single = false;             // float32 entries (else float64)
+  std::int64_t rows = 0, cols = 0;
+  std::int64_t row_stride = 0, col_stride = 0;  // in elements
+
+  bool given() const { return data != nullptr; }
+  double operator()(std::int64_t i, std::int64_t j) const {
+    const std::int64_t k = i * row_stride + j * col_stride;
+    return single ? static_cast<double>(static_cast<const float*>(data)[k]) : static_cast<const double*>(data)[k];
+  }
+};
+
+// A C-order view of a row-major float64 array of rows x cols.
+weights_view c_order_view(const double* data, std::int64_t rows, std::int64_t cols);
+
+struct user_network {
+  weights_view weights;
+  const double* bias = nullptr;    // length bias_size; nullptr: b is drawn
+  std::int64_t bias_size = 0;
+  // Provenance: "memory" or "FILE:DATASET" (what --weights / --bias said).
+  std::string weights_source, bias_source;
+
+  bool has_weights() const { return weights.given(); }
+  bool has_bias() const { return bias != nullptr; }
+};
+
+// Fits p to the user's network, before validation:
+//  - n, when not in `given` (the names of the parameters the user set), becomes the number of
+//    rows of W (or the length of b when only b is given);
+//  - refuses (InvalidArgument naming the field, the value and what is accepted) sigma_w or w0 in
+//    `given` together with weights, sigma_b or b0 together with a bias (they describe a drawn
+//    W or b), and then everything validate_user_network refuses.
+void apply_user_network(simulate_params& p, const user_network& u, const std::set<std::string>& given);
+
+// Refuses a user's network that does not fit p: W not N x N or b not of length N (N = p.net.n),
+// non-finite entries, draws > 1 with weights. Any strides are accepted (negative, or 0 for a
+// broadcast array). simulate() calls it.
+void validate_user_network(const simulate_params& p, const user_network& u);
+
+// The checksum of the header comment.
+std::uint64_t fnv1a64_checksum(const weights_view& w);
+std::uint64_t fnv1a64_checksum(const double* data, std::int64_t n);
+// As text: "fnv1a64:" and 16 lower-case hexadecimal digits.
+std::string checksum_text(std::uint64_t c);
+
+// The network draw `draw` of a run: W and b from u where given, drawn from p otherwise (exactly
+// as draw_network, whose result it is when u is null or gives neither).
+template <class S>
+network<S> make_network(const network_params& p, std::int64_t draw, int threads, const user_network* u);
+
+// The b of draw `draw` that draw_network draws: b_i = b0 + sigma_b z_i from stream (seed, draw, "b", 0).
+Eigen::VectorXd draw_bias(const network_params& p, std::int64_t draw);
+
+// The (W, b) that simulate draws for draw `draw` in double precision, dense (`amari network`):
+// simulate with these as the user's network reproduces the drawn run bit for bit.
+struct dense_network {
+  Eigen::MatrixXd W;
+  Eigen::VectorXd b;
+};
+dense_network draw_dense_network(const network_params& p, std::int64_t draw, int threads = 0);  // 0: all cores
+
+// The parameters of `amari network`: the network of simulate and which draw of it.
+struct network_draw_params {
+  network_params net;
+  std::int64_t draw = 0;   // which draw d of (W, b) (simulate's draws are d = 0 .. draws - 1)
+  std::int64_t threads = 0;
+
+  void validate() const;  // throws InvalidArgument naming the field
+  static const param_table<network_draw_params>& table();
+};
+
+// The empirical moments of the user's network, for the theories that assume i.i.d. Gaussian W
+// and b (predictions.hpp): w0 = N mean(W), sigma_w^2 = N var(W), b0 = mean(b), sigma_b^2 = var(b)
+// (variances with divisor N^2 and N: the population of entries), from u where given, from p.model
+// otherwise. `note` says which were measured.
+struct empirical_model {
+  model_params model;
+  std::string note;
+};
+empirical_model measure_model(const network_params& p, const user_network& u);
+
+}  // namespace amari

@@ -1,0 +1,235 @@
+// Arrays from files (include/amari/io/arrays.hpp).
+#include "amari/io/arrays.hpp"
+
+#include <bit>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <iterator>
+
+#include "amari/core/error.hpp"
+#include "amari/io/store.hpp"
+
+namespace amari {
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The .npy header dict, e.g. {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }.
+struct npy_header {
+  std::string descr;
+  bool fortran = false;
+  std::vector<std::int64_t> shape;
+};
+
+npy_header parse_npy_header(const std::string& field, const std::string& spec, const std::string& h) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument(field, spec, fmt::format("is not a readable .npy file: {}", why));
+  };
+  auto value_of = [&](const char* key) -> std::size_t {
+    const std::size_t k = h.find(key);
+    if (k == std::string::npos) throw bad(fmt::format("its header has no {}", key));
+    std::size_t i = h.find(':', k + std::strlen(key));
+    if (i == std::string::npos) throw bad(fmt::format("its header has no value for {}", key));
+    ++i;
+    while (i < h.size() && h[i] == ' ') ++i;
+    return i;
+  };
+  npy_header out;
+  {
+    std::size_t i = value_of("'descr'");
+    if (i >= h.size() || (h[i] != '\'' && h[i] != '"')) throw bad("its 'descr' is not a simple type (a structured array?)");
+    const char quote = h[i];
+    const std::size_t end = h.find(quote, i + 1);
+    if (end == std::string::npos) throw bad("its 'descr' is not closed");
+    out.descr = h.substr(i + 1, end - i - 1);
+  }
+  {
+    const std::size_t i = value_of("'fortran_order'");
+    if (h.compare(i, 4, "True") == 0)
+      out.fortran = true;
+    else if (h.compare(i, 5, "False") == 0)
+      out.fortran = false;
+    else
+      throw bad("its 'fortran_order' is neither True nor False");
+  }
+  {
+    std::size_t i = value_of("'shape'");
+    if (i >= h.size() || h[i] != '(') throw bad("its 'shape' is not a tuple");
+    const std::size_t end = h.find(')', i);
+    if (end == std::string::npos) throw bad("its 'shape' is not closed");
+    std::string body = h.substr(i + 1, end - i - 1);
+    std::size_t pos = 0;
+    while (pos < body.size()) {
+      while (pos < body.size() && (body[pos] == ' ' || body[pos] == ',')) ++pos;
+      if (pos >= body.size()) break;
+      std::size_t q = pos;
+      while (q < body.size() && body[q] >= '0' && body[q] <= '9') ++q;
+      if (q == pos) throw bad(fmt::format("its 'shape' ({}) is not a tuple of integers", body));
+      const std::string digits = body.substr(pos, q - pos);
+      if (digits.size() > 12) throw bad(fmt::format("its 'shape' ({}) is too large", body));
+      out.shape.push_back(std::stoll(digits));
+      if (q < body.size() && body[q] == 'L') ++q;  // Python 2 longs
+      pos = q;
+    }
+  }
+  return out;
+}
+
+array_data read_npy(const std::string& field, const std::string& spec) {
+  array_data a;
+  a.spec = spec, a.path = spec;
+  std::ifstream in(spec, std::ios::binary);
+  if (!in) throw InvalidArgument(field, spec, "cannot be opened for reading (no such file, or no permission)");
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument(field, spec, fmt::format("is not a readable .npy file: {}", why));
+  };
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw bad("it does not start with \\x93NUMPY");
+  const auto major = static_cast<unsigned char>(bytes[6]);
+  std::size_t header_len = 0, offset = 0;
+  if (major == 1) {
+    header_len = static_cast<unsigned char>(bytes[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(bytes[9])) << 8);
+    offset = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) throw bad("it is truncated");
+    for (int k = 0; k < 4; ++k) header_len |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + k])) << (8 * k);
+    offset = 12;
+  } else {
+    throw bad(fmt::format("format version {} (amari reads 1, 2 and 3)", major));
+  }
+  if (bytes.size() < offset + header_len) throw bad("its header is truncated");
+  const npy_header h = parse_npy_header(field, spec, bytes.substr(offset, header_len));
+  std::size_t item = 0;
+  if (h.descr == "<f8") {
+    item = 8, a.dtype = "float64";
+  } else if (h.descr == "<f4") {
+    item = 4, a.dtype = "float32";
+  } else {
+    throw InvalidArgument(field, spec,
+                          fmt::format("has dtype '{}': amari reads little-endian float64 ('<f8') or float32 ('<f4') "
+                                      "(convert with numpy's astype(np.float64))",
+                                      h.descr));
+  }
+  a.shape = h.shape;
+  std::uint64_t count = 1;
+  for (auto d : h.shape) count *= static_cast<std::uint64_t>(d);
+  const std::size_t data_at = offset + header_len;
+  if (bytes.size() - data_at != count * item)
+    throw bad(fmt::format("its shape ({} entries of {} bytes) does not match its {} bytes of data", count, item,
+                          bytes.size() - data_at));
+  std::vector<double> raw(count);
+  const char* p = bytes.data() + data_at;
+  for (std::uint64_t k = 0; k < count; ++k) {
+    // Little-endian on disk: assemble the bits in that order, whatever the machine's order.
+    std::uint64_t bits = 0;
+    for (std::size_t b = 0; b < item; ++b) bits |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[k * item + b])) << (8 * b);
+    if (item == 8) {
+      double x;
+      std::memcpy(&x, &bits, 8);
+      raw[k] = x;
+    } else {
+      const auto b32 = static_cast<std::uint32_t>(bits);
+      float x;
+      std::memcpy(&x, &b32, 4);
+      raw[k] = static_cast<double>(x);
+    }
+  }
+  if (!h.fortran || h.shape.size() < 2) {
+    a.values = std::move(raw);
+    return a;
+  }
+  // Fortran order: the first index varies fastest. Reorder to C order.
+  const std::size_t nd = h.shape.size();
+  a.values.resize(count);
+  std::vector<std::int64_t> idx(nd, 0);
+  for (std::uint64_t k = 0; k < count; ++k) {  // k runs over C order
+    std::uint64_t f = 0, stride = 1;
+    for (std::size_t d = 0; d < nd; ++d) f += static_cast<std::uint64_t>(idx[d]) * stride, stride *= static_cast<std::uint64_t>(h.shape[d]);
+    a.values[k] = raw[f];
+    for (std::size_t d = nd; d-- > 0;) {
+      if (++idx[d] < h.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return a;
+}
+
+array_data read_hdf5(const std::string& field, const std::string& spec) {
+  const auto colon = spec.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+    throw InvalidArgument(field, spec,
+                          fmt::format("must be FILE:DATASET (an HDF5 file) or FILE.npy, e.g. {}",
+                                      field == "h0" ? "run.h5:/trajectory/h_final" : "net.h5:/network/W"));
+  array_data a;
+  a.spec = spec, a.path = spec.substr(0, colon), a.dataset = spec.substr(colon + 1);
+  if (ends_with(a.path, ".npy"))
+    throw InvalidArgument(field, spec, "names a dataset of a .npy file, which holds one array: give FILE.npy alone");
+  try {
+    auto f = store::file::open_read_hdf5(a.path);
+    const std::string abs = a.dataset.front() == '/' ? a.dataset : "/" + a.dataset;
+    if (!f.has(abs)) throw InvalidArgument(field, spec, fmt::format("{} has no dataset {}", a.path, a.dataset));
+    const store::object_info info = f.info(abs);
+    if (info.is_group) throw InvalidArgument(field, spec, fmt::format("{} is a group, not a dataset", a.dataset));
+    if (info.type != "float64" && info.type != "float32")
+      throw InvalidArgument(field, spec,
+                            fmt::format("has type {}: amari reads datasets of float64 or float32", info.type));
+    a.dtype = info.type;
+    for (auto d : info.shape) a.shape.push_back(static_cast<std::int64_t>(d));
+    const auto slash = abs.rfind('/');
+    auto g = f.group_at(slash == 0 ? "/" : abs.substr(0, slash));
+    a.values = g.read_doubles(abs.substr(slash + 1));
+  } catch (const IoError& e) {
+    throw InvalidArgument(field, spec, fmt::format("cannot be read as a dataset of numbers: {}", e.what()));
+  }
+  return a;
+}
+
+}  // namespace
+
+array_data read_array(const std::string& field, const std::string& spec) {
+  if (ends_with(spec, ".npy")) return read_npy(field, spec);
+  return read_hdf5(field, spec);
+}
+
+user_network loaded_network::view() const {
+  user_network u;
+  if (!weights.values.empty()) {
+    u.weights = c_order_view(weights.values.data(), weights.shape[0], weights.shape[1]);
+    u.weights_source = weights.spec.empty() ? "memory" : weights.spec;
+  }
+  if (!bias.values.empty()) {
+    u.bias = bias.values.data();
+    u.bias_size = static_cast<std::int64_t>(bias.values.size());
+    u.bias_source = bias.spec.empty() ? "memory" : bias.spec;
+  }
+  return u;
+}
+
+loaded_network read_user_network(const std::string& weights_spec, const std::string& bias_spec) {
+  loaded_network out;
+  if (!weights_spec.empty()) {
+    out.weights = read_array("weights", weights_spec);
+    const auto& s = out.weights.shape;
+    if (s.size() != 2 || s[0] < 1 || s[1] < 1) {
+      std::string shape;
+      for (std::size_t k = 0; k < s.size(); ++k) shape += (k ? ", " : "") + std::to_string(s[k]);
+      throw InvalidArgument("weights", weights_spec, fmt::format("has shape [{}]: it must be an N x N matrix", shape));
+    }
+  }
+  if (!bias_spec.empty()) {
+    out.bias = read_array("bias", bias_spec);
+    const auto& s = out.bias.shape;
+    if (s.size() != 1 || s[0] < 1) {
+      std::string shape;
+      for (std::size_t k = 0; k < s.size(); ++k) shape += (k ? ", " : "") + std::to_string(s[k]);
+      throw InvalidArgument("bias", bias_spec, fmt::format("has shape [{}]: it must be a vector of length N", shape));
+    }
+  }
+  return out;
+}
+
+}  // namespace amari
