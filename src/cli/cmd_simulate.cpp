@@ -124,10 +124,11 @@ class simulate_command final : public command {
       return;
     }
     if (quiet_) return;
-    std::printf("amari simulate: N = %lld, %s, %lld draw(s) x %lld replica(s), t = 0 .. %g (%s, %s)\n",
+    std::printf("amari simulate: N = %lld, %s, %lld draw(s) x %lld replica(s), t = 0 .. %g (%s, %s, W in %s%s)\n",
                 static_cast<long long>(p_.net.n), p_.net.model.phi.spec().c_str(), static_cast<long long>(p_.draws),
                 static_cast<long long>(p_.replicas), p_.t_end, std::string(to_string(p_.stepper)).c_str(),
-                std::string(to_string(p_.precision)).c_str());
+                std::string(to_string(p_.precision)).c_str(), std::string(to_string(p_.weight_storage())).c_str(),
+                p_.accumulation == accumulation_kind::blocked ? ", blocked sums" : "");
     std::printf("  %lld steps, %lld right-hand sides, %.2f s\n", static_cast<long long>(r.steps),
                 static_cast<long long>(r.rhs_evals), r.seconds);
     std::printf("  q(t_end) = %.6g", r.q_final.mean);
