@@ -58,7 +58,7 @@ deviation half_vs_double(std::int64_t n, accumulation_kind acc) {
 
 }  // namespace
 
-TEST_CASE("half weights: q(t) of the same network within 1e-3 at N = 2000, t <= 10; the scaling with N",
+TEST_CASE("half weights: q(t) of the same network within 1e-3 at N = 2000, t <= 10, and the scaling with N",
           "[simulate][weights]") {
   // Rounding W to half changes each weight by a relative amount of rms about 2^-11 / sqrt(12)
   // (uniform in half an ulp), so W phi(h) changes by the same relative amount whatever N: the
