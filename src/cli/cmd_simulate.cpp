@@ -124,11 +124,15 @@ class simulate_command final : public command {
       return;
     }
     if (quiet_) return;
-    std::printf("amari simulate: N = %lld, %s, %lld draw(s) x %lld replica(s), t = 0 .. %g (%s, %s, W in %s%s)\n",
+    // (the storage of W only when it is not the state's precision)
+    const bool narrow = to_string(p_.weight_storage()) != to_string(p_.precision);
+    const std::string weights = narrow ? fmt::format(", W in {}{}", to_string(p_.weight_storage()),
+                                                     p_.accumulation == accumulation_kind::blocked ? ", blocked sums" : "")
+                                       : "";
+    std::printf("amari simulate: N = %lld, %s, %lld draw(s) x %lld replica(s), t = 0 .. %g (%s, %s%s)\n",
                 static_cast<long long>(p_.net.n), p_.net.model.phi.spec().c_str(), static_cast<long long>(p_.draws),
                 static_cast<long long>(p_.replicas), p_.t_end, std::string(to_string(p_.stepper)).c_str(),
-                std::string(to_string(p_.precision)).c_str(), std::string(to_string(p_.weight_storage())).c_str(),
-                p_.accumulation == accumulation_kind::blocked ? ", blocked sums" : "");
+                std::string(to_string(p_.precision)).c_str(), weights.c_str());
     std::printf("  %lld steps, %lld right-hand sides, %.2f s\n", static_cast<long long>(r.steps),
                 static_cast<long long>(r.rhs_evals), r.seconds);
     std::printf("  q(t_end) = %.6g", r.q_final.mean);
