@@ -169,6 +169,47 @@ int main(int argc, char** argv) {
     }
     set.add("double_1_1thread", [&] { Wd.multiply(Pd[1], Od[1].data(), nullptr, nullptr, 0, false, 1); }, reps);
 
+    // Narrow storage (weight_precision): W in float or half against a double state (and half
+    // against a float state), accumulated in the state's precision or (one column) in float blocks.
+    amari::coupling<amari::half> Wh(n);
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t j = 0; j < n; ++j) Wh.row(i)[j] = amari::to_half(Wd(i, j));
+    using acc = amari::accumulation_kind;
+    for (std::int64_t R : {1, 16}) {
+      const int r = R == 1 ? reps : std::max(1, reps / 4);
+      set.add("wfloat_sdouble_" + std::to_string(R),
+              [&, R] { Wf.multiply(Pd[R], Od[R].data(), nullptr, nullptr, 0, false, all); }, r);
+      set.add("whalf_sdouble_" + std::to_string(R),
+              [&, R] { Wh.multiply(Pd[R], Od[R].data(), nullptr, nullptr, 0, false, all); }, r);
+      set.add("whalf_sfloat_" + std::to_string(R),
+              [&, R] { Wh.multiply(Pf[R], Of[R].data(), nullptr, nullptr, 0, false, all); }, r);
+    }
+    set.add("wfloat_sdouble_1_blocked",
+            [&] { Wf.multiply(Pd[1], Od[1].data(), nullptr, nullptr, 0, false, all, acc::blocked); }, reps);
+    set.add("whalf_sdouble_1_blocked",
+            [&] { Wh.multiply(Pd[1], Od[1].data(), nullptr, nullptr, 0, false, all, acc::blocked); }, reps);
+    // The compute floor: the same kernels on a W that stays in each core's L2 cache (n_c = 256:
+    // 512 KB in double, 128 KB in half), per weight, times N^2 -- conversion and FMA without memory.
+    const std::int64_t nc = 256;
+    amari::coupling<double> Cd(nc);
+    amari::coupling<float> Cf(nc);
+    amari::coupling<amari::half> Ch(nc);
+    for (std::int64_t i = 0; i < nc; ++i)
+      for (std::int64_t j = 0; j < nc; ++j)
+        Cd.row(i)[j] = Wd(i, j), Cf.row(i)[j] = Wf(i, j), Ch.row(i)[j] = Wh(i, j);
+    amari::panel<double> Cp(nc, 1);
+    for (std::int64_t j = 0; j < nc; ++j) Cp.column(0)[j] = base[j];
+    std::vector<double> Co(nc);
+    const int creps = 2000;
+    // (one thread: the small product runs on one core; the floor for `all` cores divides by them)
+    set.add("compute_double", [&] { Cd.multiply(Cp, Co.data(), nullptr, nullptr, 0, false, 1); }, creps);
+    set.add("compute_wfloat", [&] { Cf.multiply(Cp, Co.data(), nullptr, nullptr, 0, false, 1); }, creps);
+    set.add("compute_whalf", [&] { Ch.multiply(Cp, Co.data(), nullptr, nullptr, 0, false, 1); }, creps);
+    set.add("compute_wfloat_blocked",
+            [&] { Cf.multiply(Cp, Co.data(), nullptr, nullptr, 0, false, 1, acc::blocked); }, creps);
+    set.add("compute_whalf_blocked",
+            [&] { Ch.multiply(Cp, Co.data(), nullptr, nullptr, 0, false, 1, acc::blocked); }, creps);
+
     // Eigen: the single-threaded matrix-vector product and the GEMM a plain Eigen program uses.
     Eigen::MatrixXd Me(n, n);
     for (std::int64_t i = 0; i < n; ++i)
@@ -214,6 +255,36 @@ int main(int argc, char** argv) {
       report("float_" + std::to_string(R) + "_avx2", "amari_avx2", all, R, "float");
     }
     report("double_1_1thread", "amari", 1, 1, "double");
+    // Narrow storage: the bandwidth floor N^2 x bytes(weight) / read bandwidth, and the compute
+    // floor (cache-resident kernel per weight x N^2 / cores).
+    auto report_storage = [&](const std::string& name, const std::string& storage, const std::string& state,
+                              std::int64_t R, const std::string& accumulation, const std::string& compute) {
+      const double t = set.best(name);
+      const double bytes = double(n) * n * (storage == "double" ? 8 : storage == "float" ? 4 : 2);
+      const double floor = bytes / bw_read;
+      nlohmann::json j = {{"bench", "rhs_kernel_storage"}, {"n", n}, {"columns", R}, {"weight_precision", storage},
+                          {"precision", state}, {"accumulation", accumulation}, {"threads", all},
+                          {"seconds", t}, {"seconds_median", set.median(name)}, {"rounds", rounds},
+                          {"w_bytes", bytes}, {"read_floor_seconds", floor}, {"ratio_to_read_floor", t / floor},
+                          {"speedup_vs_double", set.best("double_" + std::to_string(R)) / t},
+                          {"gflops", 2.0 * n * n * R / t / 1e9}};
+      if (!compute.empty()) {
+        const double c = set.best(compute) / double(nc * nc) * double(n) * n / all;
+        j["compute_floor_seconds"] = c;
+        j["ratio_to_compute_floor"] = t / c;
+      }
+      emit(j);
+    };
+    report_storage("double_1", "double", "double", 1, "state", "compute_double");
+    report_storage("double_16", "double", "double", 16, "state", "");
+    for (std::int64_t R : {1, 16}) {
+      const std::string r = std::to_string(R);
+      report_storage("wfloat_sdouble_" + r, "float", "double", R, "state", R == 1 ? "compute_wfloat" : "");
+      report_storage("whalf_sdouble_" + r, "half", "double", R, "state", R == 1 ? "compute_whalf" : "");
+      report_storage("whalf_sfloat_" + r, "half", "float", R, "state", "");
+    }
+    report_storage("wfloat_sdouble_1_blocked", "float", "double", 1, "blocked", "compute_wfloat_blocked");
+    report_storage("whalf_sdouble_1_blocked", "half", "double", 1, "blocked", "compute_whalf_blocked");
     report("eigen_double_1", "eigen", 1, 1, "double");
     report("eigen_double_4", "eigen", all, 4, "double");
     report("eigen_double_16", "eigen", all, 16, "double");

@@ -70,6 +70,11 @@ const std::vector<bad_case> cases = {
     {"maps --phi softplus -o out.h5", {"phi = 'softplus'", "unknown activation"}},
     {sim + "--stepper rk5", {"stepper = rk5", "rk4, dopri5, euler, map"}},
     {sim + "--precision half", {"precision = half", "double or float"}},
+    {sim + "--precision float --weight-precision double", {"weight_precision = double", "not be wider than precision = float"}},
+    {sim + "--weight-precision quarter", {"weight_precision = quarter", "double, float, half"}},
+    {sim + "--accumulation blocked", {"accumulation = blocked", "weight_precision float or half"}},
+    {sim + "--accumulation kahan", {"accumulation = kahan", "state or blocked"}},
+    {"simulate --n 100000 --t-end 1 -o out.h5", {"n = 100000", "80.0 GB per weight matrix", "--weight-precision float or half"}},
     {sim + "--rtol 2", {"rtol = 2", "(0, 1)"}},
     // --- replicas, draws, networks, layers
     {sim + "--replicas 0", {"replicas = 0", "[1, 4096]"}},

@@ -235,3 +235,23 @@ TEST_CASE("inspect: the wrong file exits 2, a read failure of an amari file 1 (d
   CHECK_THAT(r.err, Catch::StartsWith("amari: "));
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
+
+TEST_CASE("inspect: simulate -- the storage of W and the accumulation, as recorded in the file", "[inspect][cli][weights]") {
+  temp_dir dir;
+  const std::string half = dir / "half.h5", plain = dir / "plain.h5", single = dir / "single.h5";
+  cli("simulate --n 60 --t-end 1 --weight-precision half --accumulation blocked --quiet -o " + half);
+  cli("simulate --n 60 --t-end 1 --quiet -o " + plain);
+  cli("simulate --n 60 --t-end 1 --precision float --quiet -o " + single);
+  auto attrs = [](const std::string& path) {
+    auto f = st::file::open_read(path);
+    auto g = f.group_at("/trajectory");
+    return std::make_pair(g.attr_string("weight_precision"), g.attr_string("accumulation"));
+  };
+  // the default ("state") is recorded as what it resolved to
+  CHECK(attrs(half) == std::make_pair(std::string("half"), std::string("blocked")));
+  CHECK(attrs(plain) == std::make_pair(std::string("double"), std::string("state")));
+  CHECK(attrs(single) == std::make_pair(std::string("float"), std::string("state")));
+  CHECK_THAT(cli("inspect " + half),
+             Catch::Contains("state double, W stored in half, W phi(h) accumulated in float blocks added in double"));
+  CHECK_THAT(cli("inspect " + single), Catch::Contains("state float, W stored in float, W phi(h) accumulated in float"));
+}

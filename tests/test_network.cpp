@@ -63,7 +63,7 @@ TEST_CASE("W, b and h(0) have the prescribed means and variances", "[network]") 
   CHECK_THAT(mean, within_se(p.model.w0 / n, sd / n, k));
   CHECK_THAT(var, within_se(sd * sd, sd * sd * std::sqrt(2.0) / n, k));
   // The padding of the rows is zero.
-  for (std::int64_t j = p.n; j < net.W.stride(); ++j) CHECK(net.W.row(5)[j] == 0.0);
+  for (std::int64_t j = p.n; j < net.W.stride(); ++j) CHECK(net.W(5, j) == 0.0);
 
   // b and h(0): n = 800 numbers each.
   CHECK_THAT(net.b.mean(), within_se(p.model.b0, p.model.sigma_b / std::sqrt(n), k));

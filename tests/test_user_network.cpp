@@ -151,6 +151,56 @@ TEST_CASE("amari's own draw, given back as the user's network, reproduces the dr
   }
 }
 
+TEST_CASE("a user's W stored in float or half is rounded as a drawn W is: the drawn run, bit for bit",
+          "[user_network][weights]") {
+  using amari::weight_precision_kind;
+  for (const auto wp : {weight_precision_kind::float32, weight_precision_kind::float16}) {
+    for (const auto acc : {amari::accumulation_kind::state, amari::accumulation_kind::blocked}) {
+      simulate_params p;
+      p.net.n = 80;
+      p.net.model.sigma_w = 1.6;
+      p.net.seed = 4;
+      p.t_end = 8;
+      p.dt_out = 0.5;
+      p.lyapunov = true;
+      p.threads = 2;
+      p.weight_precision = wp;
+      p.accumulation = acc;
+      INFO("weight_precision " << amari::param_text(wp) << ", accumulation " << amari::param_text(acc));
+      const auto drawn = amari::test::run_sim(p);
+      const amari::dense_network net = amari::draw_dense_network(p.net, 0);
+      user_network u;
+      u.weights = {.data = net.W.data(), .single = false, .rows = 80, .cols = 80, .row_stride = 1, .col_stride = 80};
+      CHECK(amari::test::identical(drawn, amari::test::run_sim(p, {.network = &u})));
+      // And the storage matters: the same W in double storage gives another run.
+      simulate_params pd = p;
+      pd.weight_precision = weight_precision_kind::float64;
+      pd.accumulation = amari::accumulation_kind::state;
+      CHECK_FALSE(amari::test::identical(drawn, amari::test::run_sim(pd, {.network = &u})));
+    }
+  }
+}
+
+TEST_CASE("a user's W that half cannot hold is refused with the reason", "[user_network][weights]") {
+  simulate_params p;
+  p.net.n = 20;
+  p.t_end = 1;
+  p.weight_precision = amari::weight_precision_kind::float16;
+  Eigen::MatrixXd W = Eigen::MatrixXd::Constant(20, 20, 0.01);
+  user_network u;
+  u.weights = {.data = W.data(), .single = false, .rows = 20, .cols = 20, .row_stride = 1, .col_stride = 20};
+  W(3, 7) = 7e4;  // beyond half's largest finite value, 65504
+  CHECK_THROWS_WITH(amari::test::run_sim(p, {.network = &u}), Catch::Contains("65504") || Catch::Contains("half"));
+  W(3, 7) = 0.01;
+  CHECK_NOTHROW(amari::test::run_sim(p, {.network = &u}));
+  W.setConstant(1e-6);  // every entry subnormal in half
+  CHECK_THROWS_WITH(amari::test::run_sim(p, {.network = &u}),
+                    Catch::Contains("weight_precision = half") && Catch::Contains("400 of the 400 entries") &&
+                        Catch::Contains("subnormal"));
+  p.weight_precision = amari::weight_precision_kind::float32;  // float holds them
+  CHECK_NOTHROW(amari::test::run_sim(p, {.network = &u}));
+}
+
 TEST_CASE("draw d of amari network is draw d of a run with draws > d", "[user_network]") {
   amari::network_params np;
   np.n = 30;

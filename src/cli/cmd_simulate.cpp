@@ -151,10 +151,15 @@ class simulate_command final : public command {
       return;
     }
     if (quiet_) return;
-    std::printf("amari simulate: N = %lld, %s, %lld draw(s) x %lld replica(s), t = 0 .. %g (%s, %s)\n",
+    // (the storage of W only when it is not the state's precision)
+    const bool narrow = to_string(p_.weight_storage()) != to_string(p_.precision);
+    const std::string weights = narrow ? fmt::format(", W in {}{}", to_string(p_.weight_storage()),
+                                                     p_.accumulation == accumulation_kind::blocked ? ", blocked sums" : "")
+                                       : "";
+    std::printf("amari simulate: N = %lld, %s, %lld draw(s) x %lld replica(s), t = 0 .. %g (%s, %s%s)\n",
                 static_cast<long long>(p_.net.n), p_.net.model.phi.spec().c_str(), static_cast<long long>(p_.draws),
                 static_cast<long long>(p_.replicas), p_.t_end, std::string(to_string(p_.stepper)).c_str(),
-                std::string(to_string(p_.precision)).c_str());
+                std::string(to_string(p_.precision)).c_str(), weights.c_str());
     if (!weights_.empty() || !bias_.empty())
       std::printf("  W %s, b %s\n", weights_.empty() ? "drawn" : ("from " + weights_).c_str(),
                   bias_.empty() ? "drawn" : ("from " + bias_).c_str());

@@ -59,7 +59,11 @@ const param_spec entries[] = {
     {.name = "stepper", .kind = K::text, .help = "rk4 | dopri5 (adaptive) | euler | map (h <- W phi(h) + b)"},
     {.name = "rtol", .kind = K::real, .help = "relative tolerance of the adaptive integrator"},
     {.name = "atol", .kind = K::real, .unit = "units of h", .help = "absolute tolerance of the adaptive integrator"},
-    {.name = "precision", .kind = K::text, .help = "double | float: the state and the weights"},
+    {.name = "precision", .kind = K::text, .help = "double | float: the state, the integrator and the observables"},
+    {.name = "weight_precision", .kind = K::text,
+     .help = "state | double | float | half: storage of W, the draw rounded to nearest (state: as precision; not wider)"},
+    {.name = "accumulation", .kind = K::text,
+     .help = "state | blocked: W phi(h) summed in the state's precision, or float sums over blocks of 128 added in double"},
     // Observables.
     {.name = "record_neurons", .kind = K::integer, .unit = "neurons", .help = "record the traces h_i(t) of neurons 0 .. K-1"},
     {.name = "lyapunov", .kind = K::flag, .help = "compute Lyapunov exponents (tangent dynamics, QR renormalisation)"},

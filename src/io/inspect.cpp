@@ -153,6 +153,16 @@ void simulate_trajectory(store::file& f, std::vector<summary_entry>& out) {
                           fmt::format("at t = {} (one run: no error bar)", short_number(element(g, "t", k - 1)))));
     }
   }
+  // the precisions (a file written before weight_precision existed stored W in the state's)
+  if (g.has_attr("precision")) {
+    const std::string state = g.attr_string("precision");
+    const std::string w = g.has_attr("weight_precision") ? g.attr_string("weight_precision") : state;
+    const std::string acc = g.has_attr("accumulation") ? g.attr_string("accumulation") : "state";
+    out.push_back(io::entry_words("precision", fmt::format("state {}, W stored in {}, W phi(h) accumulated {}", state,
+                                                           w == "state" ? state : w,
+                                                           acc == "blocked" ? "in float blocks added in double"
+                                                                            : "in " + state)));
+  }
   if (f.has("/meanfield")) {
     auto mf = f.group_at("/meanfield");
     // the ODE's times are the sample times: its row n - 1 is the time of the last sample

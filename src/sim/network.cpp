@@ -42,9 +42,10 @@ void standard_normals(std::uint64_t key, double* out, std::int64_t n) {
 }
 
 template <class S>
-network<S> draw_network(const network_params& p, std::int64_t draw, int threads) {
+network<S> draw_network(const network_params& p, std::int64_t draw, int threads, storage_kind storage,
+                        accumulation_kind acc) {
   const std::int64_t n = p.n;
-  network<S> net{coupling<S>(n), Eigen::Matrix<S, Eigen::Dynamic, 1>(n)};
+  network<S> net{weights<S>(n, storage, acc), Eigen::Matrix<S, Eigen::Dynamic, 1>(n)};
   const double mean = p.model.w0 / static_cast<double>(n), sd = p.model.sigma_w / std::sqrt(static_cast<double>(n));
 #pragma omp parallel num_threads(threads)
   {
@@ -52,8 +53,8 @@ network<S> draw_network(const network_params& p, std::int64_t draw, int threads)
 #pragma omp for schedule(dynamic, 16)
     for (std::int64_t i = 0; i < n; ++i) {
       standard_normals(stream_key(p.seed, draw, stream_kind::weights, i), z.data(), n);
-      S* row = net.W.row(i);
-      for (std::int64_t j = 0; j < n; ++j) row[j] = static_cast<S>(mean + sd * z[j]);
+      for (std::int64_t j = 0; j < n; ++j) z[j] = mean + sd * z[j];
+      net.W.set_row(i, z.data());
     }
   }
   std::vector<double> z(static_cast<std::size_t>(n));
@@ -74,13 +75,14 @@ Eigen::VectorXd draw_initial(const network_params& p, std::int64_t draw, std::in
   return (p.m0 + std::sqrt(p.q0) * z.array()).matrix();
 }
 
-std::uint64_t weight_bytes(std::int64_t n, bool single_precision) {
-  return static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(padded_size(n)) *
-         (single_precision ? 4u : 8u);
+std::uint64_t weight_bytes(std::int64_t n, storage_kind storage) {
+  return static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(padded_size(n)) * storage_bytes(storage);
 }
 
-template network<double> draw_network<double>(const network_params&, std::int64_t, int);
-template network<float> draw_network<float>(const network_params&, std::int64_t, int);
+template network<double> draw_network<double>(const network_params&, std::int64_t, int, storage_kind,
+                                              accumulation_kind);
+template network<float> draw_network<float>(const network_params&, std::int64_t, int, storage_kind,
+                                            accumulation_kind);
 template struct network<double>;
 template struct network<float>;
 

@@ -200,7 +200,8 @@ class draw_run {
   draw_run(const simulate_params& p, std::int64_t d, int threads, const Eigen::MatrixXd* h0,
            const draw_checkpoint* resume, std::int64_t resume_next_sample, const user_network* user)
       : p_(p), d_(d), n_(p.net.n), r_(p.replicas), k_(p.lyapunov ? p.lyapunov_k : 0),
-        c_(p.columns()), threads_(threads), net_(make_network<S>(p.net, d, threads, user)), panel_(n_, c_),
+        c_(p.columns()), threads_(threads),
+        net_(make_network<S>(p.net, d, threads, user, p.weight_storage(), p.accumulation)), panel_(n_, c_),
         ctrl_(hairer_error_checker<M>(&ctx_), hairer_step_adjuster<S>(), dopri(row_parallel_algebra{threads})),
         rk4_(row_parallel_algebra{threads}),
         euler_(row_parallel_algebra{threads}) {

@@ -45,6 +45,40 @@ std::string param_text(stepper_kind s) { return std::string(to_string(s)); }
 void parse_param(std::string_view text, std::string_view, precision_kind& out) { out = parse_precision(text); }
 std::string param_text(precision_kind p) { return std::string(to_string(p)); }
 
+std::string_view to_string(storage_kind s) {
+  return s == storage_kind::float64 ? "double" : s == storage_kind::float32 ? "float" : "half";
+}
+void parse_param(std::string_view text, std::string_view, weight_precision_kind& out) {
+  if (text == "state") out = weight_precision_kind::state;
+  else if (text == "double") out = weight_precision_kind::float64;
+  else if (text == "float") out = weight_precision_kind::float32;
+  else if (text == "half") out = weight_precision_kind::float16;
+  else throw InvalidArgument("weight_precision", text, "must be one of double, float, half (or state: as precision)");
+}
+std::string param_text(weight_precision_kind p) {
+  switch (p) {
+    case weight_precision_kind::float64: return "double";
+    case weight_precision_kind::float32: return "float";
+    case weight_precision_kind::float16: return "half";
+    default: return "state";
+  }
+}
+void parse_param(std::string_view text, std::string_view, accumulation_kind& out) {
+  if (text == "state") out = accumulation_kind::state;
+  else if (text == "blocked") out = accumulation_kind::blocked;
+  else throw InvalidArgument("accumulation", text, "must be state or blocked");
+}
+std::string param_text(accumulation_kind a) { return a == accumulation_kind::blocked ? "blocked" : "state"; }
+
+storage_kind simulate_params::weight_storage() const {
+  switch (weight_precision) {
+    case weight_precision_kind::float64: return storage_kind::float64;
+    case weight_precision_kind::float32: return storage_kind::float32;
+    case weight_precision_kind::float16: return storage_kind::float16;
+    default: return precision == precision_kind::float64 ? storage_kind::float64 : storage_kind::float32;
+  }
+}
+
 const param_table<simulate_params>& simulate_params::table() {
   using P = simulate_params;
   static const auto t = param_table<P>("simulate")
@@ -66,6 +100,8 @@ const param_table<simulate_params>& simulate_params::table() {
       .add("rtol", [](P& p) -> auto& { return p.rtol; })
       .add("atol", [](P& p) -> auto& { return p.atol; })
       .add("precision", [](P& p) -> auto& { return p.precision; })
+      .add("weight_precision", [](P& p) -> auto& { return p.weight_precision; })
+      .add("accumulation", [](P& p) -> auto& { return p.accumulation; })
       .add("record_neurons", [](P& p) -> auto& { return p.record_neurons; })
       .add("lyapunov", [](P& p) -> auto& { return p.lyapunov; })
       .add("lyapunov_k", [](P& p) -> auto& { return p.lyapunov_k; })
@@ -122,6 +158,15 @@ void simulate_params::validate() const {
       throw InvalidArgument("rtol", format_number(rtol), "must be a number in (0, 1)");
     require_nonnegative("atol", atol);
   }
+  if (precision == precision_kind::float32 && weight_precision == weight_precision_kind::float64)
+    throw InvalidArgument("weight_precision", "double",
+                          "must not be wider than precision = float: use float or half (or precision = double)");
+  if (accumulation == accumulation_kind::blocked &&
+      (precision != precision_kind::float64 || weight_storage() == storage_kind::float64))
+    throw InvalidArgument("accumulation", "blocked",
+                          fmt::format("needs precision = double with weight_precision float or half (here {} with {}): "
+                                      "use accumulation = state",
+                                      to_string(precision), to_string(weight_storage())));
   require_int_range("record_neurons", record_neurons, 0, net.n);
   if (lyapunov) {
     require_int_range("lyapunov_k", lyapunov_k, 1, net.n);
@@ -178,7 +223,7 @@ std::uint64_t memory_needed(const simulate_params& p) {
   const std::uint64_t s = single ? 4 : 8;
   const auto n = static_cast<std::uint64_t>(p.net.n), c = static_cast<std::uint64_t>(p.columns());
   const auto d = static_cast<std::uint64_t>(p.draws), r = static_cast<std::uint64_t>(p.replicas);
-  std::uint64_t per_draw = weight_bytes(p.net.n, single);
+  std::uint64_t per_draw = weight_bytes(p.net.n, p.weight_storage());
   per_draw += 24 * n * (c + 8) * s;  // integrator states (dopri5 holds ~16 of them) and the panel
   // A checkpoint holds up to four N x C states in double (h, its derivative, the last step's
   // start); the observer's staging copies them up to twice more.
@@ -199,10 +244,11 @@ void require_memory(const simulate_params& p) {
   if (have == std::numeric_limits<std::uint64_t>::max() || need <= have / 10 * 9) return;
   auto gb = [](std::uint64_t b) { return fmt::format("{:.1f} GB", static_cast<double>(b) / 1e9); };
   throw InvalidArgument(fmt::format(
-      "n = {} with draws = {}, replicas = {} in {} precision needs {} of memory ({} per weight "
-      "matrix), but only {} is available: use a smaller n, fewer draws or --precision float",
-      p.net.n, p.draws, p.replicas, to_string(p.precision), gb(need),
-      gb(weight_bytes(p.net.n, p.precision == precision_kind::float32)), gb(have)));
+      "n = {} with draws = {}, replicas = {} in {} precision with {} weights needs {} of memory ({} per "
+      "weight matrix), but only {} is available: use a smaller n, fewer draws, or narrower weights "
+      "(--weight-precision float or half)",
+      p.net.n, p.draws, p.replicas, to_string(p.precision), to_string(p.weight_storage()), gb(need),
+      gb(weight_bytes(p.net.n, p.weight_storage())), gb(have)));
 }
 
 }  // namespace amari

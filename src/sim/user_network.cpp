@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <fmt/format.h>
 #include <vector>
 
@@ -130,28 +131,49 @@ Eigen::VectorXd draw_bias(const network_params& p, std::int64_t draw) {
 }
 
 template <class S>
-network<S> make_network(const network_params& p, std::int64_t draw, int threads, const user_network* u) {
+network<S> make_network(const network_params& p, std::int64_t draw, int threads, const user_network* u,
+                        storage_kind storage, accumulation_kind acc) {
   if (!u || !u->has_weights()) {
-    network<S> net = draw_network<S>(p, draw, threads);
+    network<S> net = draw_network<S>(p, draw, threads, storage, acc);
     if (u && u->has_bias())
       for (std::int64_t i = 0; i < p.n; ++i) net.b[i] = static_cast<S>(u->bias[i]);
     return net;
   }
   const std::int64_t n = p.n;
   const weights_view& w = u->weights;
-  network<S> net{coupling<S>(n), Eigen::Matrix<S, Eigen::Dynamic, 1>(n)};
-  // The one copy: from the user's array, in its strides and type, into the padded rows.
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
-  for (std::int64_t i = 0; i < n; ++i) {
-    S* row = net.W.row(i);
-    if (w.single) {
-      const float* src = static_cast<const float*>(w.data) + i * w.row_stride;
-      for (std::int64_t j = 0; j < n; ++j) row[j] = static_cast<S>(src[j * w.col_stride]);
-    } else {
-      const double* src = static_cast<const double*>(w.data) + i * w.row_stride;
-      for (std::int64_t j = 0; j < n; ++j) row[j] = static_cast<S>(src[j * w.col_stride]);
+  network<S> net{weights<S>(n, storage, acc), Eigen::Matrix<S, Eigen::Dynamic, 1>(n)};
+  // The one copy: from the user's array, in its strides and type, a row at a time into the storage
+  // (weights::set_row rounds it there, as it rounds a drawn row).
+  std::int64_t subnormal = 0;
+  std::exception_ptr failure;
+#pragma omp parallel num_threads(threads) reduction(+ : subnormal)
+  {
+    std::vector<double> row(static_cast<std::size_t>(n));
+#pragma omp for schedule(dynamic, 16)
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (w.single) {
+        const float* src = static_cast<const float*>(w.data) + i * w.row_stride;
+        for (std::int64_t j = 0; j < n; ++j) row[std::size_t(j)] = src[j * w.col_stride];
+      } else {
+        const double* src = static_cast<const double*>(w.data) + i * w.row_stride;
+        for (std::int64_t j = 0; j < n; ++j) row[std::size_t(j)] = src[j * w.col_stride];
+      }
+      try {
+        subnormal += net.W.set_row(i, row.data());
+      } catch (...) {
+#pragma omp critical(amari_user_weights)
+        if (!failure) failure = std::current_exception();
+      }
     }
   }
+  if (failure) std::rethrow_exception(failure);
+  // Half keeps a subnormal weight with fewer significant bits; a W that is mostly such weights
+  // would not be the network the user gave.
+  if (2 * subnormal > n * n)
+    throw InvalidArgument(fmt::format(
+        "weight_precision = half: {} of the {} entries of W are subnormal in half (|w| < 6.1e-05) and would keep "
+        "only a few significant bits; accepted: --weight-precision float or double, or W with fewer tiny entries",
+        subnormal, n * n));
   if (u->has_bias()) {
     for (std::int64_t i = 0; i < n; ++i) net.b[i] = static_cast<S>(u->bias[i]);
   } else {
@@ -161,8 +183,10 @@ network<S> make_network(const network_params& p, std::int64_t draw, int threads,
   return net;
 }
 
-template network<double> make_network<double>(const network_params&, std::int64_t, int, const user_network*);
-template network<float> make_network<float>(const network_params&, std::int64_t, int, const user_network*);
+template network<double> make_network<double>(const network_params&, std::int64_t, int, const user_network*,
+                                              storage_kind, accumulation_kind);
+template network<float> make_network<float>(const network_params&, std::int64_t, int, const user_network*,
+                                            storage_kind, accumulation_kind);
 
 dense_network draw_dense_network(const network_params& p, std::int64_t draw, int threads) {
   const network<double> net = draw_network<double>(p, draw, resolve_threads(threads));

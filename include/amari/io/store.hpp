@@ -39,7 +39,8 @@ namespace amari::store {
 // 3: the /sweep group of `amari sweep`; `amari simulate --json` (and a sweep's results) gain the
 // stationary m, q and phi_mean with their errors.
 // 4: the /network group (`amari network`; where a simulation's W and b came from, with checksums).
-inline constexpr std::int64_t format_version = 4;
+// 5: `amari simulate` records weight_precision and accumulation (the storage of W).
+inline constexpr std::int64_t format_version = 5;
 
 struct file_options {
   bool force = false;           // overwrite an existing file (otherwise: refuse)

@@ -13,7 +13,9 @@
 //   the perturbation of replica r <- stream (seed, d, "eps", r)
 //   the tangent vectors of replica r <- stream (seed, d, "tangent", r)   (Lyapunov exponents)
 // so that neither the number of threads, nor the number of replicas, nor the precision changes
-// what a row of W, b or an initial condition receives (float W is the double draw rounded).
+// what a row of W, b or an initial condition receives: W is drawn in double, and a narrower
+// storage (float or half, kernels.hpp) holds the double draw rounded to nearest (weights::set_row,
+// the one place where that happens), so every precision sees the same network up to rounding.
 #include <Eigen/Core>
 #include <cstdint>
 #include <string>
@@ -42,25 +44,27 @@ std::uint64_t stream_key(std::int64_t seed, std::int64_t draw, stream_kind kind,
 // n standard normal numbers from the stream `key`.
 void standard_normals(std::uint64_t key, double* out, std::int64_t n);
 
-// One draw of (W, b) in precision S.
+// One draw of (W, b) for a state in precision S (W stored in S or narrower).
 template <class S>
 struct network {
-  coupling<S> W;
+  weights<S> W;
   Eigen::Matrix<S, Eigen::Dynamic, 1> b;
 };
 
 // Draws W and b of draw `draw` (rows of W in parallel over `threads`; the result does not depend
-// on the thread count).
+// on the thread count), W stored in `storage` (by default S) with the product accumulated as `acc`.
 template <class S>
-network<S> draw_network(const network_params& p, std::int64_t draw, int threads);
+network<S> draw_network(const network_params& p, std::int64_t draw, int threads,
+                        storage_kind storage = sizeof(S) == 8 ? storage_kind::float64 : storage_kind::float32,
+                        accumulation_kind acc = accumulation_kind::state);
 
 // h(0) of replica r of draw d: N(m0, q0) i.i.d., or, when eps > 0 and r > 0, replica 0's plus
 // eps times a standard normal vector.
 Eigen::VectorXd draw_initial(const network_params& p, std::int64_t draw, std::int64_t replica,
                              double eps);
 
-// Bytes one draw's W occupies in precision S (with the row padding).
-std::uint64_t weight_bytes(std::int64_t n, bool single_precision);
+// Bytes one draw's W occupies in `storage` (with the row padding).
+std::uint64_t weight_bytes(std::int64_t n, storage_kind storage);
 
 extern template struct network<double>;
 extern template struct network<float>;

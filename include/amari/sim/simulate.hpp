@@ -46,6 +46,9 @@ namespace amari {
 
 enum class stepper_kind { rk4, dopri5, euler, map };
 enum class precision_kind { float64, float32 };
+// The storage of W: as the state's precision (the default), or double, float or half (not wider
+// than the state; kernels.hpp).
+enum class weight_precision_kind { state, float64, float32, float16 };
 
 stepper_kind parse_stepper(std::string_view s);      // "rk4" | "dopri5" | "euler" | "map"
 precision_kind parse_precision(std::string_view s);  // "double" | "float"
@@ -56,6 +59,11 @@ void parse_param(std::string_view text, std::string_view field, stepper_kind& ou
 std::string param_text(stepper_kind s);
 void parse_param(std::string_view text, std::string_view field, precision_kind& out);
 std::string param_text(precision_kind p);
+void parse_param(std::string_view text, std::string_view field, weight_precision_kind& out);  // state|double|float|half
+std::string param_text(weight_precision_kind p);
+void parse_param(std::string_view text, std::string_view field, accumulation_kind& out);  // state|blocked
+std::string param_text(accumulation_kind a);
+std::string_view to_string(storage_kind s);  // "double" | "float" | "half"
 
 struct simulate_params {
   network_params net;
@@ -68,6 +76,8 @@ struct simulate_params {
   double rtol = 1e-6;                // dopri5: relative tolerance
   double atol = 1e-8;                // dopri5: absolute tolerance
   precision_kind precision = precision_kind::float64;
+  weight_precision_kind weight_precision = weight_precision_kind::state;  // storage of W
+  accumulation_kind accumulation = accumulation_kind::state;  // of W phi(h) (kernels.hpp)
   std::int64_t record_neurons = 8;   // traces of neurons 0 .. K-1
   bool lyapunov = false;             // compute Lyapunov exponents
   std::int64_t lyapunov_k = 1;       // how many (the top k of the spectrum)
@@ -91,6 +101,7 @@ struct simulate_params {
   std::int64_t acf_neurons_used() const;
   std::int64_t columns() const { return replicas * (1 + (lyapunov ? lyapunov_k : 0)); }
   double step() const { return stepper == stepper_kind::map ? 1.0 : dt; }
+  storage_kind weight_storage() const;  // weight_precision resolved (state: as precision)
 };
 
 // Memory the run needs (W of every draw, integrator states, buffers), in bytes; compared with

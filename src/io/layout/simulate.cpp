@@ -215,6 +215,8 @@ struct simulation_writer::impl {
     simulate_params used = p;
     used.transient = p.transient_time();
     used.acf_lag = p.acf_lag_time();
+    // The storage of W as used (the default "state" resolved: the file says what was run).
+    parse_param(to_string(p.weight_storage()), "weight_precision", used.weight_precision);
     io::write_params(g, simulate_params::table(), used);
   }
 
