@@ -14,6 +14,7 @@
 #include "amari/core/error.hpp"
 
 #include "amari/io/layout/deepnet.hpp"
+#include "amari/io/layout/finite.hpp"
 #include "amari/io/layout/dmft.hpp"
 #include "amari/io/layout/maps.hpp"
 #include "amari/io/layout/meanfield.hpp"
@@ -250,7 +251,7 @@ std::vector<summary_entry> product_entries(store::file& f, const std::string& gp
   const std::pair<const char*, summariser> products[] = {
       {layout::meanfield::group, layout::meanfield::summary}, {layout::dmft::group, layout::dmft::summary},
       {layout::maps::group, layout::maps::summary},           {layout::phase::group, layout::phase::summary},
-      {layout::deepnet::group, layout::deepnet::summary}};
+      {layout::deepnet::group, layout::deepnet::summary},     {layout::finite::group, layout::finite::summary}};
   for (const auto& [group, summarise] : products) {
     if (gpath != group) continue;
     try {
