@@ -44,14 +44,14 @@ std::string value_of(const std::vector<std::string>& lines, const std::string& k
 }
 
 const char* const all_commands[] = {"simulate", "meanfield", "dmft", "maps", "edge",
-                                     "phase",    "deepnet",   "inspect"};
+                                     "phase",    "deepnet",   "finite",    "inspect"};
 
 }  // namespace
 
 TEST_CASE("data/: every example config runs, writes its file and stores the configuration in it", "[cli][config]") {
   const fs::path data = fs::path(AMARI_SOURCE_DIR) / "data";
   // One example per command that has options to configure (inspect has only --json/--quiet).
-  for (const char* cmd : {"simulate", "meanfield", "dmft", "maps", "edge", "phase", "deepnet", "compare"}) {
+  for (const char* cmd : {"simulate", "meanfield", "dmft", "maps", "edge", "phase", "deepnet", "finite", "compare"}) {
     const fs::path toml = data / (std::string(cmd) + ".toml");
     INFO(toml.string());
     REQUIRE(fs::exists(toml));

@@ -164,6 +164,18 @@ TEST_CASE("inspect: deepnet -- q and c at the last layer, networks +- SE beside 
   CHECK(s["phase"]["text"] == "chaotic");
 }
 
+TEST_CASE("inspect: finite -- the last layer's K, var_q, kurtosis, mean_shift and c_shift", "[inspect][cli]") {
+  temp_dir dir;
+  const std::string path = dir / "finite.h5";
+  const auto fw = json::parse(cli("finite --sigma-w 2 --sigma-b 0.2 --layers 6 --json -o " + path));
+  const auto s = inspect_json(path)["summary"]["/finite"];
+  for (const char* key : {"K", "var_q", "kurtosis", "mean_shift", "c_shift"}) {
+    INFO(key);
+    CHECK(s[std::string("final ") + key]["value"].get<double>() == fw[key].back().get<double>());
+  }
+  CHECK(s["final K"]["text"] == "at layer 6 (exact inputs)");
+}
+
 TEST_CASE("inspect: the wrong file exits 2, a read failure of an amari file 1 (docs/FORMAT.md)", "[inspect][cli]") {
   amari::test::scratch_dir dir;
   auto refused = [&](const std::string& name, const std::string& reason) {

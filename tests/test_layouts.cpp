@@ -8,6 +8,7 @@
 
 #include "amari/io/layout/compare.hpp"
 #include "amari/io/layout/deepnet.hpp"
+#include "amari/io/layout/finite.hpp"
 #include "amari/io/layout/dmft.hpp"
 #include "amari/io/layout/maps.hpp"
 #include "amari/io/layout/meanfield.hpp"
@@ -116,6 +117,44 @@ TEST_CASE("layouts: /deepnet reads back what was written", "[layout]") {
   CHECK(back.result.fixed.phase == r.fixed.phase);
   CHECK(back.result.curves.V == r.curves.V);
   CHECK(same(back.result.curves.C, r.curves.C));
+}
+
+TEST_CASE("layouts: /deepnet with a width sweep reads back its width axis", "[layout]") {
+  amari::deepnet_params p;
+  p.widths = {8, 12};
+  p.n = 12;
+  p.layers = 3;
+  p.nets = 4;
+  p.inputs = amari::input_kind::gaussian;
+  const auto r = amari::run_deepnet(p);
+  REQUIRE(r.sweep.widths == std::vector<std::int64_t>{8, 12});
+  REQUIRE(r.sweep.var_q.size() == 2 * 4);
+  auto f = round_trip("deepnet_sweep", [&](auto& file) { amari::layout::deepnet::write(file, p, r); });
+  const auto back = amari::layout::deepnet::read(f);
+  CHECK(back.params.inputs == amari::input_kind::gaussian);
+  CHECK(back.params.widths == p.widths);
+  CHECK(back.result.sweep.widths == r.sweep.widths);
+  CHECK(same(back.result.sweep.var_q, r.sweep.var_q));
+  CHECK(same(back.result.sweep.kurtosis_sem, r.sweep.kurtosis_sem));
+  CHECK(same(back.result.sweep.theory_c_shift, r.sweep.theory_c_shift));
+  const auto rec = amari::layout::deepnet::to_record(p, r);
+  CHECK(rec.find("widths") != nullptr);
+  CHECK(rec.find("theory_var_q") != nullptr);
+}
+
+TEST_CASE("layouts: /finite reads back what was written", "[layout]") {
+  amari::finite_params p;
+  p.layers = 5;
+  p.inputs = amari::input_kind::gaussian;
+  const auto r = amari::run_finite(p);
+  auto f = round_trip("finite", [&](auto& file) { amari::layout::finite::write(file, p, r); });
+  const auto back = amari::layout::finite::read(f);
+  CHECK(back.params.layers == 5);
+  CHECK(back.params.inputs == amari::input_kind::gaussian);
+  for (const auto& a : amari::layout::finite::per_layer()) {
+    INFO(a.name);
+    CHECK(same(back.result.*a.member, r.*a.member));
+  }
 }
 
 TEST_CASE("layouts: /meanfield and /dmft read back what was written", "[layout]") {

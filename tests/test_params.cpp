@@ -12,6 +12,7 @@
 #include "amari/sim/compare.hpp"
 #include "amari/sim/deepnet.hpp"
 #include "amari/sim/user_network.hpp"
+#include "amari/theory/finite.hpp"
 #include "amari/sim/simulate.hpp"
 #include "amari/theory/dmft.hpp"
 #include "amari/theory/maps.hpp"
@@ -54,6 +55,7 @@ TEST_CASE("params: every command's table is made of vocabulary entries, once eac
   check_table(amari::meanfield_params::table());
   check_table(amari::dmft_params::table());
   check_table(amari::deepnet_params::table());
+  check_table(amari::finite_params::table());
   check_table(amari::compare_params::table());
   check_table(amari::simulate_params::table());
   // Names are snake_case and the options their dashed form.
@@ -75,6 +77,7 @@ TEST_CASE("params: each command keeps its own defaults of the shared model param
   using pair = std::pair<double, double>;
   CHECK(sw_sb(amari::maps_params::table(), amari::maps_params{}) == pair{2.5, 0.3});
   CHECK(sw_sb(amari::deepnet_params::table(), amari::deepnet_params{}) == pair{2.5, 0.3});
+  CHECK(sw_sb(amari::finite_params::table(), amari::finite_params{}) == pair{2.5, 0.3});
   CHECK(sw_sb(amari::simulate_params::table(), amari::simulate_params{}) == pair{2.0, 0.0});
   CHECK(sw_sb(amari::dmft_params::table(), amari::dmft_params{}) == pair{2.0, 0.0});
   CHECK(sw_sb(amari::compare_params::table(), amari::compare_params{}) == pair{2.0, 0.0});
@@ -82,7 +85,7 @@ TEST_CASE("params: each command keeps its own defaults of the shared model param
   CHECK(sw_sb(amari::meanfield_params::table(), amari::meanfield_params{}) == pair{1.0, 0.0});
   CHECK(amari::edge_params{}.sigma_b.values() == std::vector<double>{0.3});
   // The CLI shows the same defaults (it reads them from the tables).
-  for (const auto& [cmd, sw] : {std::pair<const char*, const char*>{"maps", "2.5"}, {"deepnet", "2.5"},
+  for (const auto& [cmd, sw] : {std::pair<const char*, const char*>{"maps", "2.5"}, {"deepnet", "2.5"}, {"finite", "2.5"},
                                  {"simulate", "2"}, {"dmft", "2"}, {"compare", "2"}, {"network", "2"},
                                  {"meanfield", "1"}}) {
     const auto r = amari::test::run_amari(std::string(cmd) + " --help", std::filesystem::current_path());

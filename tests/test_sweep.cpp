@@ -101,13 +101,31 @@ TEST_CASE("sweep over seeds: per-seed values equal single runs, with mean and st
   }
 }
 
+TEST_CASE("sweep of finite: the per-layer theory over the grid is amari finite's at each point", "[sweep][cli]") {
+  scratch_dir dir;
+  const auto r = run_amari("sweep --json -o s.h5 finite --sigma-w 1.5,2 --sigma-b 0.2 --layers 3", dir.path);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const json s = json::parse(r.out);
+  REQUIRE(s["dims"] == json::array({"sigma_w"}));
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto one = run_amari(fmt::format("finite --json --sigma-w {} --sigma-b 0.2 --layers 3", i ? 2 : 1.5), dir.path);
+    REQUIRE(one.status == 0);
+    const json f = json::parse(one.out);
+    for (const char* key : {"K", "var_q", "kurtosis", "mean_shift", "V", "G1"}) {
+      INFO(key << " at point " << i);
+      CHECK(s[key][i] == f[key]);
+    }
+  }
+}
+
 TEST_CASE("sweep: bad input is refused before anything runs (exit 2, one line, no file)", "[sweep][cli]") {
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
       {"sweep -o s.h5 maps --sigma-w 1,-1", {"sigma_w = -1", "at the grid point sigma_w = -1"}},
       {"sweep -o s.h5 maps --sigma-x 1,2", {"sigma_x", "unknown parameter of `amari maps`", "sigma_w"}},
       {"sweep maps --sigma-w 1,2 -o s.h5", {"-o belongs to the sweep"}},
       {"sweep maps --sigma-w 1,2 --json", {"--json belongs to the sweep"}},
-      {"sweep -o s.h5 phase --sigma-w 1,2", {"command = phase", "accepted: simulate, meanfield, dmft, maps, deepnet"}},
+      {"sweep -o s.h5 phase --sigma-w 1,2", {"command = phase", "accepted: simulate, meanfield, dmft, maps, deepnet, finite"}},
       {"sweep -o s.h5", {"needs a command"}},
       {"sweep -o s.h5 deepnet --seed 1:2:3", {"seed = '1:2:3'", "not an integer"}},
       {"sweep -o s.h5 maps --sigma-w 1:0:3", {"sigma_w"}},

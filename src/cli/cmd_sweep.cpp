@@ -184,7 +184,7 @@ class sweep_command final : public command {
  public:
   std::string name() const override { return "sweep"; }
   std::string summary() const override {
-    return "run simulate, meanfield, dmft, maps or deepnet over a grid: options as lists a,b,c or ranges start:stop:count";
+    return "run simulate, meanfield, dmft, maps, deepnet or finite over a grid: options as lists a,b,c or ranges start:stop:count";
   }
   void declare(OptionSet& opts) override {
     opts.add("output", output_, "the sweep's HDF5 file (/sweep, docs/FORMAT.md); default sweep.h5");

@@ -43,6 +43,7 @@ std::unique_ptr<command> make_edge_command();
 std::unique_ptr<command> make_phase_command();
 std::unique_ptr<command> make_deepnet_command();
 std::unique_ptr<command> make_network_command();
+std::unique_ptr<command> make_finite_command();
 std::unique_ptr<command> make_compare_command();
 std::unique_ptr<command> make_sweep_command();
 std::unique_ptr<command> make_inspect_command();

@@ -107,6 +107,7 @@ int run(int argc, char** argv) {
   commands.push_back(make_edge_command());
   commands.push_back(make_phase_command());
   commands.push_back(make_deepnet_command());
+  commands.push_back(make_finite_command());
   commands.push_back(make_compare_command());
   commands.push_back(make_network_command());
   commands.push_back(make_sweep_command());

@@ -33,7 +33,9 @@ const param_spec entries[] = {
     // Sizes and randomness.
     {.name = "n", .kind = K::integer, .unit = "neurons", .help = "number of neurons N (the width of every layer of a deep net)"},
     {.name = "layers", .kind = K::integer, .unit = "layers", .help = "depth L of the deep net"},
-    {.name = "nets", .kind = K::integer, .help = "independent random deep nets to average over"},
+    {.name = "nets", .kind = K::integer, .help = "independent random deep nets to average over (per width with widths)"},
+    {.name = "widths", .kind = K::reals, .unit = "neurons",
+     .help = "a width sweep n1,n2,... (instead of n): the measured n-scaled 1/n quantities beside their theory"},
     {.name = "draws", .kind = K::integer, .help = "independent draws of (W, b), run side by side"},
     {.name = "replicas", .kind = K::integer, .help = "initial conditions sharing W and b"},
     {.name = "draw", .kind = K::integer, .help = "which draw d of (W, b) (simulate's draws are d = 0 .. draws - 1)"},
@@ -44,6 +46,8 @@ const param_spec entries[] = {
      .help = "second moment of the initial state: the variance of h_i(0), or |h^0|^2 / N of each deep-net input"},
     {.name = "c0", .kind = K::real,
      .help = "correlation of the two deep-net inputs (and of replica 0 with the others in compare)"},
+    {.name = "inputs", .kind = K::text,
+     .help = "deep-net inputs: exact (exactly the empirical q0 and c0) or gaussian (i.i.d. normal components of variance q0, correlation c0)"},
     {.name = "replica_eps", .kind = K::real, .unit = "units of h",
      .help = "> 0: replicas start at replica 0's h(0) plus eps N(0, 1)"},
     // Time.

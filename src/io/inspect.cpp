@@ -15,6 +15,7 @@
 
 #include "amari/io/layout/deepnet.hpp"
 #include "amari/io/layout/network.hpp"
+#include "amari/io/layout/finite.hpp"
 #include "amari/io/layout/dmft.hpp"
 #include "amari/io/layout/maps.hpp"
 #include "amari/io/layout/meanfield.hpp"
@@ -263,8 +264,8 @@ std::vector<summary_entry> product_entries(store::file& f, const std::string& gp
   const std::pair<const char*, summariser> products[] = {
       {layout::meanfield::group, layout::meanfield::summary}, {layout::dmft::group, layout::dmft::summary},
       {layout::maps::group, layout::maps::summary},           {layout::phase::group, layout::phase::summary},
-      {layout::deepnet::group, layout::deepnet::summary},     {layout::network::group, layout::network::summary},
-      {layout::sweep::group, layout::sweep::summary}};
+      {layout::deepnet::group, layout::deepnet::summary},     {layout::finite::group, layout::finite::summary},
+      {layout::network::group, layout::network::summary},     {layout::sweep::group, layout::sweep::summary}};
   for (const auto& [group, summarise] : products) {
     if (gpath != group) continue;
     try {

@@ -10,12 +10,14 @@
 #include "amari/core/error.hpp"
 #include "amari/io/layout/deepnet.hpp"
 #include "amari/io/layout/dmft.hpp"
+#include "amari/io/layout/finite.hpp"
 #include "amari/io/layout/maps.hpp"
 #include "amari/io/layout/meanfield.hpp"
 #include "amari/io/layout/simulate.hpp"
 #include "amari/sim/deepnet.hpp"
 #include "amari/sim/simulate.hpp"
 #include "amari/theory/dmft.hpp"
+#include "amari/theory/finite.hpp"
 #include "amari/theory/maps.hpp"
 #include "amari/theory/meanfield.hpp"
 
@@ -23,7 +25,7 @@ namespace amari::io {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> commands = {"simulate", "meanfield", "dmft", "maps", "deepnet"};
+constexpr std::array<std::string_view, 6> commands = {"simulate", "meanfield", "dmft", "maps", "deepnet", "finite"};
 
 // Wall-clock figures: left out so that equal parameters give equal records.
 constexpr std::array<std::string_view, 2> wall_clock = {"seconds", "setup_seconds"};
@@ -141,6 +143,10 @@ std::unique_ptr<runner> make_runner(std::string_view command) {
           return layout::deepnet::to_record(p, run_deepnet(p, control));
         },
         [](deepnet_params& p, const auto&) { p.validate(); });
+  if (command == "finite")
+    return std::make_unique<table_runner<finite_params>>(
+        "finite", [](finite_params& p, const run_control&) { return layout::finite::to_record(p, run_finite(p)); },
+        [](finite_params& p, const auto&) { p.validate(); });
   std::string list;
   for (auto c : commands) list += (list.empty() ? "" : ", ") + std::string(c);
   throw InvalidArgument("command = " + std::string(command) + ": not a command a sweep runs; accepted: " + list);

@@ -41,7 +41,7 @@ engine engine_for(std::int64_t seed_, std::int64_t net) {
 }
 
 struct net_record {
-  std::vector<double> q1, q2, c, lambda;  // layers + 1 each
+  std::vector<double> q1, q2, c, lambda, m4;  // layers + 1 each
 };
 
 double cosine(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
@@ -54,6 +54,7 @@ double cosine(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
 // products are row-times-matrix (GEMV) products, which Eigen never splits over threads, so the
 // arithmetic is the same whatever the thread count).
 void run_one(const deepnet_params& p, std::int64_t net, net_record& out) {
+  // (p.n is the width; run_deepnet sets it for each width of a sweep)
   const Eigen::Index N = static_cast<Eigen::Index>(p.n);
   const std::int64_t L = p.layers;
   engine eng = engine_for(p.seed, net);
@@ -67,21 +68,30 @@ void run_one(const deepnet_params& p, std::int64_t net, net_record& out) {
   fill(e1);
   fill(e2);
   fill(v);
-  e1.normalize();
-  e2 -= e2.dot(e1) * e1;
-  e2.normalize();
   v.normalize();
-  const double scale = std::sqrt(double(N) * p.q0);
   const double s0 = std::sqrt(std::max(0.0, (1 - p.c0) * (1 + p.c0)));
-  Eigen::VectorXd h1 = scale * e1;
-  Eigen::VectorXd h2 = scale * (p.c0 * e1 + s0 * e2);
+  Eigen::VectorXd h1, h2;
+  if (p.inputs == input_kind::gaussian) {
+    // i.i.d. components: (h1_i, h2_i) ~ N(0, q0 [[1, c0], [c0, 1]])
+    h1 = std::sqrt(p.q0) * e1;
+    h2 = std::sqrt(p.q0) * (p.c0 * e1 + s0 * e2);
+  } else {
+    e1.normalize();
+    e2 -= e2.dot(e1) * e1;
+    e2.normalize();
+    const double scale = std::sqrt(double(N) * p.q0);
+    h1 = scale * e1;
+    h2 = scale * (p.c0 * e1 + s0 * e2);
+  }
 
   out.q1.assign(L + 1, nan);
   out.q2.assign(L + 1, nan);
   out.c.assign(L + 1, nan);
   out.lambda.assign(L + 1, nan);
+  out.m4.assign(L + 1, nan);
   auto record = [&](std::int64_t l) {
     out.q1[l] = h1.squaredNorm() / double(N);
+    out.m4[l] = h1.array().square().square().sum() / double(N);
     out.q2[l] = h2.squaredNorm() / double(N);
     out.c[l] = cosine(h1, h2);
   };
@@ -125,6 +135,8 @@ const param_table<deepnet_params>& deepnet_params::table() {
                             .add("nets", [](P& p) -> auto& { return p.nets; })
                             .add("q0", [](P& p) -> auto& { return p.q0; })
                             .add("c0", [](P& p) -> auto& { return p.c0; })
+                            .add("inputs", [](P& p) -> auto& { return p.inputs; })
+                            .add("widths", [](P& p) -> auto& { return p.widths; })
                             .add("seed", [](P& p) -> auto& { return p.seed; })
                             .add("threads", [](P& p) -> auto& { return p.threads; });
   return t;
@@ -139,12 +151,18 @@ void deepnet_params::validate() const {
   if (nets < 1 || nets > 1'000'000) throw InvalidArgument("nets", std::to_string(nets), "must be an integer in [1, 1000000]");
   require_positive("q0", q0);
   require_in_range("c0", c0, -1.0, 1.0);
+  for (double w : widths)
+    if (!(w >= 2 && w <= 1'000'000 && w == std::floor(w)))
+      throw InvalidArgument("widths", format_number(w), "each width must be an integer in [2, 1000000]");
+  if (!widths.empty() && nets < 3)
+    throw InvalidArgument("nets", std::to_string(nets), "must be >= 3 with widths (jackknife standard errors)");
   if (seed < 0) throw InvalidArgument("seed", std::to_string(seed), "must be an integer >= 0");
   if (threads < 0 || threads > 4096)
     throw InvalidArgument("threads", std::to_string(threads), "must be an integer in [0, 4096] (0: all cores)");
   // Refuse before allocating: the per-network records (q1, q2, c, lambda over nets x (layers + 1))
-  // and, per thread, the vectors of one network (h1, h2, v, b, row, X, Y: 13 N doubles).
-  const double need = 4.0 * 8.0 * double(nets) * double(layers + 1) + 13.0 * 8.0 * double(n) * 64.0;
+  // and m4) and, per thread, the vectors of one network (h1, h2, v, b, row, X, Y: 13 N doubles).
+  const double width = widths.empty() ? double(n) : *std::max_element(widths.begin(), widths.end());
+  const double need = 5.0 * 8.0 * double(nets) * double(layers + 1) + 13.0 * 8.0 * width * 64.0;
   const double have = double(memory_available());
   if (need > 0.9 * have)
     throw InvalidArgument("nets", std::to_string(nets),
@@ -179,17 +197,20 @@ depth_trajectory iterate_maps(const model_params& model, double q0, double c0, s
   return t;
 }
 
-deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl) {
-  p.validate();
+namespace {
+
+// The networks of one width p.n, into r's per-network arrays; network k draws from the stream of
+// index k + first (first > 0 in a width sweep: every width has its own networks). `done` and
+// `total` count the networks of the whole run for the progress report.
+void run_nets(const deepnet_params& p, const run_control& ctl, std::int64_t first, std::atomic<std::int64_t>& done,
+              std::int64_t total, deepnet_result& r) {
   const std::int64_t nets = p.nets, cols = p.layers + 1;
-  deepnet_result r;
   r.nets = nets;
   r.layers = p.layers;
-  for (auto* x : {&r.q1, &r.q2, &r.c, &r.lambda}) x->assign(nets * cols, nan);
+  for (auto* x : {&r.q1, &r.q2, &r.c, &r.lambda, &r.m4}) x->assign(nets * cols, nan);
 
   std::atomic<int> stop{0};
   std::atomic<bool> failed{false};
-  std::atomic<std::int64_t> done{0};
   std::exception_ptr failure;
   std::mutex failure_mutex, report_mutex;
   const int threads = p.threads > 0 ? static_cast<int>(p.threads) : omp_get_max_threads();
@@ -203,11 +224,12 @@ deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl) {
     }
     try {
       net_record rec;
-      run_one(p, k, rec);
+      run_one(p, k + first, rec);
       std::copy(rec.q1.begin(), rec.q1.end(), r.q1.begin() + k * cols);
       std::copy(rec.q2.begin(), rec.q2.end(), r.q2.begin() + k * cols);
       std::copy(rec.c.begin(), rec.c.end(), r.c.begin() + k * cols);
       std::copy(rec.lambda.begin(), rec.lambda.end(), r.lambda.begin() + k * cols);
+      std::copy(rec.m4.begin(), rec.m4.end(), r.m4.begin() + k * cols);
     } catch (...) {
       std::lock_guard lock(failure_mutex);
       if (!failure) failure = std::current_exception();
@@ -216,13 +238,84 @@ deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl) {
     const std::int64_t d = ++done;
     if (ctl.progress) {
       std::lock_guard lock(report_mutex);
-      ctl.report(double(d), double(nets));
+      ctl.report(double(d), double(total));
     }
   }
   if (failure) std::rethrow_exception(failure);
   if (int sig = stop.load())
-    throw Interrupted(sig, fmt::format("deepnet interrupted after {} of {} networks", done.load(), nets));
+    throw Interrupted(sig, fmt::format("deepnet interrupted after {} of {} networks", done.load(), total));
+}
 
+// The delete-one jackknife of a statistic of column sums: theta(excluded k) for k = 0..N-1 -> the
+// standard error sqrt((N - 1) / N sum_k (theta_k - mean)^2) (Efron & Tibshirani 1993, ch. 11).
+template <class F>
+double jackknife_se(std::int64_t N, F theta_without) {
+  std::vector<double> t(static_cast<std::size_t>(N));
+  double mean = 0;
+  for (std::int64_t k = 0; k < N; ++k) mean += (t[k] = theta_without(k));
+  mean /= double(N);
+  double ss = 0;
+  for (double x : t) ss += (x - mean) * (x - mean);
+  return std::sqrt(double(N - 1) / double(N) * ss);
+}
+
+// One width's row of the sweep, from the networks in r and the theory th.
+void measure_width(const deepnet_result& r, double n, const finite_result& th, deepnet_result::width_sweep& s) {
+  const std::int64_t N = r.nets, cols = r.layers + 1;
+  const double dN = double(N);
+  for (std::int64_t l = 0; l < cols; ++l) {
+    double S1 = 0, S2 = 0, A = 0, C = 0, C2 = 0;
+    for (std::int64_t k = 0; k < N; ++k) {
+      const double q = r.q1[k * cols + l], c = r.c[k * cols + l];
+      S1 += q, S2 += q * q, A += r.m4[k * cols + l], C += c, C2 += c * c;
+    }
+    // n Var(q): the unbiased sample variance
+    auto var_without = [&](double s1, double s2, double m) { return (s2 - s1 * s1 / m) / (m - 1); };
+    s.var_q.push_back(n * var_without(S1, S2, dN));
+    s.var_q_sem.push_back(n * jackknife_se(N, [&](std::int64_t k) {
+                            const double q = r.q1[k * cols + l];
+                            return var_without(S1 - q, S2 - q * q, dN - 1);
+                          }));
+    // n x excess kurtosis of h_i: mean (h^4) / mean(h^2)^2 - 3 over networks and neurons
+    auto kurt = [](double a, double b) { return a / (b * b) - 3; };
+    s.kurtosis.push_back(n * kurt(A / dN, S1 / dN));
+    s.kurtosis_sem.push_back(n * jackknife_se(N, [&](std::int64_t k) {
+                               return kurt((A - r.m4[k * cols + l]) / (dN - 1), (S1 - r.q1[k * cols + l]) / (dN - 1));
+                             }));
+    const double sd_q = std::sqrt(std::max(0.0, var_without(S1, S2, dN)));
+    const double sd_c = std::sqrt(std::max(0.0, var_without(C, C2, dN)));
+    s.mean_shift.push_back(n * (S1 / dN - th.K[l]));
+    s.mean_shift_sem.push_back(n * sd_q / std::sqrt(dN));
+    s.c_shift.push_back(n * (C / dN - th.c[l]));
+    s.c_shift_sem.push_back(n * sd_c / std::sqrt(dN));
+    s.theory_var_q.push_back(th.var_q[l]);
+    s.theory_kurtosis.push_back(th.kurtosis[l]);
+    s.theory_mean_shift.push_back(th.mean_shift[l]);
+    s.theory_c_shift.push_back(th.c_shift[l]);
+  }
+}
+
+}  // namespace
+
+deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl) {
+  p.validate();
+  deepnet_result r;
+  std::atomic<std::int64_t> done{0};
+  if (p.widths.empty()) {
+    run_nets(p, ctl, 0, done, p.nets, r);
+  } else {
+    const finite_result th =
+        run_finite(finite_params{.model = p.model, .q0 = p.q0, .c0 = p.c0, .inputs = p.inputs, .layers = p.layers});
+    const auto W = static_cast<std::int64_t>(p.widths.size());
+    deepnet_params pw = p;
+    for (std::int64_t i = 0; i < W; ++i) {
+      pw.n = static_cast<std::int64_t>(p.widths[i]);
+      run_nets(pw, ctl, 1 + i * p.nets, done, W * p.nets, r);
+      r.sweep.widths.push_back(pw.n);
+      measure_width(r, double(pw.n), th, r.sweep);
+    }
+  }
+  const std::int64_t nets = r.nets, cols = r.layers + 1;
   // Over the networks (independent draws): the mean and its standard error at every layer.
   mean_and_sem_columns(r.q1, nets, cols, r.q1_mean, r.q1_sem);
   mean_and_sem_columns(r.q2, nets, cols, r.q2_mean, r.q2_sem);

@@ -18,7 +18,8 @@ namespace amari::inspect {
 // Lyapunov exponents +- SE beside the DMFT's, the stationary averages beside Delta_0 and q*;
 // meanfield: the fixed point reached; dmft: Delta_0, Delta_inf, decay time, lambda_max; maps: the
 // phase; phase: points per phase and the sigma_w range of the edge of chaos; deepnet: q and c at
-// the last layer, networks +- SE beside the maps. Then the generic part: final values of every
+// the last layer, networks +- SE beside the maps; finite: the last layer's K, var_q, kurtosis,
+// mean_shift, c_shift. Then the generic part: final values of every
 // time series, scalar datasets, counts of label datasets.
 //
 // One line of a product's summary: a number (NaN when undefined) with its units, or a text.

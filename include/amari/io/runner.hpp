@@ -7,7 +7,7 @@
 //   r->set("sigma_w", 2.5);  r->validate();
 //   io::record out = r->run({});   // q_star, chi_1, ... (the parameters are left out)
 //
-// The commands: simulate, meanfield, dmft, maps, deepnet (runner_commands()).
+// The commands: simulate, meanfield, dmft, maps, deepnet, finite (runner_commands()).
 #include <cstdint>
 #include <memory>
 #include <span>

@@ -40,7 +40,9 @@ namespace amari::store {
 // stationary m, q and phi_mean with their errors.
 // 4: the /network group (`amari network`; where a simulation's W and b came from, with checksums).
 // 5: `amari simulate` records weight_precision and accumulation (the storage of W).
-inline constexpr std::int64_t format_version = 5;
+// 6: the /finite group (`amari finite`); /deepnet gains the `inputs` attribute and, with --widths,
+// the `width` axis and the [width, layer] measurements.
+inline constexpr std::int64_t format_version = 6;
 
 struct file_options {
   bool force = false;           // overwrite an existing file (otherwise: refuse)

@@ -4,7 +4,9 @@
 //   h^l = W^l phi(h^{l-1}) + b^l,   l = 1..L,   W^l_ij ~ N(0, sigma_w^2 / N),  b^l_i ~ N(0, sigma_b^2),
 //
 // with fresh (W^l, b^l) at every layer, width N at every layer. Two inputs h^0_1, h^0_2 are built
-// with the chosen empirical statistics exactly (Gram-Schmidt on Gaussian vectors):
+// with the chosen empirical statistics exactly (Gram-Schmidt on Gaussian vectors; `inputs = exact`,
+// the default), or (`inputs = gaussian`) with i.i.d. normal components of variance q0 and
+// correlation c0 between the inputs, so that q^0 and c^0 fluctuate:
 //
 //   q^0 = |h^0_a|^2 / N for a = 1, 2,    c^0 = h^0_1 . h^0_2 / (|h^0_1| |h^0_2|).
 //
@@ -29,6 +31,7 @@
 #include "amari/core/activation.hpp"
 #include "amari/core/control.hpp"
 #include "amari/core/params.hpp"
+#include "amari/theory/finite.hpp"
 #include "amari/theory/maps.hpp"
 
 namespace amari {
@@ -40,6 +43,8 @@ struct deepnet_params {
   std::int64_t nets = 20;    // independent networks (>= 1; standard errors need >= 2)
   double q0 = 1.0;           // empirical second moment of each input (units of h^2, > 0)
   double c0 = 0.5;           // empirical correlation of the two inputs (in [-1, 1])
+  input_kind inputs = input_kind::exact;  // exact: the empirical q0, c0; gaussian: i.i.d. normal components
+  std::vector<double> widths;             // the width sweep (integers >= 2; empty: one width n)
   std::int64_t seed = 1;     // random seed (>= 0)
   std::int64_t threads = 0;  // OpenMP threads over networks (0: all available)
 
@@ -67,6 +72,7 @@ struct deepnet_result {
   std::int64_t nets = 0, layers = 0;
   // per network and layer
   std::vector<double> q1, q2, c, lambda;
+  std::vector<double> m4;  // (1/N) sum_i (h^l_i1)^4, for the kurtosis of the width sweep (not written)
   // over networks: mean and standard error of the mean (sample standard deviation / sqrt(nets))
   std::vector<double> q1_mean, q1_sem, q2_mean, q2_sem, c_mean, c_sem, lambda_mean, lambda_sem;
   // the maps from the same q^0, c^0
@@ -74,10 +80,21 @@ struct deepnet_result {
   // the maps' fixed point and phase (solve_maps), and the maps as curves (sample_map_curves)
   maps_result fixed;
   map_curves curves;
+  // The width sweep (deepnet_params::widths; empty without it), [width][layer] row-major: the
+  // measured n-scaled 1/n quantities of docs/finite_width.md, their standard errors over the networks
+  // (jackknife for var_q and kurtosis), and the theory of amari/theory/finite.hpp beside them.
+  // The per-network arrays above are then those of the last width.
+  struct width_sweep {
+    std::vector<std::int64_t> widths;
+    std::vector<double> var_q, var_q_sem, theory_var_q;                 // n Var(q^l_1)
+    std::vector<double> kurtosis, kurtosis_sem, theory_kurtosis;        // n x excess kurtosis of h^l_i1
+    std::vector<double> mean_shift, mean_shift_sem, theory_mean_shift;  // n (mean q^l_1 - K^l)
+    std::vector<double> c_shift, c_shift_sem, theory_c_shift;           // n (mean c^l - c^l of the map)
+  } sweep;
 };
 
 // Runs the networks (OpenMP over networks); polls ctl after each network and throws
-// amari::Interrupted when asked to stop.
+// amari::Interrupted when asked to stop. With p.widths, runs p.nets networks at each width.
 deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl = {});
 
 // The maps' prediction alone (q_map, c_map, lambda_map of run_deepnet).

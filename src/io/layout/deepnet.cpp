@@ -36,6 +36,29 @@ const array_field net_arrays[] = {
      &deepnet_result::lambda},
 };
 
+// The width sweep's [width][layer] arrays (deepnet_result::width_sweep).
+struct sweep_field {
+  const char* name;
+  const char* description;
+  const char* units;
+  std::vector<double> deepnet_result::width_sweep::*member;
+};
+using S = deepnet_result::width_sweep;
+const sweep_field sweep_arrays[] = {
+    {"var_q", "measured n Var(q^l) of input 1 over the networks", "h^4", &S::var_q},
+    {"var_q_sem", "jackknife standard error of var_q", "h^4", &S::var_q_sem},
+    {"theory_var_q", "the 1/n theory of var_q: 2 K^2 + V (amari finite)", "h^4", &S::theory_var_q},
+    {"kurtosis", "measured n x excess kurtosis of h^l_i (input 1), over networks and neurons", "", &S::kurtosis},
+    {"kurtosis_sem", "jackknife standard error of kurtosis", "", &S::kurtosis_sem},
+    {"theory_kurtosis", "the 1/n theory of kurtosis: 3 V / K^2", "", &S::theory_kurtosis},
+    {"mean_shift", "measured n (mean q^l - K^l), input 1", "h^2", &S::mean_shift},
+    {"mean_shift_sem", "standard error of mean_shift", "h^2", &S::mean_shift_sem},
+    {"theory_mean_shift", "the 1/n theory of mean_shift: G1", "h^2", &S::theory_mean_shift},
+    {"c_shift", "measured n (mean c^l - c^l of the map)", "", &S::c_shift},
+    {"c_shift_sem", "standard error of c_shift", "", &S::c_shift_sem},
+    {"theory_c_shift", "the 1/n theory of c_shift (amari finite)", "", &S::theory_c_shift},
+};
+
 }  // namespace
 
 std::span<const array_field> per_layer() { return layer_arrays; }
@@ -43,7 +66,7 @@ std::span<const array_field> per_net() { return net_arrays; }
 
 void write(store::file& f, const deepnet_params& p, const deepnet_result& r) {
   auto g = f.group_at(group);
-  io::write_params(g, deepnet_params::table(), p);
+  io::write_params(g, deepnet_params::table(), p, {"widths"});  // the widths are the `width` scale
   const maps_result& fixed = r.fixed;
   g.attr("q_star", fixed.q_star.value_or(std::nan("")));
   g.attr("c_star", fixed.c_star.value_or(std::nan("")));
@@ -68,6 +91,15 @@ void write(store::file& f, const deepnet_params& p, const deepnet_result& r) {
   g.write("C", mc.C, {.description = "the correlation map C(c) at q = q_c (attribute)", .dims = {"c_grid"}});
   g.attr_of("C", "q_c", mc.q_c);
   g.attr_of("C", "q_c_is_fixed_point", std::int64_t(mc.q_c_is_fixed_point));
+  // The width sweep: the scale `width` and the [width, layer] measurements beside their theory.
+  const auto& sw = r.sweep;
+  if (!sw.widths.empty()) {
+    g.write_scale("width", sw.widths, {.description = "the width n of the sweep", .units = "neurons"});
+    const std::vector<std::uint64_t> wshape{std::uint64_t(sw.widths.size()), std::uint64_t(r.layers + 1)};
+    for (const auto& a : sweep_arrays)
+      g.write(a.name, sw.*a.member, {.description = a.description, .units = a.units, .dims = {"width", "layer"}},
+              wshape);
+  }
 }
 
 record read(store::file& f) {
@@ -95,6 +127,11 @@ record read(store::file& f) {
     r.curves.q_c = g.attr_double_of("C", "q_c");
     r.curves.q_c_is_fixed_point = g.attr_int_of("C", "q_c_is_fixed_point") != 0;
   }
+  if (g.has("width")) {
+    for (double w : g.read_doubles("width")) r.sweep.widths.push_back(static_cast<std::int64_t>(w));
+    out.params.widths = g.read_doubles("width");
+    for (const auto& a : sweep_arrays) r.sweep.*a.member = g.read_doubles(a.name);
+  }
   return out;
 }
 
@@ -118,10 +155,24 @@ std::vector<io::summary_entry> summary(store::file& f) {
 
 io::record to_record(const deepnet_params& p, const deepnet_result& r) {
   io::record j = io::params_record(deepnet_params::table(), p);
+  if (p.widths.empty()) j.erase("widths");  // without a sweep, deepnet's keys are as before
   std::vector<double> layer(static_cast<std::size_t>(r.layers + 1));
   for (std::int64_t l = 0; l <= r.layers; ++l) layer[static_cast<std::size_t>(l)] = double(l);
   j.add("layer", std::move(layer));
   for (const auto& a : per_layer()) j.add(a.name, r.*a.member);
+  // The width sweep: plain names are measurements, theory_ the theory, each [width][layer].
+  const auto& sw = r.sweep;
+  if (!sw.widths.empty()) {
+    j.add("widths", sw.widths);
+    const std::size_t cols = static_cast<std::size_t>(r.layers + 1);
+    for (const auto& a : sweep_arrays) {
+      io::value::array rows;
+      const auto& v = sw.*a.member;
+      for (std::size_t w = 0; w < sw.widths.size(); ++w)
+        rows.emplace_back(std::vector<double>(v.begin() + w * cols, v.begin() + (w + 1) * cols));
+      j.add(a.name, io::value(std::move(rows)));
+    }
+  }
   return j;
 }
 

@@ -2,12 +2,16 @@
 // The /deepnet group of `amari deepnet` (docs/FORMAT.md, "/deepnet"): finite-width random deep
 // nets beside the mean-field maps.
 //
-//   /deepnet   attributes: the parameters (phi, sigma_w, sigma_b, n, layers, nets, q0, c0, seed)
+//   /deepnet   attributes: the parameters (phi, sigma_w, sigma_b, n, layers, nets, q0, c0, inputs,
+//              seed; widths is the scale width)
 //              and the maps' q_star, c_star, chi_1, phase;
 //              scales layer, net; per network [net, layer] q1, q2, c, lambda; per layer
 //              <x>_mean, <x>_sem for x in q1, q2, c, lambda; q_map, c_map, lambda_map;
 //              the maps as curves: q_grid, V [q_grid], c_grid, C [c_grid] (attributes q_c,
-//              q_c_is_fixed_point)
+//              q_c_is_fixed_point);
+//              with a width sweep (parameter widths): the scale width and [width, layer] var_q,
+//              kurtosis, mean_shift, c_shift (measured), each with <x>_sem and theory_<x>; the
+//              per-network arrays and their means are then those of the last width
 #include <span>
 
 #include <vector>
