@@ -89,6 +89,9 @@ struct front_end {
   bool all_fixed_points = false;
   std::string resume;
   py::object h0 = py::none();
+  // Every front-end keyword given, as given (arrays stay numpy arrays): what an array keyword
+  // (h0 now; weights and bias next) reads with view_array.
+  py::dict raw;
   std::vector<std::string> given;  // every keyword given, in order
 };
 
@@ -117,6 +120,7 @@ front_end apply_keywords(const param_table<P>& t, P& p, const py::dict& kwargs,
       unknown_keyword(t.command(), name, known);
     }
     const param_spec& s = vocabulary(name);
+    fe.raw[py::str(name)] = v;
     if (name == "h0") {
       fe.h0 = py::reinterpret_borrow<py::object>(v);
       continue;
@@ -138,7 +142,12 @@ std::string resolved_toml(const param_table<P>& t, const P& p, const front_end& 
   for (const auto& e : t.entries()) out += std::string(e.spec->name) + " = " + format_toml(e.get(p)) + "\n";
   if (!fe.output.empty()) out += "output = " + format_toml(fe.output) + "\n";
   if (fe.force) out += "force = true\n";
-  if (py::isinstance<py::str>(fe.h0)) out += "h0 = " + format_toml(py::cast<std::string>(fe.h0)) + "\n";
+  // An array keyword given as FILE:DATASET (h0): the text, as the CLI records it.
+  for (const auto& [k, v] : fe.raw) {
+    const std::string name = py::cast<std::string>(k);
+    if (name != "output" && name != "resume" && py::isinstance<py::str>(v) && vocabulary(name).kind == param_kind::text)
+      out += name + " = " + format_toml(py::cast<std::string>(v)) + "\n";
+  }
   return out;
 }
 

@@ -32,6 +32,8 @@ def options(**kw):
     for k, v in kw.items():
         if v is True:
             out.append("--" + k.replace("_", "-"))
+        elif isinstance(v, (list, tuple)):
+            out += ["--" + k.replace("_", "-"), ",".join(map(str, v))]
         else:
             out += ["--" + k.replace("_", "-"), str(v)]
     return out
@@ -42,8 +44,9 @@ def same(a, b, path="", skip=()):
     float arrays where the JSON has null, -1 in integer arrays)."""
     if isinstance(b, dict):
         assert isinstance(a, dict), path
-        ka = [k for k in a if k not in skip]
-        kb = [k for k in b if k not in skip]
+        # (The CLI's JSON objects list their keys sorted.)
+        ka = sorted(k for k in a if k not in skip)
+        kb = sorted(k for k in b if k not in skip)
         assert ka == kb, "%s: keys %s != %s" % (path, ka, kb)
         for k in kb:
             same(a[k], b[k], path + "/" + k, skip)
