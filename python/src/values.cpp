@@ -26,6 +26,9 @@ bool is_number(py::handle v) {
 
 param_value to_param_value(const param_spec& spec, py::handle v) {
   const auto numpy = py::module_::import("numpy");
+  // A 0-d array (np.array(2.5)) is its element.
+  if (py::isinstance<py::array>(v) && py::reinterpret_borrow<py::array>(v).ndim() == 0)
+    return to_param_value(spec, v.attr("item")());
   // bool first: a Python bool is also an int.
   if (py::isinstance<py::bool_>(v) || py::isinstance(v, numpy.attr("bool_"))) return py::cast<bool>(v);
   if (py::isinstance<py::int_>(v) || py::isinstance(v, numpy.attr("integer"))) return py::cast<std::int64_t>(v);

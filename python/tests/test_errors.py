@@ -112,3 +112,12 @@ def test_inspect_errors(tmp):
     (tmp / "not.h5").write_text("hello")
     with pytest.raises(ValueError):
         amari.inspect(tmp / "not.h5")
+
+
+def test_numpy_scalars_are_numbers():
+    a = amari.maps(sigma_w=2.0, sigma_b=0.3)
+    assert amari.maps(sigma_w=np.float32(2.0), sigma_b=np.array(0.3))["chi_1"] == a["chi_1"]
+    assert amari.deepnet(n=np.int64(30), layers=2, nets=2, quiet=True)["n"] == 30
+    with pytest.raises(ValueError) as e:
+        amari.deepnet(n=np.float64(30.5), quiet=True)
+    assert str(e.value) == "n = 30.5: must be an integer"
