@@ -58,3 +58,15 @@ def test_openmp_wait_policy():
     assert run(code) == "PASSIVE"
     assert run(code, OMP_WAIT_POLICY="ACTIVE") == "ACTIVE"
     assert run(code, GOMP_SPINCOUNT="1000") == "None"
+
+
+def test_tqdm_bar_after_two_seconds():
+    # With tqdm installed (tools/setup), a run longer than 2 s draws a bar on stderr; quiet=True
+    # draws none.
+    code = ("import amari, time; t = time.time(); "
+            "amari.simulate(n=300, t_end=2000, dt_out=1, stepper='rk4', quiet=%s); "
+            "print('%%.1f' %% (time.time() - t))")
+    for quiet in (False, True):
+        p = subprocess.run([sys.executable, "-c", code % quiet], capture_output=True, text=True, check=True)
+        assert float(p.stdout) > 2.5, "the run must outlast tqdm's 2 s delay: %s s" % p.stdout
+        assert ("amari simulate" in p.stderr) == (not quiet), p.stderr
