@@ -22,43 +22,6 @@ std::string toml_type_name(const toml::node& n) {
   }
 }
 
-std::string toml_number(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  std::string s = format_number(v);
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  return s;
-}
-
-std::string toml_string(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    out += ch;
-  }
-  return out + "\"";
-}
-
-std::string to_toml(const param_value& v) {
-  return std::visit(
-      [](const auto& x) -> std::string {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::int64_t>) return std::to_string(x);
-        else if constexpr (std::is_same_v<T, double>) return toml_number(x);
-        else if constexpr (std::is_same_v<T, std::string>) return toml_string(x);
-        else {
-          std::string s = "[";
-          for (std::size_t i = 0; i < x.size(); ++i) {
-            if (i > 0) s += ", ";
-            s += toml_number(x[i]);
-          }
-          return s + "]";
-        }
-      },
-      v);
-}
-
 // A TOML value as the parameter's kind, or InvalidArgument naming the field: TOML has types, so a
 // string where a number belongs is refused rather than converted.
 param_value from_toml(const param_spec& s, const toml::node& n) {
@@ -223,7 +186,7 @@ void OptionSet::resolve() {
 
 std::string OptionSet::resolved_toml() const {
   std::string out;
-  for (const auto& e : entries_) out += fmt::format("{} = {}\n", e->spec->name, to_toml(e->get()));
+  for (const auto& e : entries_) out += fmt::format("{} = {}\n", e->spec->name, format_toml(e->get()));
   return out;
 }
 

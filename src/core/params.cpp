@@ -309,6 +309,42 @@ std::string format_value(const param_value& v) {
       v);
 }
 
+namespace {
+std::string toml_number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  std::string s = format_number(v);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+}  // namespace
+
+std::string format_toml(const param_value& v) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::int64_t>) return std::to_string(x);
+        else if constexpr (std::is_same_v<T, double>) return toml_number(x);
+        else if constexpr (std::is_same_v<T, std::string>) {
+          std::string out = "\"";
+          for (char ch : x) {
+            if (ch == '"' || ch == '\\') out += '\\';
+            out += ch;
+          }
+          return out + "\"";
+        } else {
+          std::string s = "[";
+          for (std::size_t i = 0; i < x.size(); ++i) {
+            if (i > 0) s += ", ";
+            s += toml_number(x[i]);
+          }
+          return s + "]";
+        }
+      },
+      v);
+}
+
 std::string did_you_mean(std::string_view word, std::span<const std::string> known) {
   std::string best;
   std::size_t best_d = std::string::npos;

@@ -124,6 +124,9 @@ using param_value = std::variant<bool, std::int64_t, double, std::string, std::v
 param_value parse_value(const param_spec& spec, std::string_view text);
 // The text that parse_value reads back as the same value ("2.5", "tanh", "0.5,1,2", "true").
 std::string format_value(const param_value& v);
+// The value as TOML ("2.5", "1000", "true", "\"tanh\"", "[0.0, 1.0]"): what a front end writes into
+// the `config` attribute of an output file, one "key = value" line per parameter.
+std::string format_toml(const param_value& v);
 // "one of ..." words for error messages: "a number", "an integer", ...
 std::string_view kind_words(param_kind k);
 
