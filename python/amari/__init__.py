@@ -24,7 +24,7 @@ import numpy as _np  # noqa: E402
 
 from . import _amari  # noqa: E402
 
-__all__ = ["simulate", "meanfield", "dmft", "maps", "edge", "phase", "deepnet", "compare", "inspect",
+__all__ = ["simulate", "meanfield", "dmft", "maps", "edge", "phase", "deepnet", "compare", "finite", "network", "inspect",
            "parameters", "NumericalError", "__version__"]
 
 __version__ = _amari.version()
@@ -33,7 +33,7 @@ NumericalError = _amari.NumericalError
 # The front-end keywords of each command besides its table (vocabulary entries of role
 # front_end), as the CLI declares them; `quiet` and `progress` belong to Python.
 _FRONT = {
-    "simulate": ("h0", "output", "force", "resume"),
+    "simulate": ("h0", "weights", "bias", "output", "force", "resume"),
     "meanfield": ("output", "force"),
     "dmft": ("output", "force"),
     "maps": ("all_fixed_points", "output", "force"),
@@ -41,8 +41,10 @@ _FRONT = {
     "phase": ("output", "force"),
     "deepnet": ("output", "force"),
     "compare": ("output", "force"),
+    "finite": ("output", "force"),
+    "network": (),
 }
-_FRONT_DEFAULTS = {"h0": None, "output": None, "force": False, "resume": None, "all_fixed_points": False}
+_FRONT_DEFAULTS = {"h0": None, "weights": None, "bias": None, "output": None, "force": False, "resume": None, "all_fixed_points": False}
 
 
 def parameters(command):
@@ -209,6 +211,19 @@ deepnet = _command("deepnet", "Finite-width random deep networks beside the maps
                    _product("deepnet"))
 compare = _command("compare", "The time and depth pictures side by side (`amari compare`).",
                    _product("compare"))
+
+finite = _command("finite", "The 1/n corrections of deep random networks at finite width (`amari finite`): "
+                  "K, var_q, kurtosis, mean_shift, V, G1 and the two-input keys over the layers.",
+                  _product("finite"))
+
+
+def _network(kwargs, quiet, progress):
+    return _amari.network(_strip(kwargs))
+
+
+network = _command("network", "The W (N x N) and b (N) that `amari.simulate` draws for (seed, draw), as "
+                   "numpy arrays (`amari network`): simulate(weights=W, bias=b, ...) with them reproduces "
+                   "the drawn run bit for bit.", _network)
 
 
 def inspect(file):

@@ -125,6 +125,7 @@ front_end apply_keywords(const param_table<P>& t, P& p, const py::dict& kwargs,
       fe.h0 = py::reinterpret_borrow<py::object>(v);
       continue;
     }
+    if (name == "weights" || name == "bias") continue;  // arrays or FILE:DATASET: read by simulate
     const param_value pv = to_param_value(s, v);
     if (name == "output") detail::convert(s, pv, fe.output);
     else if (name == "resume") detail::convert(s, pv, fe.resume);

@@ -7,12 +7,15 @@
 #include "amari/io/layout/compare.hpp"
 #include "amari/io/layout/deepnet.hpp"
 #include "amari/io/layout/dmft.hpp"
+#include "amari/io/layout/finite.hpp"
 #include "amari/io/layout/maps.hpp"
 #include "amari/io/layout/meanfield.hpp"
 #include "amari/io/layout/phase.hpp"
 #include "amari/sim/compare.hpp"
 #include "amari/sim/deepnet.hpp"
+#include "amari/sim/user_network.hpp"
 #include "amari/theory/dmft.hpp"
+#include "amari/theory/finite.hpp"
 #include "amari/theory/maps.hpp"
 #include "amari/theory/meanfield.hpp"
 #include "bindings.hpp"
@@ -91,6 +94,33 @@ py::dict compare(const py::dict& kw, const std::string& cl, py::object progress)
       [](const compare_params& p, const run_control& c) { return run_compare(p, c); },
       [](store::file& f, const compare_params& p, const compare_result& r) { layout::compare::write(f, p, r); },
       [](const compare_params& p, const compare_result& r) { return layout::compare::to_record(p, r); });
+}
+
+py::dict finite(const py::dict& kw, const std::string& cl, py::object progress) {
+  return run_product<finite_params>(
+      "finite", kw, cl, std::move(progress), false,
+      [](const finite_params& p, const run_control&) { return run_finite(p); },
+      [](store::file& f, const finite_params& p, const finite_result& r) { layout::finite::write(f, p, r); },
+      [](const finite_params& p, const finite_result& r) { return layout::finite::to_record(p, r); });
+}
+
+// The W and b that simulate draws for (seed, draw): `amari network`, as numpy arrays.
+py::tuple network(const py::dict& kw) {
+  network_draw_params p;
+  apply_keywords(network_draw_params::table(), p, kw, nothing);
+  p.validate();
+  dense_network net;
+  {
+    py::gil_scoped_release release;
+    net = draw_dense_network(p.net, p.draw, static_cast<int>(p.threads));
+  }
+  const auto n = static_cast<py::ssize_t>(p.net.n);
+  py::array_t<double> W({n, n}), b(n);
+  // Eigen is column-major; numpy's W[i, j] is row i.
+  for (py::ssize_t i = 0; i < n; ++i)
+    for (py::ssize_t j = 0; j < n; ++j) W.mutable_at(i, j) = net.W(i, j);
+  std::copy(net.b.data(), net.b.data() + n, b.mutable_data());
+  return py::make_tuple(W, b);
 }
 
 py::dict maps(const py::dict& kw, const std::string& cl) {
@@ -236,6 +266,8 @@ void bind_commands(py::module_& m) {
   m.def("maps", &maps, "kwargs"_a, "command_line"_a);
   m.def("phase", &phase, "kwargs"_a, "command_line"_a, "progress"_a = py::none());
   m.def("edge", &edge, "kwargs"_a, "points"_a = py::none(), "progress"_a = py::none());
+  m.def("finite", &finite, "kwargs"_a, "command_line"_a, "progress"_a = py::none());
+  m.def("network", &network, "kwargs"_a);
   m.def("inspect", &inspect_file, "file"_a);
 }
 

@@ -8,6 +8,8 @@
 #include "amari/theory/dmft.hpp"
 #include "amari/theory/maps.hpp"
 #include "amari/theory/meanfield.hpp"
+#include "amari/sim/user_network.hpp"
+#include "amari/theory/finite.hpp"
 #include "bindings.hpp"
 
 namespace amari::python {
@@ -69,7 +71,10 @@ py::list parameters(const std::string& command) {
   if (command == "phase") return table_list<phase_params>();
   if (command == "deepnet") return table_list<deepnet_params>();
   if (command == "compare") return table_list<compare_params>();
-  throw InvalidArgument("command", command, "must be one of simulate, meanfield, dmft, maps, edge, phase, deepnet, compare");
+  if (command == "finite") return table_list<finite_params>();
+  if (command == "network") return table_list<network_draw_params>();
+  throw InvalidArgument("command", command,
+                        "must be one of simulate, meanfield, dmft, maps, edge, phase, deepnet, compare, finite, network");
 }
 
 }  // namespace

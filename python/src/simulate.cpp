@@ -2,9 +2,12 @@
 // CLI writes, through the same simulation_writer), Ctrl-C and resume.
 #include <fmt/format.h>
 
+#include "amari/io/arrays.hpp"
+#include "amari/io/layout/network.hpp"
 #include "amari/io/layout/simulate.hpp"
 #include "amari/sim/predictions.hpp"
 #include "amari/sim/simulate.hpp"
+#include "amari/sim/user_network.hpp"
 #include "bindings.hpp"
 
 namespace amari::python {
@@ -91,7 +94,59 @@ Eigen::MatrixXd initial_state(py::handle h0, std::int64_t n, std::int64_t replic
   return h;
 }
 
-constexpr std::array<std::string_view, 4> simulate_front{"h0", "output", "force", "resume"};
+// The user's own W and b (docs/simulate.md, "Your own network"): numpy arrays, viewed where they
+// are and copied once into the coupling storage, or "FILE:DATASET" / "FILE.npy" texts, read as the
+// CLI reads --weights and --bias.
+struct user_arrays {
+  loaded_network files;
+  array_view weights, bias;
+  std::vector<double> bias_values;  // a b from memory, contiguous
+  user_network view;
+};
+
+// A numpy array of another dtype than float64 or float32 is refused (the CLI's rule for files).
+void require_float_dtype(const py::object& a, const char* field) {
+  if (!py::isinstance<py::array>(a)) return;
+  const auto dt = py::reinterpret_borrow<py::array>(a).dtype();
+  if (dt.kind() == 'f' && (dt.itemsize() == 8 || dt.itemsize() == 4)) return;
+  throw InvalidArgument(field, "an array of dtype " + py::cast<std::string>(py::str(py::object(dt))),
+                        "must be float64 or float32");
+}
+
+void load_user(const front_end& fe, user_arrays& ua) {
+  const py::object w = fe.raw.contains("weights") ? py::object(fe.raw["weights"]) : py::none();
+  const py::object b = fe.raw.contains("bias") ? py::object(fe.raw["bias"]) : py::none();
+  const bool w_text = py::isinstance<py::str>(w), b_text = py::isinstance<py::str>(b);
+  ua.files = read_user_network(w_text ? w.cast<std::string>() : "", b_text ? b.cast<std::string>() : "");
+  ua.view = ua.files.view();
+  if (!w.is_none() && !w_text) {
+    require_float_dtype(w, "weights");
+    ua.weights = view_array(w, "weights");
+    if (ua.weights.shape.size() != 2)
+      throw InvalidArgument("weights", "an array of shape " + ua.weights.shape_text(),
+                            "must be a 2-D array [N, N] of float64 or float32");
+    ua.view.weights = {.data = ua.weights.data,
+                       .single = ua.weights.float32,
+                       .rows = ua.weights.shape[0],
+                       .cols = ua.weights.shape[1],
+                       .row_stride = ua.weights.strides[0],
+                       .col_stride = ua.weights.strides[1]};
+    ua.view.weights_source = "memory";
+  }
+  if (!b.is_none() && !b_text) {
+    require_float_dtype(b, "bias");
+    ua.bias = view_array(b, "bias");
+    if (ua.bias.shape.size() != 1)
+      throw InvalidArgument("bias", "an array of shape " + ua.bias.shape_text(), "must be a 1-D array [N]");
+    ua.bias_values.resize(static_cast<std::size_t>(ua.bias.shape[0]));
+    for (std::int64_t i = 0; i < ua.bias.shape[0]; ++i) ua.bias_values[std::size_t(i)] = ua.bias.at(i);
+    ua.view.bias = ua.bias_values.data();
+    ua.view.bias_size = ua.bias.shape[0];
+    ua.view.bias_source = "memory";
+  }
+}
+
+constexpr std::array<std::string_view, 6> simulate_front{"h0", "weights", "bias", "output", "force", "resume"};
 
 py::dict simulate(const py::dict& kwargs, const std::string& command_line, py::object progress) {
   simulate_params p;
@@ -102,6 +157,9 @@ py::dict simulate(const py::dict& kwargs, const std::string& command_line, py::o
   Eigen::MatrixXd h0;
   simulate_inputs in;
   checkpoint ck;
+  user_arrays user;
+  loaded_network resumed_user;
+  user_network resumed_view;
   std::string output = fe.output;
   if (resuming) {
     // Only what does not change the result applies (the CLI's --resume).
@@ -122,7 +180,10 @@ py::dict simulate(const py::dict& kwargs, const std::string& command_line, py::o
       auto probe = store::file::open_read(fe.resume);
       if (probe.status() == "complete")
         throw InvalidArgument("resume", fe.resume, "is a complete run: there is nothing to resume");
+      resumed_user = layout::network::read_provenance(probe);  // W and b re-read, checksums checked
     }
+    resumed_view = resumed_user.view();
+    if (resumed_view.has_weights() || resumed_view.has_bias()) in.network = &resumed_view;
     const std::int64_t threads = p.threads;
     const double flush = p.flush_interval;
     f = std::make_unique<store::file>(store::file::open_append(fe.resume, {.flush_interval = flush}));
@@ -139,6 +200,11 @@ py::dict simulate(const py::dict& kwargs, const std::string& command_line, py::o
   } else {
     // The map samples whole iterations: unless told otherwise, every one (as the CLI).
     if (p.stepper == stepper_kind::map && !kwargs.contains("dt_out")) p.dt_out = 1;
+    if (fe.raw.contains("weights") || fe.raw.contains("bias")) {
+      load_user(fe, user);
+      apply_user_network(p, user.view, std::set<std::string>(fe.given.begin(), fe.given.end()));
+      in.network = &user.view;
+    }
     p.validate();
     require_memory(p);
     if (!fe.h0.is_none()) {
@@ -154,8 +220,10 @@ py::dict simulate(const py::dict& kwargs, const std::string& command_line, py::o
                    .seed = static_cast<std::uint64_t>(p.net.seed),
                    .product = "simulate",
                    .flush_interval = p.flush_interval}));
-      writer = std::make_unique<simulation_writer>(*f, p, false, !fe.h0.is_none(),
-                                                   [&p](double m0, double q0) { return predict_simulation(p, m0, q0); });
+      if (in.network) layout::network::write_provenance(*f, user.view);
+      writer = std::make_unique<simulation_writer>(*f, p, false, !fe.h0.is_none(), [&p, &in](double m0, double q0) {
+        return predict_simulation(p, m0, q0, in.network);
+      });
     }
   }
   collector keep(p, writer.get());
