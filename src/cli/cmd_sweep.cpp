@@ -204,8 +204,6 @@ class sweep_command final : public command {
 
     // Every rank builds and checks the plan (the same on all: the same arguments or file).
     lay::plan plan;
-    std::string resume_command;
-    std::vector<std::string> resume_args;
     if (!resume_.empty()) {
       if (!rest.empty())
         throw InvalidArgument(fmt::format("resume = {}: takes the command and its options from the file; give "
