@@ -7,7 +7,7 @@
 2. A rank killed with SIGKILL during a 2-rank sweep ends the job (no hang); the file opens, holds
    the points completed, and `amari sweep --resume` (plainly: another rank count) completes it to
    the same results as the uninterrupted sweep.
-3. Under mpirun, a command other than sweep is refused with one line, exit code 2.
+3. Under mpirun, a command other than sweep and simulate is refused with one line, exit code 2.
 Exit status 0 when all hold.
 """
 import json
@@ -92,9 +92,9 @@ with tempfile.TemporaryDirectory() as d:
     check(res.returncode == 0, "a plain --resume completes the sweep of 2 ranks (%s)" % res.stderr.strip())
     check(res.stdout == full.stdout, "the resumed sweep's JSON equals the uninterrupted one's byte for byte")
 
-    bad = subprocess.run(mpirun(2, ["simulate", "--n", "50", "--t-end", "1", "-o", path("x.h5")]), env=env,
+    bad = subprocess.run(mpirun(2, ["dmft", "--sigma-w", "2", "-o", path("x.h5")]), env=env,
                          capture_output=True, text=True, timeout=120)
     check(bad.returncode == 2 and bad.stderr.count("amari: mpi:") == 1 and not os.path.exists(path("x.h5")),
-          "mpirun amari simulate: refused once, exit 2, no file (%s)" % bad.stderr.strip()[-300:])
+          "mpirun amari dmft: refused once, exit 2, no file (%s)" % bad.stderr.strip()[-300:])
 
 sys.exit(1 if failures else 0)

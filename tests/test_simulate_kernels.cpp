@@ -3,6 +3,7 @@
 // independent of how many other columns ride along.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -146,4 +147,64 @@ TEST_CASE("the AVX-512VL and AVX2 outer products give the same bits: a fused mul
   INFO("AVX-512VL " << (wide ? "used" : "absent: both runs take the AVX2 path"));
   CHECK(d1 == d2);
   CHECK(f1 == f2);
+}
+
+namespace {
+
+// The product of W's rows split into blocks (one network over several processes) against the whole
+// W's: every block's rows must carry the whole product's bits, for every storage and accumulation.
+template <class S>
+void check_row_blocks(std::int64_t n, std::int64_t c, amari::storage_kind storage, amari::accumulation_kind acc) {
+  INFO("n = " << n << ", columns = " << c << ", state " << (sizeof(S) == 8 ? "double" : "float") << ", storage "
+              << amari::storage_bytes(storage) << " B, accumulation " << (acc == amari::accumulation_kind::blocked ? "blocked" : "state"));
+  std::mt19937_64 g(static_cast<unsigned>(n + 7 * c));
+  std::normal_distribution<double> z;
+  std::vector<double> w(static_cast<std::size_t>(n * n));
+  for (auto& v : w) v = z(g) / std::sqrt(double(n));
+  amari::panel<S> P(n, c);
+  for (std::int64_t k = 0; k < c; ++k) {
+    S* col = P.column(k);
+    for (std::int64_t j = 0; j < n; ++j) col[j] = static_cast<S>(std::tanh(z(g)));
+    P.commit(k);
+  }
+  std::vector<S> x(static_cast<std::size_t>(n * c)), b(static_cast<std::size_t>(n));
+  for (auto& v : x) v = static_cast<S>(z(g));
+  for (auto& v : b) v = static_cast<S>(z(g));
+  const std::int64_t n_state = (c + 1) / 2;
+
+  amari::weights<S> whole(n, storage, acc);
+  for (std::int64_t i = 0; i < n; ++i) whole.set_row(i, w.data() + i * n);
+  std::vector<S> want(static_cast<std::size_t>(n * c));
+  whole.multiply(P, want.data(), x.data(), b.data(), n_state, true, 2);
+
+  // Blocks of uneven sizes that cut the kernels' row groups (4 rows; 6 in the outer product).
+  const std::int64_t cuts[] = {0, 5, n / 3 + 1, n - 7, n};
+  std::vector<S> got(static_cast<std::size_t>(n * c), S(-12345));
+  for (int k = 0; k + 1 < 5; ++k) {
+    const std::int64_t first = cuts[k], rows = cuts[k + 1] - cuts[k];
+    amari::weights<S> block(n, storage, acc, first, rows);
+    CHECK(block.bytes() == static_cast<std::size_t>(rows * block.stride()) * amari::storage_bytes(storage));
+    for (std::int64_t i = first; i < first + rows; ++i) block.set_row(i, w.data() + i * n);
+    block.multiply(P, got.data(), x.data(), b.data(), n_state, true, k % 2 + 1);
+  }
+  std::int64_t differ = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) differ += std::memcmp(&got[i], &want[i], sizeof(S)) != 0;
+  CHECK(differ == 0);
+}
+
+}  // namespace
+
+TEST_CASE("W split into row blocks gives the whole product's bits in every row", "[kernels]") {
+  using amari::accumulation_kind;
+  using amari::storage_kind;
+  for (std::int64_t c : {1, 3, 9})
+    for (std::int64_t n : {61, 200}) {
+      check_row_blocks<double>(n, c, storage_kind::float64, accumulation_kind::state);
+      check_row_blocks<double>(n, c, storage_kind::float32, accumulation_kind::state);
+      check_row_blocks<double>(n, c, storage_kind::float16, accumulation_kind::state);
+      check_row_blocks<double>(n, c, storage_kind::float16, accumulation_kind::blocked);
+      check_row_blocks<double>(n, c, storage_kind::float32, accumulation_kind::blocked);
+      check_row_blocks<float>(n, c, storage_kind::float32, accumulation_kind::state);
+      check_row_blocks<float>(n, c, storage_kind::float16, accumulation_kind::state);
+    }
 }

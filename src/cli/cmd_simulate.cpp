@@ -1,8 +1,12 @@
 // amari simulate: simulate a finite random rate network dh/dt = -h + W phi(h) + b.
 // The CLI translates options into amari::simulate_params, the library simulates, the writer
 // (simulate_output.hpp) streams into the HDF5 file; here only the reporting.
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <set>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -17,6 +21,7 @@
 #include "checks.hpp"
 #include "command.hpp"
 #include "json.hpp"
+#include "mpi.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
 
@@ -59,7 +64,8 @@ class simulate_command final : public command {
       in.network = &u;
     }
     p_.validate();
-    require_memory(p_);
+    distribute();
+    require_memory(p_, dist_ ? dist_->share.rows.count : -1, dist_ ? dist_->w->node_size() : 1);
     Eigen::MatrixXd h0;
     if (!h0_.empty()) {
       if (const auto colon = h0_.rfind(':'); colon != std::string::npos && colon > 0)
@@ -67,32 +73,124 @@ class simulate_command final : public command {
       h0 = read_initial_state(h0_, p_.net.n, p_.replicas);
       in.h0 = &h0;
     }
-    require_writable(output_, force_);
-    auto f = store::file::create(output_, {.force = force_,
-                                           .command_line = inv.command_line,
-                                           .config_toml = inv.options.resolved_toml(),
-                                           .seed = static_cast<std::uint64_t>(p_.net.seed),
-                                           .product = "simulate",
-                                           .flush_interval = p_.flush_interval});
-    if (in.network) layout::network::write_provenance(f, u);
-    simulation_writer writer(f, p_, false, !h0_.empty(), [this, &in](double m0, double q0) {
-      return predict_simulation(p_, m0, q0, in.network);
+    // Rank 0 writes the file (every rank learns whether it could).
+    std::optional<store::file> f;
+    agree([&] {
+      require_writable(output_, force_);
+      f.emplace(store::file::create(output_, {.force = force_,
+                                              .command_line = inv.command_line,
+                                              .config_toml = inv.options.resolved_toml(),
+                                              .seed = static_cast<std::uint64_t>(p_.net.seed),
+                                              .product = "simulate",
+                                              .flush_interval = p_.flush_interval}));
+      if (in.network) layout::network::write_provenance(*f, u);
     });
-    const auto r = execute(writer, in);
-    f.close();
+    simulate_result r;
+    if (f) {
+      simulation_writer writer(*f, p_, false, !h0_.empty(), [this, &in](double m0, double q0) {
+        return predict_simulation(p_, m0, q0, in.network);
+      });
+      r = execute(writer, in);
+      f->close();
+    } else {
+      simulation_observer_none none;
+      r = execute(none, in);
+    }
     if (u.has_weights()) weights_ = u.weights_source;
     if (u.has_bias()) bias_ = u.bias_source;
-    report(r);
+    if (root()) report(r);
     return 0;
   }
 
  private:
-  simulate_result execute(simulation_writer& writer, const simulate_inputs& in) {
-    progress_bar bar("simulate", quiet_ || json_);
+  // The other ranks of a distributed run observe nothing: rank 0 writes.
+  struct simulation_observer_none final : simulation_observer {
+    void on_sample(const sample&) override {}
+  };
+
+  // One network over the ranks of an MPI job (docs/parallel.md, "One network on several ranks"):
+  // rank r holds the rows N r / P .. N (r + 1) / P - 1 of W, draws them alone, and after every
+  // product gathers the others' rows of the result, so that every rank holds the whole state and
+  // takes the same steps. Which rank holds a row changes none of its bits (kernels.hpp): the run
+  // is the plain run's, on any number of ranks.
+  struct distribution {
+    const mpi::world* w = nullptr;
+    std::vector<int> count, first;
+    row_share share;
+    std::atomic<int> stop{0};  // the stop request, agreed by every rank at every sample
+  };
+
+  bool root() const { return !dist_ || dist_->w->rank() == 0; }
+
+  void distribute() {
+    const mpi::world* w = mpi::current();
+    if (!w || !w->active() || w->size() < 2) return;
+    const std::int64_t n = p_.net.n, ranks = w->size();
+    if (n < ranks)
+      throw InvalidArgument("n", std::to_string(n),
+                            fmt::format("must be at least the number of MPI ranks ({}) to spread W over them", ranks));
+    dist_ = std::make_unique<distribution>();
+    dist_->w = w;
+    for (std::int64_t r = 0; r < ranks; ++r) {
+      const std::int64_t a = n * r / ranks, b = n * (r + 1) / ranks;
+      dist_->first.push_back(static_cast<int>(a));
+      dist_->count.push_back(static_cast<int>(b - a));
+    }
+    distribution* d = dist_.get();
+    d->share.rows = {d->first[std::size_t(w->rank())], d->count[std::size_t(w->rank())]};
+    d->share.exchange = [d](double* y, std::int64_t rows, std::int64_t cols) {
+      d->w->allgather_rows(y, rows, cols, d->count, d->first);
+    };
+    d->share.exchange_float = [d](float* y, std::int64_t rows, std::int64_t cols) {
+      d->w->allgather_rows(y, rows, cols, d->count, d->first);
+    };
+  }
+
+  // Runs `setup` on rank 0 (all of it in a plain run); in a distributed run every rank then throws
+  // what it threw (bad input: exit 2; another failure: 1), so that none waits for a rank 0 that
+  // has given up.
+  void agree(const std::function<void()>& setup) {
+    if (!dist_) return setup();
+    std::string outcome = "0";
+    if (root()) {
+      try {
+        setup();
+      } catch (const InvalidArgument& e) {
+        outcome = std::string("2") + e.what();
+      } catch (const std::exception& e) {
+        outcome = std::string("1") + e.what();
+      }
+    }
+    dist_->w->broadcast(outcome, 0);
+    if (outcome[0] == '2') throw InvalidArgument(outcome.substr(1));
+    if (outcome[0] == '1') throw Error(outcome.substr(1));
+  }
+
+  simulate_result execute(simulation_observer& obs, simulate_inputs in) {
+    progress_bar bar("simulate", quiet_ || json_ || !root());
     run_control control;
     control.stop = &stop_flag();
     control.progress = bar.callback();
-    return simulate(p_, writer, control, in);
+    if (!dist_) return simulate(p_, obs, control, in);
+    // Every rank stops at the same sample: the library asks for a stop after reporting progress at
+    // every sample, so the ranks agree on it there.
+    in.share = &dist_->share;
+    control.stop = &dist_->stop;
+    control.progress = [this, report = bar.callback()](double done, double total) {
+      dist_->stop = dist_->w->max(stop_flag().load());
+      if (report) report(done, total);
+    };
+    try {
+      return simulate(p_, obs, control, in);
+    } catch (const Interrupted&) {
+      throw;  // every rank, at the same sample
+    } catch (const NumericalError&) {
+      throw;  // the same arithmetic on every rank: every rank meets it
+    } catch (const std::exception& e) {
+      // What only this rank met (a write of rank 0's file, memory): end the job, not just this rank.
+      std::fprintf(stderr, "amari: rank %d: %s\n", dist_->w->rank(), e.what());
+      dist_->w->abort(dynamic_cast<const InvalidArgument*>(&e) ? 2 : 1);
+    }
   }
 
   int resume(const invocation& inv) {
@@ -111,32 +209,49 @@ class simulate_command final : public command {
     const std::int64_t threads = p_.threads;
     const double flush = p_.flush_interval;
     require_readable("resume", resume_);
-    loaded_network user;  // the user's W and b of the run, if it had them (checksums checked)
+    // Every rank reads the run's parameters, its W and b if the user gave them (checksums checked)
+    // and the checkpoint; then rank 0 alone opens the file to continue it.
+    loaded_network user;
+    checkpoint ck;
     {
       auto probe = store::file::open_read(resume_);
       const std::string status = probe.status();
       if (status == "complete")
         throw InvalidArgument("resume", resume_, "is a complete run: there is nothing to resume");
       user = layout::network::read_provenance(probe);
+      p_ = read_simulate_params(probe);
+      p_.threads = threads;
+      p_.flush_interval = flush;
+      p_.validate();
+      ck = read_checkpoint(probe, p_);
     }
-    auto f = store::file::open_append(resume_, {.flush_interval = flush});
-    p_ = read_simulate_params(f);
-    p_.threads = threads;
-    p_.flush_interval = flush;
-    p_.validate();
-    require_memory(p_);
-    const checkpoint ck = read_checkpoint(f, p_);
-    f.rewind_to_checkpoint();
-    simulation_writer writer(f, p_, true);
+    distribute();
+    require_memory(p_, dist_ ? dist_->share.rows.count : -1, dist_ ? dist_->w->node_size() : 1);
+    std::optional<store::file> f;
+    if (dist_) {
+      std::string sync;
+      dist_->w->broadcast(sync, 0);  // every rank has closed the file
+    }
+    agree([&] {
+      f.emplace(store::file::open_append(resume_, {.flush_interval = flush}));
+      f->rewind_to_checkpoint();
+    });
     simulate_inputs in;
     in.resume = &ck;
     const user_network u = user.view();
     if (u.has_weights() || u.has_bias()) in.network = &u;
     weights_ = u.has_weights() ? u.weights_source : "", bias_ = u.has_bias() ? u.bias_source : "";
     output_ = resume_;
-    const auto r = execute(writer, in);
-    f.close();
-    report(r);
+    simulate_result r;
+    if (f) {
+      simulation_writer writer(*f, p_, true);
+      r = execute(writer, in);
+      f->close();
+    } else {
+      simulation_observer_none none;
+      r = execute(none, in);
+    }
+    if (root()) report(r);
     return 0;
   }
 
@@ -182,6 +297,7 @@ class simulate_command final : public command {
   simulate_params p_;
   std::string h0_, weights_, bias_, output_ = "simulate.h5", resume_;
   bool force_ = false, json_ = false, quiet_ = false;
+  std::unique_ptr<distribution> dist_;  // null in a plain run
 };
 
 }  // namespace

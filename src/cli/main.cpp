@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -64,8 +65,12 @@ bool speaks() {
   return !w || w->rank() == 0;
 }
 
+// Every rank meets the same bad input; only rank 0 says so. The others end a moment later, so that
+// mpirun, which ends the job when the first rank exits with an error, does not end rank 0 before
+// it has spoken.
 void say(const char* what) {
   if (speaks()) std::fprintf(stderr, "amari: %s\n", what);
+  else std::this_thread::sleep_for(std::chrono::milliseconds(500));
 }
 
 int run(int argc, char** argv);
@@ -154,11 +159,11 @@ int run(int argc, char** argv) {
     for (std::size_t i = 0; i < commands.size(); ++i) {
       if (!subs[i]->parsed()) continue;
       option_sets[i]->resolve();
-      if (const auto* w = mpi::current(); w && w->size() > 1 && commands[i]->name() != "sweep")
+      if (const auto* w = mpi::current();
+          w && w->size() > 1 && commands[i]->name() != "sweep" && commands[i]->name() != "simulate")
         throw amari::InvalidArgument(fmt::format(
-            "mpi: `amari {}` on {} ranks: only `amari sweep` spreads its points over the ranks of an MPI job (one "
-            "network over several ranks is not implemented yet); accepted: mpirun ... amari sweep ..., or a plain "
-            "start",
+            "mpi: `amari {}` on {} ranks: only `amari sweep` (its points) and `amari simulate` (one network's rows) "
+            "spread over the ranks of an MPI job; accepted: mpirun ... amari sweep|simulate ..., or a plain start",
             commands[i]->name(), w->size()));
       install_signal_handlers();
       return commands[i]->run(invocation{*option_sets[i], command_line});

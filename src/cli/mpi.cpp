@@ -97,6 +97,32 @@ void world::broadcast(std::string& bytes, int root) const {
   check(MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
 }
 
+int world::max(int value) const {
+  int out = value;
+  check(MPI_Allreduce(&value, &out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+  return out;
+}
+
+namespace {
+template <class T>
+void gather_rows(T* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count, const std::vector<int>& first,
+                 MPI_Datatype type) {
+  for (std::int64_t c = 0; c < cols; ++c)
+    check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, y + c * n, count.data(), first.data(), type,
+                         MPI_COMM_WORLD),
+          "MPI_Allgatherv");
+}
+}  // namespace
+
+void world::allgather_rows(double* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
+                           const std::vector<int>& first) const {
+  gather_rows(y, n, cols, count, first, MPI_DOUBLE);
+}
+void world::allgather_rows(float* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
+                           const std::vector<int>& first) const {
+  gather_rows(y, n, cols, count, first, MPI_FLOAT);
+}
+
 void world::abort(int code) const {
   std::fflush(stdout);
   std::fflush(stderr);
@@ -118,6 +144,9 @@ void world::send(int, int, const std::string&) const {}
 message world::receive() const { return {}; }
 std::optional<message> world::try_receive() const { return std::nullopt; }
 void world::broadcast(std::string&, int) const {}
+int world::max(int value) const { return value; }
+void world::allgather_rows(double*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
+void world::allgather_rows(float*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
 void world::abort(int code) const { std::_Exit(code); }
 
 #endif

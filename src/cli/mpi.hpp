@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace amari::cli::mpi {
 
@@ -42,6 +43,14 @@ class world {
   std::optional<message> try_receive() const;  // a message that has arrived, or none
   // Root's bytes on every rank.
   void broadcast(std::string& bytes, int root) const;
+  // The largest of every rank's value (MPI_Allreduce, MPI_MAX), on every rank.
+  int max(int value) const;
+  // Rank r's block of rows of an n x cols column-major matrix y (rows first[r] .. first[r] +
+  // count[r] - 1 of each column) to every rank, in place (MPI_Allgatherv, one call per column).
+  void allgather_rows(double* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
+                      const std::vector<int>& first) const;
+  void allgather_rows(float* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
+                      const std::vector<int>& first) const;
   // Ends the whole job (every rank) with this exit code: what a rank does on an error that the
   // others cannot know about, so that none of them waits forever.
   [[noreturn]] void abort(int code) const;

@@ -419,28 +419,36 @@ void panel<S>::commit(std::int64_t c) {
 }
 
 template <class T>
-coupling<T>::coupling(std::int64_t n)
-    : n_(n), ld_(padded_size(n)), data_(make_aligned_array<T>(static_cast<std::size_t>(n * ld_))) {}
+coupling<T>::coupling(std::int64_t n, std::int64_t first, std::int64_t rows)
+    : n_(n), first_(first), rows_(rows < 0 ? n : rows), ld_(padded_size(n)),
+      data_(make_aligned_array<T>(static_cast<std::size_t>(rows_ * ld_))) {
+  if (first_ < 0 || first_ + rows_ > n_) throw std::logic_error("amari: coupling rows outside the matrix");
+}
 
 namespace {
 
-// The product for W stored in T (rows ld apart) and the state in S; L loads weights as S.
+// The product for the rows first .. first + rows - 1 of an N x N matrix W stored in T (rows ld
+// apart, W pointing at row `first`) and the state in S; L loads weights as S. Each entry's sum is
+// the same whichever rows are held (the row groups only decide which kernel serves a row, and both
+// accumulate a row the same way), so a matrix split into row blocks gives the bits of the whole.
 template <class S, class T, class L>
-void multiply_impl(const T* W, std::int64_t n, std::int64_t ld, const panel<S>& P, S* out, const S* x,
-                   const S* b, std::int64_t n_state, bool leak, int threads, accumulation_kind acc) {
+void multiply_impl(const T* W, std::int64_t rows, std::int64_t n, std::int64_t ld, std::int64_t first,
+                   const panel<S>& P, S* out, const S* x, const S* b, std::int64_t n_state, bool leak, int threads,
+                   accumulation_kind acc) {
   const std::int64_t C = P.cols();
-  // out(i, c) from the product y: subtract the leak, add the bias.
+  // out(i, c) from the product y: subtract the leak, add the bias (i local, first + i in out).
   auto finish = [=](std::int64_t i, std::int64_t c, S y) {
-    if (leak && x) y -= x[c * n + i];
-    if (b && c < n_state) y += b[i];
-    out[c * n + i] = y;
+    const std::int64_t g = first + i;
+    if (leak && x) y -= x[c * n + g];
+    if (b && c < n_state) y += b[g];
+    out[c * n + g] = y;
   };
   constexpr int w = simd<S>::w;
 
   if (P.column_major()) {  // one column: streaming dot products, four rows at a time
     const S* p = P.data();
-    const row_groups rg(n, 4);
-    const bool par = threads > 1 && n * ld >= parallel_threshold;
+    const row_groups rg(rows, 4);
+    const bool par = threads > 1 && rows * ld >= parallel_threshold;
     if constexpr (std::is_same_v<S, double> && !std::is_same_v<T, double>) {
       if (acc == accumulation_kind::blocked) {
         // p once in float (N values: nothing against the N^2 of the product).
@@ -480,8 +488,8 @@ void multiply_impl(const T* W, std::int64_t n, std::int64_t ld, const panel<S>& 
   constexpr int RB = 6;
   const std::int64_t cp = P.ld(), nvec = cp / w;
   const S* p = P.data();
-  const row_groups rg(n, RB);
-  const bool par = threads > 1 && n * n * nvec >= parallel_threshold;
+  const row_groups rg(rows, RB);
+  const bool par = threads > 1 && rows * n * nvec >= parallel_threshold;
 
   if constexpr (!std::is_same_v<S, T>) {
     // W narrower than the state: strips of J columns of the group's rows converted to S, each
@@ -565,33 +573,35 @@ void coupling<T>::multiply(const panel<S>& P, std::type_identity_t<S>* out, cons
   static_assert(sizeof(T) <= sizeof(S), "the storage must not be wider than the state");
   const T* W = data_.get();
   if constexpr (std::is_same_v<T, S>) {
-    multiply_impl<S, T, load_plain<S, S>>(W, n_, ld_, P, out, x, b, n_state, leak, threads, acc);
+    multiply_impl<S, T, load_plain<S, S>>(W, rows_, n_, ld_, first_, P, out, x, b, n_state, leak, threads, acc);
   } else if constexpr (std::is_same_v<T, float>) {
-    multiply_impl<S, T, load_widen>(W, n_, ld_, P, out, x, b, n_state, leak, threads, acc);
+    multiply_impl<S, T, load_widen>(W, rows_, n_, ld_, first_, P, out, x, b, n_state, leak, threads, acc);
   } else {
 #ifdef AMARI_KERNEL_F16C
     if (have_f16c()) {
-      multiply_impl<S, T, load_f16c<S>>(W, n_, ld_, P, out, x, b, n_state, leak, threads, acc);
+      multiply_impl<S, T, load_f16c<S>>(W, rows_, n_, ld_, first_, P, out, x, b, n_state, leak, threads, acc);
       return;
     }
 #endif
-    multiply_impl<S, T, load_soft<S>>(W, n_, ld_, P, out, x, b, n_state, leak, threads, acc);
+    multiply_impl<S, T, load_soft<S>>(W, rows_, n_, ld_, first_, P, out, x, b, n_state, leak, threads, acc);
   }
 }
 
 // ---- weights<S>: the storage chosen at run time
 
 template <class S>
-weights<S>::weights(std::int64_t n, storage_kind storage, accumulation_kind acc) : storage_(storage), acc_(acc) {
+weights<S>::weights(std::int64_t n, storage_kind storage, accumulation_kind acc, std::int64_t first,
+                    std::int64_t rows)
+    : storage_(storage), acc_(acc), first_(first), rows_(rows < 0 ? n : rows) {
   switch (storage) {
     case storage_kind::float64:
       if constexpr (!std::is_same_v<S, double>)
         throw InvalidArgument("weight_precision", "double", "must not be wider than precision = float (float or half)");
       else
-        c_.template emplace<coupling<double>>(n);
+        c_.template emplace<coupling<double>>(n, first_, rows_);
       break;
-    case storage_kind::float32: c_.template emplace<coupling<float>>(n); break;
-    case storage_kind::float16: c_.template emplace<coupling<half>>(n); break;
+    case storage_kind::float32: c_.template emplace<coupling<float>>(n, first_, rows_); break;
+    case storage_kind::float16: c_.template emplace<coupling<half>>(n, first_, rows_); break;
   }
 }
 

@@ -43,15 +43,15 @@ void standard_normals(std::uint64_t key, double* out, std::int64_t n) {
 
 template <class S>
 network<S> draw_network(const network_params& p, std::int64_t draw, int threads, storage_kind storage,
-                        accumulation_kind acc) {
-  const std::int64_t n = p.n;
-  network<S> net{weights<S>(n, storage, acc), Eigen::Matrix<S, Eigen::Dynamic, 1>(n)};
+                        accumulation_kind acc, row_range rows) {
+  const std::int64_t n = p.n, first = rows.first, last = rows.count < 0 ? n : first + rows.count;
+  network<S> net{weights<S>(n, storage, acc, first, last - first), Eigen::Matrix<S, Eigen::Dynamic, 1>(n)};
   const double mean = p.model.w0 / static_cast<double>(n), sd = p.model.sigma_w / std::sqrt(static_cast<double>(n));
 #pragma omp parallel num_threads(threads)
   {
     std::vector<double> z(static_cast<std::size_t>(n));
 #pragma omp for schedule(dynamic, 16)
-    for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t i = first; i < last; ++i) {
       standard_normals(stream_key(p.seed, draw, stream_kind::weights, i), z.data(), n);
       for (std::int64_t j = 0; j < n; ++j) z[j] = mean + sd * z[j];
       net.W.set_row(i, z.data());
@@ -75,14 +75,15 @@ Eigen::VectorXd draw_initial(const network_params& p, std::int64_t draw, std::in
   return (p.m0 + std::sqrt(p.q0) * z.array()).matrix();
 }
 
-std::uint64_t weight_bytes(std::int64_t n, storage_kind storage) {
-  return static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(padded_size(n)) * storage_bytes(storage);
+std::uint64_t weight_bytes(std::int64_t n, storage_kind storage, std::int64_t rows) {
+  return static_cast<std::uint64_t>(rows < 0 ? n : rows) * static_cast<std::uint64_t>(padded_size(n)) *
+         storage_bytes(storage);
 }
 
 template network<double> draw_network<double>(const network_params&, std::int64_t, int, storage_kind,
-                                              accumulation_kind);
+                                              accumulation_kind, row_range);
 template network<float> draw_network<float>(const network_params&, std::int64_t, int, storage_kind,
-                                            accumulation_kind);
+                                            accumulation_kind, row_range);
 template struct network<double>;
 template struct network<float>;
 

@@ -198,10 +198,13 @@ class draw_run {
   using controlled = odeint::controlled_runge_kutta<dopri, hairer_error_checker<M>, hairer_step_adjuster<S>>;
 
   draw_run(const simulate_params& p, std::int64_t d, int threads, const Eigen::MatrixXd* h0,
-           const draw_checkpoint* resume, std::int64_t resume_next_sample, const user_network* user)
+           const draw_checkpoint* resume, std::int64_t resume_next_sample, const user_network* user,
+           const row_share* share)
       : p_(p), d_(d), n_(p.net.n), r_(p.replicas), k_(p.lyapunov ? p.lyapunov_k : 0),
-        c_(p.columns()), threads_(threads),
-        net_(make_network<S>(p.net, d, threads, user, p.weight_storage(), p.accumulation)), panel_(n_, c_),
+        c_(p.columns()), threads_(threads), share_(share),
+        net_(make_network<S>(p.net, d, threads, user, p.weight_storage(), p.accumulation,
+                             share ? share->rows : row_range{})),
+        panel_(n_, c_),
         ctrl_(hairer_error_checker<M>(&ctx_), hairer_step_adjuster<S>(), dopri(row_parallel_algebra{threads})),
         rk4_(row_parallel_algebra{threads}),
         euler_(row_parallel_algebra{threads}) {
@@ -322,6 +325,10 @@ class draw_run {
       }
     });
     net_.W.multiply(panel_, out.data(), x.data(), net_.b.data(), r_, leak_, threads_);
+    if (share_) {
+      if constexpr (std::is_same_v<S, double>) share_->exchange(out.data(), n_, c_);
+      else share_->exchange_float(out.data(), n_, c_);
+    }
   }
 
   struct system {
@@ -569,6 +576,7 @@ class draw_run {
   const simulate_params& p_;
   std::int64_t d_, n_, r_, k_, c_;
   int threads_;
+  const row_share* share_;
   network<S> net_;
   panel<S> panel_;
   bool leak_ = true;
@@ -645,7 +653,8 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
   std::vector<std::unique_ptr<draw_run<S>>> draws;
   for (std::int64_t d = 0; d < D; ++d)
     draws.push_back(std::make_unique<draw_run<S>>(p, d, threads, in.h0,
-                                                  in.resume ? &in.resume->draws[d] : nullptr, k0, in.network));
+                                                  in.resume ? &in.resume->draws[d] : nullptr, k0, in.network,
+                                                  in.share));
   const double setup_seconds = std::chrono::duration<double>(clock::now() - start).count();
 
   auto make_checkpoint = [&](std::int64_t next) {
@@ -819,7 +828,13 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
 simulate_result simulate(const simulate_params& p, simulation_observer& obs, const run_control& control,
                          const simulate_inputs& in) {
   p.validate();
-  require_memory(p);
+  if (in.share) {
+    const row_range& r = in.share->rows;
+    if (r.first < 0 || r.count < 1 || r.first + r.count > p.net.n ||
+        !(p.precision == precision_kind::float32 ? bool(in.share->exchange_float) : bool(in.share->exchange)))
+      throw std::logic_error("amari: simulate: a row_share without rows inside W or without its exchange");
+  }
+  require_memory(p, in.share ? in.share->rows.count : -1);
   // The threads are ours (the kernel, the row-parallel algebra): Eigen's own parallel GEMM (in
   // the QR of the tangent vectors) would only compete with them.
   struct eigen_threads_guard {

@@ -218,12 +218,12 @@ sample_window stationary_window(const simulate_params& p) {
   return {first, std::max<std::int64_t>(0, p.samples() - first)};
 }
 
-std::uint64_t memory_needed(const simulate_params& p) {
+std::uint64_t memory_needed(const simulate_params& p, std::int64_t rows) {
   const bool single = p.precision == precision_kind::float32;
   const std::uint64_t s = single ? 4 : 8;
   const auto n = static_cast<std::uint64_t>(p.net.n), c = static_cast<std::uint64_t>(p.columns());
   const auto d = static_cast<std::uint64_t>(p.draws), r = static_cast<std::uint64_t>(p.replicas);
-  std::uint64_t per_draw = weight_bytes(p.net.n, p.weight_storage());
+  std::uint64_t per_draw = weight_bytes(p.net.n, p.weight_storage(), rows);
   per_draw += 24 * n * (c + 8) * s;  // integrator states (dopri5 holds ~16 of them) and the panel
   // A checkpoint holds up to four N x C states in double (h, its derivative, the last step's
   // start); the observer's staging copies them up to twice more.
@@ -239,15 +239,17 @@ std::uint64_t memory_needed(const simulate_params& p) {
   return total;
 }
 
-void require_memory(const simulate_params& p) {
-  const std::uint64_t need = memory_needed(p), have = memory_available();
+void require_memory(const simulate_params& p, std::int64_t rows, int processes) {
+  const std::uint64_t need = memory_needed(p, rows) * static_cast<std::uint64_t>(processes), have = memory_available();
   if (have == std::numeric_limits<std::uint64_t>::max() || need <= have / 10 * 9) return;
   auto gb = [](std::uint64_t b) { return fmt::format("{:.1f} GB", static_cast<double>(b) / 1e9); };
+  const std::string where =
+      processes > 1 ? fmt::format(" on {} ranks of this machine, {} rows of W each,", processes, rows) : "";
   throw InvalidArgument(fmt::format(
-      "n = {} with draws = {}, replicas = {} in {} precision with {} weights needs {} of memory ({} per "
+      "n = {} with draws = {}, replicas = {} in {} precision with {} weights{} needs {} of memory ({} per "
       "weight matrix), but only {} is available: use a smaller n, fewer draws, or narrower weights "
       "(--weight-precision float or half)",
-      p.net.n, p.draws, p.replicas, to_string(p.precision), to_string(p.weight_storage()), gb(need),
+      p.net.n, p.draws, p.replicas, to_string(p.precision), to_string(p.weight_storage()), where, gb(need),
       gb(weight_bytes(p.net.n, p.weight_storage())), gb(have)));
 }
 

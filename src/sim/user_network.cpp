@@ -132,16 +132,16 @@ Eigen::VectorXd draw_bias(const network_params& p, std::int64_t draw) {
 
 template <class S>
 network<S> make_network(const network_params& p, std::int64_t draw, int threads, const user_network* u,
-                        storage_kind storage, accumulation_kind acc) {
+                        storage_kind storage, accumulation_kind acc, row_range rows) {
   if (!u || !u->has_weights()) {
-    network<S> net = draw_network<S>(p, draw, threads, storage, acc);
+    network<S> net = draw_network<S>(p, draw, threads, storage, acc, rows);
     if (u && u->has_bias())
       for (std::int64_t i = 0; i < p.n; ++i) net.b[i] = static_cast<S>(u->bias[i]);
     return net;
   }
-  const std::int64_t n = p.n;
+  const std::int64_t n = p.n, first = rows.first, last = rows.count < 0 ? n : first + rows.count;
   const weights_view& w = u->weights;
-  network<S> net{weights<S>(n, storage, acc), Eigen::Matrix<S, Eigen::Dynamic, 1>(n)};
+  network<S> net{weights<S>(n, storage, acc, first, last - first), Eigen::Matrix<S, Eigen::Dynamic, 1>(n)};
   // The one copy: from the user's array, in its strides and type, a row at a time into the storage
   // (weights::set_row rounds it there, as it rounds a drawn row).
   std::int64_t subnormal = 0;
@@ -150,7 +150,7 @@ network<S> make_network(const network_params& p, std::int64_t draw, int threads,
   {
     std::vector<double> row(static_cast<std::size_t>(n));
 #pragma omp for schedule(dynamic, 16)
-    for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t i = first; i < last; ++i) {
       if (w.single) {
         const float* src = static_cast<const float*>(w.data) + i * w.row_stride;
         for (std::int64_t j = 0; j < n; ++j) row[std::size_t(j)] = src[j * w.col_stride];
@@ -169,11 +169,11 @@ network<S> make_network(const network_params& p, std::int64_t draw, int threads,
   if (failure) std::rethrow_exception(failure);
   // Half keeps a subnormal weight with fewer significant bits; a W that is mostly such weights
   // would not be the network the user gave.
-  if (2 * subnormal > n * n)
+  if (2 * subnormal > (last - first) * n)
     throw InvalidArgument(fmt::format(
         "weight_precision = half: {} of the {} entries of W are subnormal in half (|w| < 6.1e-05) and would keep "
         "only a few significant bits; accepted: --weight-precision float or double, or W with fewer tiny entries",
-        subnormal, n * n));
+        subnormal, (last - first) * n));
   if (u->has_bias()) {
     for (std::int64_t i = 0; i < n; ++i) net.b[i] = static_cast<S>(u->bias[i]);
   } else {
@@ -184,9 +184,9 @@ network<S> make_network(const network_params& p, std::int64_t draw, int threads,
 }
 
 template network<double> make_network<double>(const network_params&, std::int64_t, int, const user_network*,
-                                              storage_kind, accumulation_kind);
+                                              storage_kind, accumulation_kind, row_range);
 template network<float> make_network<float>(const network_params&, std::int64_t, int, const user_network*,
-                                            storage_kind, accumulation_kind);
+                                            storage_kind, accumulation_kind, row_range);
 
 dense_network draw_dense_network(const network_params& p, std::int64_t draw, int threads) {
   const network<double> net = draw_network<double>(p, draw, resolve_threads(threads));

@@ -120,22 +120,26 @@ class panel {
 };
 
 // The N x N coupling matrix stored in T (double, float or half), row-major, rows padded to
-// padded_size(N) with zeros.
+// padded_size(N) with zeros; or a block of its rows, first .. first + rows - 1 (one process's share
+// of a network spread over several: every row index below is the row's index in the whole W).
 template <class T>
 class coupling {
  public:
   coupling() = default;
-  explicit coupling(std::int64_t n);
+  explicit coupling(std::int64_t n, std::int64_t first = 0, std::int64_t rows = -1);  // rows < 0: all
 
   std::int64_t n() const { return n_; }
+  std::int64_t first_row() const { return first_; }
+  std::int64_t rows() const { return rows_; }
   std::int64_t stride() const { return ld_; }
-  T* row(std::int64_t i) { return data_.get() + i * ld_; }
-  const T* row(std::int64_t i) const { return data_.get() + i * ld_; }
-  T operator()(std::int64_t i, std::int64_t j) const { return data_[i * ld_ + j]; }
-  std::size_t bytes() const { return static_cast<std::size_t>(n_ * ld_) * sizeof(T); }
+  T* row(std::int64_t i) { return data_.get() + (i - first_) * ld_; }
+  const T* row(std::int64_t i) const { return data_.get() + (i - first_) * ld_; }
+  T operator()(std::int64_t i, std::int64_t j) const { return data_[(i - first_) * ld_ + j]; }
+  std::size_t bytes() const { return static_cast<std::size_t>(rows_ * ld_) * sizeof(T); }
 
-  // out(i, c) = (W P)(i, c) - leak * x(i, c) + (c < n_state ? b_i : 0) for all i < N, c < C;
-  // out and x column-major N x C (leading dimension N); x and b may be null (no such term).
+  // out(i, c) = (W P)(i, c) - leak * x(i, c) + (c < n_state ? b_i : 0) for the rows i held, c < C
+  // (the other rows of out are left as they are); out and x column-major N x C (leading dimension
+  // N); x and b may be null (no such term).
   // S is the state's precision, not narrower than T.
   // (S is deduced from P alone, so that x and b may be nullptr.)
   template <class S>
@@ -144,7 +148,7 @@ class coupling {
                 accumulation_kind acc = accumulation_kind::state) const;
 
  private:
-  std::int64_t n_ = 0, ld_ = 0;
+  std::int64_t n_ = 0, first_ = 0, rows_ = 0, ld_ = 0;
   aligned_array<T> data_;
 };
 
@@ -154,10 +158,14 @@ template <class S>
 class weights {
  public:
   weights() = default;
-  // Throws InvalidArgument (weight_precision) when `storage` is wider than S.
-  weights(std::int64_t n, storage_kind storage, accumulation_kind acc = accumulation_kind::state);
+  // Throws InvalidArgument (weight_precision) when `storage` is wider than S. The rows first ..
+  // first + rows - 1 only (rows < 0: all), as coupling.
+  weights(std::int64_t n, storage_kind storage, accumulation_kind acc = accumulation_kind::state,
+          std::int64_t first = 0, std::int64_t rows = -1);
 
   std::int64_t n() const;
+  std::int64_t first_row() const { return first_; }
+  std::int64_t rows() const { return rows_; }
   std::int64_t stride() const;
   storage_kind storage() const { return storage_; }
   accumulation_kind accumulation() const { return acc_; }
@@ -177,6 +185,7 @@ class weights {
  private:
   storage_kind storage_ = storage_kind::float64;
   accumulation_kind acc_ = accumulation_kind::state;
+  std::int64_t first_ = 0, rows_ = 0;
   std::variant<std::monostate, coupling<double>, coupling<float>, coupling<half>> c_;
 };
 

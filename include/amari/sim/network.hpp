@@ -51,20 +51,28 @@ struct network {
   Eigen::Matrix<S, Eigen::Dynamic, 1> b;
 };
 
+// The rows of W one process holds: all of them (count < 0), or first .. first + count - 1 when a
+// network is spread over several processes (simulate_inputs::rows).
+struct row_range {
+  std::int64_t first = 0, count = -1;
+};
+
 // Draws W and b of draw `draw` (rows of W in parallel over `threads`; the result does not depend
 // on the thread count), W stored in `storage` (by default S) with the product accumulated as `acc`.
+// Only the rows in `rows` are drawn (each from its own stream: the same values as in the whole W);
+// b is drawn whole.
 template <class S>
 network<S> draw_network(const network_params& p, std::int64_t draw, int threads,
                         storage_kind storage = sizeof(S) == 8 ? storage_kind::float64 : storage_kind::float32,
-                        accumulation_kind acc = accumulation_kind::state);
+                        accumulation_kind acc = accumulation_kind::state, row_range rows = {});
 
 // h(0) of replica r of draw d: N(m0, q0) i.i.d., or, when eps > 0 and r > 0, replica 0's plus
 // eps times a standard normal vector.
 Eigen::VectorXd draw_initial(const network_params& p, std::int64_t draw, std::int64_t replica,
                              double eps);
 
-// Bytes one draw's W occupies in `storage` (with the row padding).
-std::uint64_t weight_bytes(std::int64_t n, storage_kind storage);
+// Bytes one draw's W occupies in `storage` (with the row padding): all N rows, or `rows` of them.
+std::uint64_t weight_bytes(std::int64_t n, storage_kind storage, std::int64_t rows = -1);
 
 extern template struct network<double>;
 extern template struct network<float>;

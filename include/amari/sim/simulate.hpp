@@ -33,6 +33,7 @@
 // from 20 batches in time when D = 1 (labelled: simulate_result::sem_over).
 #include <Eigen/Core>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -105,11 +106,12 @@ struct simulate_params {
 };
 
 // Memory the run needs (W of every draw, integrator states, buffers), in bytes; compared with
-// memory_available() (control.hpp).
-std::uint64_t memory_needed(const simulate_params& p);
+// memory_available() (control.hpp). With `rows` >= 0, of a process that holds that many rows of
+// each W (a network spread over several processes: row_share).
+std::uint64_t memory_needed(const simulate_params& p, std::int64_t rows = -1);
 // Throws InvalidArgument ("n = 30000 with draws = 1 in double needs 7.2 GB ...") when the run does
-// not fit in 90% of the available memory.
-void require_memory(const simulate_params& p);
+// not fit in 90% of the available memory; `processes` on this machine each holding `rows` rows.
+void require_memory(const simulate_params& p, std::int64_t rows = -1, int processes = 1);
 
 // One sample time, all draws and replicas. Arrays are row-major over [draw][replica](...).
 struct sample {
@@ -204,10 +206,26 @@ class simulation_observer {
 
 struct user_network;  // user_network.hpp
 
+// One network spread over several processes (the ranks of an MPI job, in the CLI: the library
+// knows nothing of MPI). Each process holds the rows `rows` of W -- drawn for those rows only --
+// and the whole state (N x C, small beside W's N x N). After every product its rows of W P are
+// computed, and `exchange` fills in the other processes' rows, so that every process holds the same
+// right-hand side and integrates the same state. A row's product does not depend on which rows a
+// process holds (kernels.hpp), and everything after the exchange is the single process's
+// arithmetic on the same numbers: the run is the same, bit for bit, on any number of processes.
+struct row_share {
+  row_range rows;
+  // y: N x cols, column-major (leading dimension N). On entry the rows `rows` of every column are
+  // this process's; on return all rows are filled. Called by every process at the same point.
+  std::function<void(double* y, std::int64_t n, std::int64_t cols)> exchange;
+  std::function<void(float* y, std::int64_t n, std::int64_t cols)> exchange_float;
+};
+
 struct simulate_inputs {
   const Eigen::MatrixXd* h0 = nullptr;     // N x 1 (every replica) or N x R initial states
   const checkpoint* resume = nullptr;      // continue from this checkpoint
   const user_network* network = nullptr;   // the user's W and/or b (user_network.hpp); null: drawn
+  const row_share* share = nullptr;        // null: this process holds all of W
 };
 
 // Runs the simulation. Throws InvalidArgument (bad parameters, too little memory), NumericalError

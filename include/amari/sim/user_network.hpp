@@ -75,11 +75,12 @@ std::uint64_t fnv1a64_checksum(const double* data, std::int64_t n);
 std::string checksum_text(std::uint64_t c);
 
 // The network draw `draw` of a run: W and b from u where given, drawn from p otherwise (exactly
-// as draw_network, whose result it is when u is null or gives neither).
+// as draw_network, whose result it is when u is null or gives neither). Only the rows in `rows`
+// of W are kept.
 template <class S>
 network<S> make_network(const network_params& p, std::int64_t draw, int threads, const user_network* u,
                         storage_kind storage = sizeof(S) == 8 ? storage_kind::float64 : storage_kind::float32,
-                        accumulation_kind acc = accumulation_kind::state);
+                        accumulation_kind acc = accumulation_kind::state, row_range rows = {});
 
 // The b of draw `draw` that draw_network draws: b_i = b0 + sigma_b z_i from stream (seed, draw, "b", 0).
 Eigen::VectorXd draw_bias(const network_params& p, std::int64_t draw);

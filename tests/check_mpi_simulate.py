@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""tests/check_mpi_simulate.py AMARI MPIEXEC: one network over the ranks of an MPI job.
+
+1. `amari simulate` (dopri5, two replicas, two draws, two Lyapunov exponents) run plainly and
+   under mpirun with 1, 2 and 3 ranks prints the same JSON (wall times aside) and writes the same
+   datasets and attributes, byte for byte (wall times aside). So does rk4 in float with W in half.
+2. A rank killed with SIGKILL during a 2-rank run ends the job (no hang); the file opens with its
+   last checkpoint, and `--resume` on 3 ranks completes it to the uninterrupted run's results.
+3. Bad input under mpirun: n smaller than the number of ranks, and a command that does not spread
+   over ranks, are refused with one line, exit code 2, no file.
+Exit status 0 when all hold.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+
+amari, mpiexec = sys.argv[1], sys.argv[2]
+env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1",
+           OMPI_MCA_btl_vader_single_copy_mechanism="none", OMPI_MCA_rmaps_base_oversubscribe="1",
+           OMPI_MCA_mpi_yield_when_idle="1")
+failures = []
+GROUPS = ["/trajectory", "/lyapunov", "/stationary", "/meanfield", "/dmft"]
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def mpirun(n, args):
+    return [mpiexec, "--oversubscribe", "--bind-to", "none", "-np", str(n), amari] + args
+
+
+def samples_written(file):
+    """The rows of /trajectory/t that a running job's file holds (0 before there is one)."""
+    try:
+        with h5py.File(file, "r", locking=False) as h:
+            return h["/trajectory/t"].shape[0]
+    except (OSError, KeyError):
+        return 0
+
+
+def without_times(text):
+    r = json.loads(text)
+    for k in ("seconds", "setup_seconds", "output"):
+        r.pop(k, None)
+    return r
+
+
+def same_groups(a, b, groups):
+    """"" when every dataset and attribute below `groups` is the same in files a and b, byte for
+    byte (wall-clock attributes aside); else the first difference."""
+    # (wall times; and HDF5's dimension-scale bookkeeping, references that differ between files)
+    WALL = ("seconds", "setup_seconds", "DIMENSION_LIST", "REFERENCE_LIST")
+
+    def same_attrs(x, y):
+        kx = sorted(k for k in x.attrs if k not in WALL)
+        ky = sorted(k for k in y.attrs if k not in WALL)
+        return kx == ky and all(np.array_equal(np.asarray(x.attrs[k]), np.asarray(y.attrs[k])) for k in kx)
+
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        for g in groups:
+            if (g in fa) != (g in fb):
+                return "%s: in one file only" % g
+            if g not in fa:
+                continue
+            names = []
+            fa[g].visit(names.append)
+            others = []
+            fb[g].visit(others.append)
+            if sorted(names) != sorted(others):
+                return "%s: different members" % g
+            for name in [""] + names:
+                x, y = (fa[g], fb[g]) if not name else (fa[g][name], fb[g][name])
+                if not same_attrs(x, y):
+                    return "%s/%s: attributes differ" % (g, name)
+                if isinstance(x, h5py.Dataset):
+                    if x.dtype != y.dtype or x.shape != y.shape or x[()].tobytes() != y[()].tobytes():
+                        return "%s/%s: data differ" % (g, name)
+    return ""
+
+
+RUNS = {
+    "dopri5": ["--n", "150", "--t-end", "12", "--replicas", "2", "--draws", "2", "--lyapunov", "--lyapunov-k", "2",
+               "--sigma-w", "1.8", "--sigma-b", "0.2", "--seed", "3"],
+    "rk4-half": ["--n", "149", "--t-end", "8", "--stepper", "rk4", "--precision", "float", "--weight-precision",
+                 "half", "--replicas", "3", "--lyapunov", "--seed", "4"],
+}
+
+with tempfile.TemporaryDirectory() as d:
+    def path(name):
+        return os.path.join(d, name)
+
+    for label, args in RUNS.items():
+        plain = subprocess.run([amari, "simulate", "--json", "-o", path(label + "-plain.h5")] + args, env=env,
+                               capture_output=True, text=True, timeout=600)
+        check(plain.returncode == 0, "%s: the plain run (%s)" % (label, plain.stderr.strip()[-300:]))
+        ref = without_times(plain.stdout)
+        groups = [g for g in GROUPS if g != "/lyapunov" or "lyapunov" in ref]
+        for n in (1, 2, 3):
+            out = path("%s-mpi%d.h5" % (label, n))
+            r = subprocess.run(mpirun(n, ["simulate", "--json", "-o", out] + args), env=env, capture_output=True,
+                               text=True, timeout=600)
+            check(r.returncode == 0, "%s: mpirun -np %d runs (%s)" % (label, n, r.stderr.strip()[-300:]))
+            if r.returncode != 0:
+                continue
+            check(without_times(r.stdout) == ref, "%s: mpirun -np %d: the JSON equals the plain run's" % (label, n))
+            diff = same_groups(path(label + "-plain.h5"), out, groups)
+            check(diff == "", "%s: mpirun -np %d: every dataset and attribute of %s equal %s" % (label, n, groups, diff))
+
+    # Kill one rank of a 2-rank run once the file has a checkpoint past the start; resume on 3.
+    LONG = ["--n", "200", "--t-end", "60", "--lyapunov", "--sigma-w", "2", "--seed", "7", "--flush-interval", "0.2"]
+    full = subprocess.run([amari, "simulate", "--json", "-o", path("full.h5")] + LONG, env=env, capture_output=True,
+                          text=True, timeout=600)
+    check(full.returncode == 0, "the uninterrupted run for the kill test")
+    job = subprocess.Popen(mpirun(2, ["simulate", "--quiet", "-o", path("cut.h5")] + LONG), env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    killed = False
+    deadline = time.time() + 300
+    while job.poll() is None and time.time() < deadline:
+        if samples_written(path("cut.h5")) > 50:  # t > 5
+            kids = subprocess.run(["pgrep", "-P", str(job.pid)], capture_output=True, text=True).stdout.split()
+            if kids:
+                os.kill(int(kids[-1]), signal.SIGKILL)
+                killed = True
+                break
+        time.sleep(0.05)
+    check(killed, "a rank was killed while the run had a checkpoint")
+    try:
+        job.wait(timeout=120)
+        ended = True
+    except subprocess.TimeoutExpired:
+        job.kill()
+        ended = False
+    check(ended and job.returncode != 0, "the job ended by itself after the kill (exit %s)" % job.returncode)
+    ins = subprocess.run([amari, "inspect", path("cut.h5")], capture_output=True, text=True, env=env)
+    check(ins.returncode == 0 and "status complete" not in ins.stdout, "the file of the killed job opens, not complete")
+    res = subprocess.run(mpirun(3, ["simulate", "--json", "--resume", path("cut.h5")]), env=env, capture_output=True,
+                         text=True, timeout=600)
+    check(res.returncode == 0, "--resume on 3 ranks completes the run of 2 (%s)" % res.stderr.strip()[-300:])
+    if res.returncode == 0:
+        # (A resumed run reports its parameters as resolved when it started: transient = t_end / 4,
+        # not -1, and so on; the results are what must be equal.)
+        a, b = without_times(res.stdout), without_times(full.stdout)
+        for k in ("transient", "acf_lag", "weight_precision"):
+            a.pop(k), b.pop(k)
+        check(a == b, "the resumed run's JSON equals the uninterrupted one's %s" % [k for k in b if a.get(k) != b[k]])
+        diff = same_groups(path("full.h5"), path("cut.h5"), ["/trajectory", "/lyapunov", "/stationary"])
+        check(diff == "", "the resumed run's datasets equal the uninterrupted one's %s" % diff)
+
+    bad = subprocess.run(mpirun(3, ["simulate", "--n", "2", "--record-neurons", "1", "--t-end", "1", "-o", path("x.h5")]), env=env,
+                         capture_output=True, text=True, timeout=120)
+    check(bad.returncode == 2 and bad.stderr.count("amari: n = 2") == 1 and not os.path.exists(path("x.h5")),
+          "n = 2 on 3 ranks: refused once, exit 2, no file (%s)" % bad.stderr.strip()[-300:])
+
+sys.exit(1 if failures else 0)
