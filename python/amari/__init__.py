@@ -23,8 +23,10 @@ import inspect as _inspect  # noqa: E402
 import numpy as _np  # noqa: E402
 
 from . import _amari  # noqa: E402
+from ._files import File, open  # noqa: E402,A004
 
 __all__ = ["simulate", "meanfield", "dmft", "maps", "edge", "phase", "deepnet", "compare", "finite", "network", "inspect",
+           "open", "File",
            "parameters", "NumericalError", "__version__"]
 
 __version__ = _amari.version()

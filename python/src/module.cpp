@@ -119,4 +119,5 @@ PYBIND11_MODULE(_amari, m) {
   bind_commands(m);
   bind_simulate(m);
   bind_vectorised(m);
+  bind_files(m);
 }

@@ -356,6 +356,11 @@ std::string did_you_mean(std::string_view word, std::span<const std::string> kno
   return fmt::format("did you mean '{}'?", best);
 }
 
+std::string unknown_parameter(std::string_view command, std::string_view name, std::span<const std::string> known) {
+  const std::string hint = did_you_mean(name, known);
+  return fmt::format("{}: unknown parameter of `amari {}`{}", name, command, hint.empty() ? "" : "; " + hint);
+}
+
 namespace detail {
 
 const param_spec& axis_spec(std::string_view name) {
