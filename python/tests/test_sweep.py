@@ -1,0 +1,200 @@
+"""amari.sweep: the CLI's `amari sweep` from Python. The dict equals `amari sweep --json` on the same
+grid bit for bit (numpy arrays over [axes..., own axes] against the JSON's nested lists); the seed
+reduction is numpy's mean and standard error of the per-seed values; an interrupted sweep resumes
+to the uninterrupted one; bad input raises ValueError with the CLI's message before anything is
+written."""
+import glob
+import json
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+import amari
+from conftest import cli
+
+
+def cli_sweep(*args):
+    """`amari sweep --json -o cli.h5 ARGS` (in the current directory), parsed."""
+    return json.loads(cli("sweep", "--json", "--quiet", "--force", "-o", "cli.h5", *args)[1])
+
+
+def as_array(nested, like):
+    """The JSON's nested lists as an array of `like`'s dtype (null -> NaN, or None for texts)."""
+    if like.dtype.kind == "O":
+        return np.array(nested, dtype=object)
+    return np.array([np.nan if x is None else x for x in np.array(nested, dtype=object).ravel()],
+                    dtype=np.float64).reshape(np.shape(np.array(nested, dtype=object)))
+
+
+def same_sweep(py, ref):
+    """Key for key; every result bit for bit (NaN where the JSON has null)."""
+    assert sorted(k for k in py if k != "output") == sorted(ref)
+    assert py["command"] == ref["command"]
+    assert py["dims"] == ref["dims"]
+    assert (py["points"], py["done"]) == (ref["points"], ref["done"])
+    assert sorted(py["axes"]) == sorted(ref["axes"])
+    for a, values in ref["axes"].items():
+        assert py["axes"][a].tolist() == values, a
+    compared = 0
+    for key, nested in ref.items():
+        if key in ("command", "dims", "points", "done", "axes"):
+            continue
+        got = py[key]
+        assert isinstance(got, np.ndarray), key
+        want = as_array(nested, got)
+        assert got.shape == want.shape, key
+        if got.dtype.kind == "O":
+            assert got.tolist() == want.tolist(), key
+        else:
+            g = got.astype(np.float64)
+            assert np.array_equal(np.isnan(g), np.isnan(want)), key
+            assert np.array_equal(g[~np.isnan(g)], want[~np.isnan(want)]), key  # bit for bit
+        compared += got.size
+    return compared
+
+
+GRIDS = {
+    # 4 x 2 x 2 maps points: numbers, None (xi_c at the edge) and a text result (phase).
+    "maps": (dict(sigma_w="1:2.5:4", sigma_b=[0.0, 0.3], phi=("tanh", "erf")),
+             ["--sigma-w", "1:2.5:4", "--sigma-b", "0.0,0.3", "--phi", "tanh,erf"]),
+    # Per-layer arrays over a 2 x 2 grid: [sigma_w, q0, layer].
+    "finite": (dict(sigma_w=np.array([2.0, 2.5]), q0=[0.5, 1], layers=4),
+               ["--sigma-w", "2.0,2.5", "--q0", "0.5,1", "--layers", "4"]),
+    # A seed axis (with its mean and standard error) of short simulations with Lyapunov exponents.
+    "simulate": (dict(n=80, t_end=6, sigma_w=[1.5, 2.25], seed=range(1, 4), lyapunov=True),
+                 ["--n", "80", "--t-end", "6", "--sigma-w", "1.5,2.25", "--seed", "1:3:3", "--lyapunov"]),
+}
+
+
+@pytest.mark.parametrize("command", sorted(GRIDS))
+def test_sweep_equals_cli_json(command, tmp):
+    os.chdir(tmp)
+    os.environ["TMPDIR"] = str(tmp / "scratch")
+    os.mkdir(tmp / "scratch")
+    kw, args = GRIDS[command]
+    ref = cli_sweep(command, *args)
+    got = amari.sweep(command, quiet=True, **kw)
+    assert "output" not in got
+    assert same_sweep(got, ref) > 0
+    # No output=: nothing left behind, neither here nor in the temporary directory.
+    assert sorted(os.listdir(tmp)) == ["cli.h5", "scratch"]
+    assert os.listdir(tmp / "scratch") == []
+    # output=: the file the CLI writes, complete, with the same results.
+    got = amari.sweep(command, output="py.h5", quiet=True, **kw)
+    assert got["output"] == "py.h5"
+    same_sweep(got, ref)
+    info = amari.inspect("py.h5")
+    assert info["attributes"]["product"] == "sweep" and info["attributes"]["status"] == "complete"
+    assert info["attributes"]["command_line"].startswith("python: amari.sweep('%s'" % command)
+
+
+def test_shapes_and_the_seed_reduction(tmp):
+    os.chdir(tmp)
+    kw, _ = GRIDS["simulate"]
+    s = amari.sweep("simulate", quiet=True, **kw)
+    assert s["dims"] == ["sigma_w", "seed"]
+    assert s["axes"]["sigma_w"].tolist() == [1.5, 2.25] and s["axes"]["seed"].tolist() == [1, 2, 3]
+    assert s["axes"]["seed"].dtype == np.int64
+    lam = s["lyapunov"]
+    assert lam.shape == (2, 3)
+    # Each per-seed value is that of amari.simulate alone, bit for bit.
+    for i, sw in enumerate([1.5, 2.25]):
+        for j, seed in enumerate([1, 2, 3]):
+            one = amari.simulate(n=80, t_end=6, sigma_w=sw, seed=seed, lyapunov=True, quiet=True)
+            assert lam[i, j] == one["lyapunov"]
+            assert s["q_final"][i, j] == one["q_final"]
+    # The mean and standard error over the seeds: numpy's, to rounding (another summation order).
+    mean, sem = s["lyapunov_mean_over_seed"], s["lyapunov_sem_over_seed"]
+    assert mean.shape == sem.shape == (2,)
+    np.testing.assert_allclose(mean, lam.mean(axis=1), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(sem, lam.std(axis=1, ddof=1) / np.sqrt(3), rtol=1e-12, atol=1e-15)
+    assert "lyapunov_sem_mean_over_seed" not in s  # errors are not averaged
+
+
+def test_option_texts_round_trip(tmp):
+    os.chdir(tmp)
+    # repr of a float reads back as the same double: 0.1 + 0.2 is not 0.3.
+    x = 0.1 + 0.2
+    s = amari.sweep("maps", sigma_w=[x, 2.5, np.float64(1.7)], quiet=True)
+    assert s["axes"]["sigma_w"].tolist() == [x, 2.5, 1.7]
+    assert s["q_star"][0] == amari.maps(sigma_w=x)["q_star"]
+    # One value is not an axis; a flag as a list of booleans is.
+    s = amari.sweep("maps", sigma_w=2.0, sigma_b=[0.0, 0.5], quiet=True)
+    assert s["dims"] == ["sigma_b"] and s["q_star"].shape == (2,)
+
+
+def test_interrupt_and_resume(tmp):
+    os.chdir(tmp)
+    kw = dict(n=150, t_end=40, sigma_w=[1.5, 2.0], seed=[1, 2, 3], lyapunov=True)
+    full = amari.sweep("simulate", output="full.h5", quiet=True, **kw)
+    def stop_after_one(done, total):
+        if 1 <= done < total:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        amari.sweep("simulate", output="cut.h5", progress=stop_after_one, **kw)
+    assert amari.inspect("cut.h5")["attributes"]["status"] == "interrupted"
+    with h5py.File("cut.h5", "r") as f:
+        cut = len(f["/sweep/points"])
+    assert 1 <= cut < 6, cut
+    # Options with resume= are refused; the command may be given if it is the file's.
+    with pytest.raises(ValueError, match="give no options with resume="):
+        amari.sweep(resume="cut.h5", n=100)
+    with pytest.raises(ValueError, match="the sweep in cut.h5 runs simulate"):
+        amari.sweep("maps", resume="cut.h5")
+    resumed = amari.sweep("simulate", resume="cut.h5", quiet=True)
+    assert resumed["output"] == "cut.h5" and resumed["done"] == 6
+    for key in full:
+        if key == "output":
+            continue
+        if isinstance(full[key], np.ndarray):
+            assert np.array_equal(full[key], resumed[key], equal_nan=full[key].dtype.kind == "f"), key
+        elif key != "axes":
+            assert full[key] == resumed[key], key
+    # The CLI resumes a Python sweep too (nothing left: complete), and a complete one is refused.
+    code, _, err = cli("sweep", "--resume", "cut.h5", check=False)
+    assert code == 2 and "complete" in err
+    with pytest.raises(ValueError, match="the sweep is complete"):
+        amari.sweep(resume="cut.h5")
+
+
+BAD = [
+    # (keywords, what the message says, the CLI's arguments for the same)
+    (dict(sigma_w=[1, -1]), "at the grid point sigma_w = -1", ["maps", "--sigma-w", "1,-1"]),
+    (dict(sigma_x=[1, 2]), "unknown parameter of `amari maps`", ["maps", "--sigma-x", "1,2"]),
+    (dict(sigma_w="1:0:3"), "sigma_w", ["maps", "--sigma-w", "1:0:3"]),
+    (dict(phi=["tanh", "nope"]), "phi", ["maps", "--phi", "tanh,nope"]),
+]
+
+
+@pytest.mark.parametrize("kw,words,args", BAD)
+def test_bad_input_is_the_clis_message_and_writes_nothing(tmp, kw, words, args):
+    os.chdir(tmp)
+    with pytest.raises(ValueError) as e:
+        amari.sweep(kw.pop("command", "maps"), output="s.h5", quiet=True, **kw)
+    message = str(e.value)
+    assert words in message
+    code, _, err = cli("sweep", "-o", "c.h5", *args, check=False)
+    assert code == 2 and message in err
+    assert not os.path.exists("s.h5") and not os.path.exists("c.h5")
+
+
+def test_bad_python_values(tmp):
+    os.chdir(tmp)
+    for kw, words in [(dict(sigma_w=[]), "at least one value"),
+                      (dict(sigma_w=np.ones((2, 2))), "one-dimensional"),
+                      (dict(sigma_w=[1.0, None]), "sigma_w = None")]:
+        with pytest.raises(ValueError, match=words):
+            amari.sweep("maps", output="s.h5", quiet=True, **kw)
+    with pytest.raises(ValueError, match="command = phase"):
+        amari.sweep("phase", sigma_w=[1, 2], output="s.h5")
+    with pytest.raises(ValueError, match="needs a command"):
+        amari.sweep(sigma_w=[1, 2], output="s.h5")
+    with pytest.raises(ValueError, match="belongs to the sweep"):
+        amari.sweep("maps", json=True, output="s.h5")
+    assert not os.path.exists("s.h5")
+    with pytest.raises(OSError):
+        amari.sweep(resume="missing.h5")
+    assert glob.glob("*") == []
