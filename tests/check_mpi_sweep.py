@@ -123,6 +123,29 @@ with tempfile.TemporaryDirectory() as d:
         check(not diffs and len(grid) > 10, "%s: h5diff finds the %d result datasets equal to the uninterrupted file's (%s)"
               % (what, len(grid), diffs))
 
+    # --keep on 2 ranks: the products of rank 1's points travel to rank 0 as file bytes; each equals
+    # the plain --keep sweep's.
+    small = ["simulate", "--n", "60", "--t-end", "5", "--lyapunov", "--sigma-w", "1.5,2", "--seed", "1,2"]
+    kp = subprocess.run([amari, "sweep", "--quiet", "--keep", "-o", path("keep_plain.h5")] + small, env=env,
+                        capture_output=True, text=True, timeout=600)
+    km = subprocess.run(mpirun(2, ["sweep", "--quiet", "--keep", "-o", path("keep_mpi.h5")] + small), env=env,
+                        capture_output=True, text=True, timeout=600)
+    check(kp.returncode == 0 and km.returncode == 0, "--keep plainly and on 2 ranks (%s)" % km.stderr.strip()[-300:])
+    # Dataset by dataset (a group's attributes include the wall-clock `seconds`, which differ).
+    same, total = 0, 0
+    for k in range(4):
+        root = "/sweep/points/%d/product" % k
+        ls = subprocess.run(["h5ls", "-r", path("keep_plain.h5") + root], capture_output=True, text=True).stdout
+        for line in ls.splitlines():
+            if " Dataset " not in line:
+                continue
+            where = root + line.split()[0]
+            total += 1
+            same += subprocess.run(["h5diff", path("keep_plain.h5"), path("keep_mpi.h5"), where, where],
+                                   capture_output=True).returncode == 0
+    check(total >= 4 * 20 and same == total, "--keep on 2 ranks: every dataset of every point's product equals the "
+          "plain sweep's (h5diff: %d of %d)" % (same, total))
+
     bad = subprocess.run(mpirun(2, ["simulate", "--n", "50", "--t-end", "1", "-o", path("x.h5")]), env=env,
                          capture_output=True, text=True, timeout=120)
     check(bad.returncode == 2 and bad.stderr.count("amari: mpi:") == 1 and not os.path.exists(path("x.h5")),

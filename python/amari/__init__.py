@@ -254,7 +254,7 @@ def _option_text(name, v):
     return one(v)
 
 
-def sweep(command=None, output=None, force=False, resume=None, quiet=False, progress=None, **options):
+def sweep(command=None, output=None, force=False, resume=None, keep=False, quiet=False, progress=None, **options):
     """Run a command over the Cartesian grid of its options (`amari sweep`, docs/sweep.md).
 
     command: simulate, meanfield, dmft, maps, deepnet or finite. **options: its keywords (the TOML
@@ -266,7 +266,8 @@ def sweep(command=None, output=None, force=False, resume=None, quiet=False, prog
     output: the sweep's HDF5 file (/sweep, docs/FORMAT.md); without it the sweep runs in a
     temporary file that is removed before the call returns. force: overwrite output. resume: the
     file of an interrupted sweep: runs the points not yet complete (command may be left out; no
-    options).
+    options). keep: also store each point's full product, what the command alone writes, in the
+    file (/sweep/points/<k>/product, docs/FORMAT.md; with output=).
     quiet, progress: as for the other commands (progress counts points, fractions within one).
 
     Returns a dict named like `amari sweep --json`: command, dims (the axis names in order), axes
@@ -278,7 +279,7 @@ def sweep(command=None, output=None, force=False, resume=None, quiet=False, prog
     for name, v in options.items():
         args += ["--" + name.replace("_", "-"), _option_text(name, v)]
     call = dict(options)
-    for k, v in (("output", output), ("force", force), ("resume", resume)):
+    for k, v in (("output", output), ("force", force), ("resume", resume), ("keep", keep)):
         if v:
             call[k] = v
     text = "python: amari.sweep(%s)" % ", ".join(
@@ -286,7 +287,7 @@ def sweep(command=None, output=None, force=False, resume=None, quiet=False, prog
     p = _Progress("sweep", quiet, progress)
     try:
         return _amari.sweep(command or "", args, _os.fspath(output) if output else "", bool(force),
-                            _os.fspath(resume) if resume else "", text, p.callback)
+                            _os.fspath(resume) if resume else "", bool(keep), text, p.callback)
     finally:
         p.close()
 

@@ -1,11 +1,6 @@
 // amari.sweep: a command over the grid of its options (io/sweep.hpp): the CLI's parsing (the
 // options as the CLI's texts, so that a file's arguments mean the same to either front end), the
 // CLI's file, and the results read back from /sweep as numpy arrays over [axes..., own axes].
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <fmt/format.h>
 
 #include "amari/io/layout/sweep.hpp"
@@ -18,29 +13,6 @@ namespace {
 
 using namespace pybind11::literals;
 namespace lay = layout::sweep;
-
-// A temporary sweep file, removed when the call ends (there is no in-memory store: the sweep's
-// points go through the file as they do in the CLI).
-class scratch_file {
- public:
-  scratch_file() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "amari-sweep-XXXXXX").string();
-    const int fd = ::mkstemp(pattern.data());
-    if (fd < 0) throw os_error("output: cannot create a temporary file in " + std::filesystem::temp_directory_path().string());
-    ::close(fd);
-    path_ = pattern;
-  }
-  ~scratch_file() {
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
-  }
-  scratch_file(const scratch_file&) = delete;
-  scratch_file& operator=(const scratch_file&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // One dataset of /sweep as read (without the GIL).
 struct stored {
@@ -130,7 +102,7 @@ py::object to_numpy(const stored& s) {
 }
 
 py::dict sweep(const std::string& command, const std::vector<std::string>& args, const std::string& output,
-               bool force, const std::string& resume, const std::string& command_line, py::object progress) {
+               bool force, const std::string& resume, bool keep, const std::string& command_line, py::object progress) {
   lay::plan plan;
   if (!resume.empty()) {
     if (!args.empty())
@@ -140,6 +112,9 @@ py::dict sweep(const std::string& command, const std::vector<std::string>& args,
     if (!output.empty())
       throw InvalidArgument(fmt::format("output = {}: a resumed sweep continues in its own file; give either "
                                         "output= or resume=", output));
+    if (keep)
+      throw InvalidArgument(fmt::format("keep = True: a resumed sweep keeps the points' products as its file says "
+                                        "(the keep of the sweep that wrote {}); give resume= alone", resume));
     require_readable("resume", resume);
     try {
       plan = io::sweep::resume_plan(resume);
@@ -156,15 +131,16 @@ py::dict sweep(const std::string& command, const std::vector<std::string>& args,
       throw InvalidArgument("command = (none): amari.sweep needs a command (or resume=); accepted: " + list);
     }
     plan = io::sweep::make_plan(command, args);
+    plan.keep = keep;
   }
   {
     py::gil_scoped_release release;
     io::sweep::validate_all(plan);
   }
-  std::optional<scratch_file> scratch;
+  std::optional<io::sweep::scratch_file> scratch;
   std::string path = resume;
   if (path.empty()) {
-    if (output.empty()) scratch.emplace();
+    if (output.empty()) scratch.emplace("amari-sweep");
     else require_writable(output, force);
     path = output.empty() ? scratch->path() : output;
   }
@@ -225,7 +201,7 @@ py::dict sweep(const std::string& command, const std::vector<std::string>& args,
 }  // namespace
 
 void bind_sweep(py::module_& m) {
-  m.def("sweep", &sweep, "command"_a, "args"_a, "output"_a, "force"_a, "resume"_a, "command_line"_a,
+  m.def("sweep", &sweep, "command"_a, "args"_a, "output"_a, "force"_a, "resume"_a, "keep"_a, "command_line"_a,
         "progress"_a = py::none());
 }
 

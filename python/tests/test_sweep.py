@@ -198,3 +198,83 @@ def test_bad_python_values(tmp):
     with pytest.raises(OSError):
         amari.sweep(resume="missing.h5")
     assert glob.glob("*") == []
+
+
+def same_files(kept, alone):
+    """Every group and dataset of the command's own file (but /checkpoint) is in the kept group with
+    the same values, shape, attributes (but the wall-clock `seconds`) and dimension scales; the root
+    attributes that are not about when and how it was started too. Returns the number of datasets
+    compared."""
+    count = 0
+
+    def visit(name, obj):
+        nonlocal count
+        if name.startswith("checkpoint"):
+            return
+        assert name in kept, name
+        k = kept[name]
+        for a, v in obj.attrs.items():
+            if a in ("DIMENSION_LIST", "REFERENCE_LIST", "seconds", "setup_seconds"):  # references; wall-clock times
+                continue
+            assert a in k.attrs, "%s: attribute %s" % (name, a)
+            assert np.array_equal(np.asarray(k.attrs[a]).ravel(), np.asarray(v).ravel()), "%s: attribute %s" % (name, a)
+        if isinstance(obj, h5py.Dataset):
+            assert k.shape == obj.shape, name
+            a, b = obj[()], k[()]
+            if obj.dtype.kind in "fc":
+                assert np.array_equal(a, b, equal_nan=True), name
+            else:
+                assert np.array_equal(a, b), name
+            assert [list(d.keys()) for d in k.dims] == [list(d.keys()) for d in obj.dims], name
+            count += 1
+
+    alone.visititems(visit)
+    for a in ("product", "seed", "format_version", "status"):
+        if a in alone.attrs:
+            assert kept.attrs[a] == alone.attrs[a], a
+    return count
+
+
+def test_keep_stores_each_points_product(tmp):
+    """--keep: /sweep/points/<k>/product equals the file of the command run alone at that point."""
+    os.chdir(tmp)
+    cli("sweep", "--keep", "--quiet", "-o", "maps.h5", "maps", "--sigma-w", "1.5,2.5", "--phi", "erf")
+    cli("maps", "--sigma-w", "2.5", "--phi", "erf", "-o", "maps_alone.h5", "--quiet")
+    sim = ["--n", "60", "--t-end", "8", "--lyapunov", "--replicas", "2"]
+    cli("sweep", "--keep", "--quiet", "-o", "sim.h5", "simulate", *sim, "--sigma-w", "2", "--seed", "3,4")
+    cli("simulate", *sim, "--sigma-w", "2", "--seed", "4", "-o", "sim_alone.h5", "--quiet")
+    # And from Python: the same product (keep=True), the sweep's results unchanged by it.
+    py = amari.sweep("maps", sigma_w=[1.5, 2.5], phi="erf", keep=True, output="py.h5", quiet=True)
+    plain = amari.sweep("maps", sigma_w=[1.5, 2.5], phi="erf", quiet=True)
+    assert np.array_equal(py["q_star"], plain["q_star"])
+    with h5py.File("maps.h5", "r") as s, h5py.File("maps_alone.h5", "r") as one, h5py.File("py.h5", "r") as p:
+        assert s["/sweep"].attrs["keep"] == 1
+        assert same_files(s["/sweep/points/1/product"], one) >= 5
+        assert same_files(p["/sweep/points/1/product"], one) >= 5
+        assert "sweep" in s["/sweep/points/1/product"].attrs["command_line"]
+    with h5py.File("sim.h5", "r") as s, h5py.File("sim_alone.h5", "r") as one:
+        assert same_files(s["/sweep/points/1/product"], one) >= 20
+        assert "checkpoint" not in s["/sweep/points/1/product"]
+        assert "trajectory" in s["/sweep/points/0/product"]
+    # --keep with --resume is refused (the file says); an interrupted kept sweep resumes with its products.
+    code, _, err = cli("sweep", "--keep", "--resume", "sim.h5", check=False)
+    assert code == 2 and "keep" in err
+
+    def stop_after_one(done, total):
+        if 1 <= done < total:
+            raise KeyboardInterrupt
+
+    kw = dict(n=150, t_end=40, sigma_w=[1.5, 2.0], seed=[1, 2, 3])
+    with pytest.raises(KeyboardInterrupt):
+        amari.sweep("simulate", output="cut.h5", keep=True, progress=stop_after_one, **kw)
+    with h5py.File("cut.h5", "r") as f:
+        before = len(f["/sweep/points"])
+    assert 1 <= before < 6
+    with pytest.raises(ValueError, match="keep"):
+        amari.sweep(resume="cut.h5", keep=True)
+    amari.sweep(resume="cut.h5", quiet=True)
+    amari.sweep("simulate", output="whole.h5", keep=True, quiet=True, **kw)
+    with h5py.File("cut.h5", "r") as c, h5py.File("whole.h5", "r") as w:
+        assert c["/sweep"].attrs["keep"] == 1
+        for k in range(6):
+            assert same_files(c["/sweep/points/%d/product" % k], w["/sweep/points/%d/product" % k]) >= 20

@@ -2,7 +2,7 @@
 //
 //   amari sweep -o s.h5 simulate --n 300 --sigma-w 1:2.5:10 --seed 1,2 --lyapunov
 //
-// The sweep's own options (-o, --json, --quiet, --force, --resume) come before the command; after
+// The sweep's own options (-o, --json, --quiet, --force, --resume, --keep) come before the command; after
 // it, any option of the command may be a list `a,b,c` or, when numeric, a range `start:stop:count`
 // (options that take lists already -- meanfield --times -- keep their meaning). Every grid point
 // is validated before anything runs; each completed point is in the file at once, so a killed
@@ -12,6 +12,8 @@
 #include <cstring>
 #include <cstdio>
 #include <fmt/format.h>
+#include <fstream>
+#include <iterator>
 
 #include "amari/core/error.hpp"
 #include "amari/io/layout/sweep.hpp"
@@ -31,16 +33,25 @@ namespace {
 
 namespace lay = layout::sweep;
 using io::sweep::make_plan;
-using io::sweep::point_runner;
 using io::sweep::validate_all;
 
 // Messages from the ranks to rank 0.
 enum tag : int { point_done = 1, rank_done = 2, rank_failed = 3, rank_interrupted = 4 };
 
-std::string point_message(std::int64_t k, const io::record& r) {
-  std::string bytes(sizeof k, '\0');
+// A point's result: k, the record's length, the record's bytes, and with --keep the bytes of the
+// point's product file (which rank 0 copies into its file).
+std::string point_message(std::int64_t k, const io::record& r, const std::string& product = "") {
+  const std::string record = io::encode(r);
+  const std::uint64_t length = record.size();
+  std::string bytes(sizeof k + sizeof length, '\0');
   std::memcpy(bytes.data(), &k, sizeof k);
-  return bytes + io::encode(r);
+  std::memcpy(bytes.data() + sizeof k, &length, sizeof length);
+  return bytes + record + product;
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 class sweep_command final : public command {
@@ -55,6 +66,7 @@ class sweep_command final : public command {
     opts.add("resume", resume_, "run the points not yet complete of the sweep in this file (its own options)");
     opts.add("json", json_, "print the axes and every result over the grid as one JSON object");
     opts.add("quiet", quiet_);
+    opts.add("keep", keep_);
     opts.pass_through();
     options_ = &opts;
   }
@@ -72,6 +84,10 @@ class sweep_command final : public command {
         throw InvalidArgument(fmt::format("resume = {}: takes the command and its options from the file; give "
                                           "nothing after --resume FILE (found '{}')",
                                           resume_, rest.front()));
+      if (keep_)
+        throw InvalidArgument(fmt::format("keep = true: a resumed sweep keeps the points' products as its file "
+                                          "says (the --keep of the sweep that wrote {}); give --resume FILE alone",
+                                          resume_));
       require_readable("resume", resume_);
       plan = io::sweep::resume_plan(resume_);
     } else {
@@ -81,6 +97,7 @@ class sweep_command final : public command {
         throw InvalidArgument("command = (none): amari sweep needs a command after its own options; accepted: " + list);
       }
       plan = make_plan(rest.front(), {rest.begin() + 1, rest.end()});
+      plan.keep = keep_;
     }
     validate_all(plan, distributed ? w->node_size() : 1);
 
@@ -126,21 +143,26 @@ class sweep_command final : public command {
       if (!distributed || left % w->size() == w->rank()) mine.push_back(k);
       ++left;
     }
-    if (!root) return work(*w, plan, mine);
+    if (!root) return work(*w, plan, mine, inv.command_line);
     return lead(inv, *file, plan, done, mine, distributed ? w : nullptr);
   }
 
  private:
   // A rank other than 0: runs its points and sends each result to rank 0; always ends with a
   // message saying how it ended, so that rank 0 never waits for a rank that has stopped.
-  int work(const mpi::world& w, const lay::plan& plan, const std::vector<std::int64_t>& mine) {
+  int work(const mpi::world& w, const lay::plan& plan, const std::vector<std::int64_t>& mine,
+           const std::string& command_line) {
     run_control control{&stop_flag(), nullptr};
     for (std::int64_t k : mine) {
       if (stop_flag().load()) break;
       try {
-        auto runner = point_runner(plan, k);
-        runner->validate();
-        w.send(0, point_done, point_message(k, runner->run(control)));
+        if (plan.keep) {
+          const io::sweep::scratch_file product("amari-point");
+          const io::record r = io::sweep::run_point(plan, k, control, product.path(), command_line);
+          w.send(0, point_done, point_message(k, r, file_bytes(product.path())));
+        } else {
+          w.send(0, point_done, point_message(k, io::sweep::run_point(plan, k, control)));
+        }
       } catch (const Interrupted&) {
         break;
       } catch (const std::exception& e) {
@@ -168,8 +190,22 @@ class sweep_command final : public command {
     const auto handle = [&](const mpi::message& m) {
       if (m.tag == point_done) {
         std::int64_t k = 0;
+        std::uint64_t length = 0;
         std::memcpy(&k, m.bytes.data(), sizeof k);
-        sweep.write_point(k, io::decode(std::string_view(m.bytes).substr(sizeof k)));
+        std::memcpy(&length, m.bytes.data() + sizeof k, sizeof length);
+        const std::string_view bytes(m.bytes);
+        const io::record r = io::decode(bytes.substr(sizeof k + sizeof length, length));
+        if (plan.keep) {
+          const io::sweep::scratch_file product("amari-point");
+          {
+            std::ofstream out(product.path(), std::ios::binary | std::ios::trunc);
+            const auto file = bytes.substr(sizeof k + sizeof length + length);
+            out.write(file.data(), static_cast<std::streamsize>(file.size()));
+          }
+          sweep.write_point(k, r, product.path());
+        } else {
+          sweep.write_point(k, r);
+        }
       } else {
         --ranks_running;
         if (m.tag == rank_failed) sweep.fail(m.bytes);
@@ -196,7 +232,7 @@ class sweep_command final : public command {
   }
 
   std::string output_, resume_;
-  bool force_ = false, json_ = false, quiet_ = false;
+  bool force_ = false, json_ = false, quiet_ = false, keep_ = false;
   OptionSet* options_ = nullptr;
 };
 

@@ -4,7 +4,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
 #include <fmt/format.h>
 
 #include "amari/core/error.hpp"
@@ -128,7 +133,42 @@ plan resume_plan(const std::string& path) {
   const lay::stored_plan stored = lay::read_plan(f);
   if (f.status() == "complete")
     throw InvalidArgument(fmt::format("resume = {}: the sweep is complete; nothing to resume", path));
-  return make_plan(stored.command, stored.arguments);
+  plan p = make_plan(stored.command, stored.arguments);
+  p.keep = stored.keep;
+  return p;
+}
+
+scratch_file::scratch_file(const std::string& stem) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (stem + "-XXXXXX")).string();
+  const int fd = ::mkstemp(pattern.data());
+  if (fd < 0)
+    throw IoError(fmt::format("cannot create a temporary file in {}", std::filesystem::temp_directory_path().string()));
+  ::close(fd);
+  path_ = pattern;
+}
+
+scratch_file::~scratch_file() {
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+}
+
+record run_point(const plan& p, std::int64_t k, const run_control& control, const std::string& product,
+                 const std::string& sweep_command_line) {
+  auto r = point_runner(p, k);
+  r->validate();
+  if (product.empty()) return r->run(control);
+  std::optional<std::uint64_t> seed;
+  for (const auto* s : r->params())
+    if (s->name == "seed") seed = static_cast<std::uint64_t>(std::get<std::int64_t>(r->get("seed")));
+  auto f = store::file::create(
+      product, {.force = true,
+                .command_line = fmt::format("{} (its grid point {}: {})", sweep_command_line, k, p.describe(k)),
+                .config_toml = r->config_toml(),
+                .seed = seed,
+                .product = p.command});
+  record out = r->run(control, f);
+  f.close();
+  return out;
 }
 
 std::unique_ptr<runner> point_runner(const plan& p, std::int64_t k) {
@@ -180,8 +220,9 @@ std::vector<std::int64_t> run::left() const {
   return out;
 }
 
-void run::write_point(std::int64_t k, const record& r) {
+void run::write_point(std::int64_t k, const record& r, const std::string& product) {
   lay::write_point(f_, k, r);
+  if (!product.empty()) lay::write_product(f_, k, product);
   f_.flush();  // a killed sweep loses only the points in flight
   if (!done_[std::size_t(k)]) ++complete_;
   done_[std::size_t(k)] = true;
@@ -193,9 +234,13 @@ void run::run_points(std::span<const std::int64_t> todo, const run_control& cont
   for (std::int64_t k : todo) {
     if (stopped() || (control.stop && control.stop->load())) break;
     try {
-      auto r = point_runner(p_, k);
-      r->validate();
-      write_point(k, r->run(control));
+      if (p_.keep) {
+        const scratch_file product("amari-point");
+        const record r = run_point(p_, k, control, product.path(), f_.root().attr_string("command_line"));
+        write_point(k, r, product.path());
+      } else {
+        write_point(k, run_point(p_, k, control));
+      }
     } catch (const Interrupted&) {
       interrupted_ = true;
       break;

@@ -53,6 +53,25 @@ plan resume_plan(const std::string& path);
 // A runner with the parameters of grid point k set (not yet validated).
 std::unique_ptr<runner> point_runner(const plan& p, std::int64_t k);
 
+// A file in the temporary directory ($TMPDIR, else /tmp), removed with this object.
+class scratch_file {
+ public:
+  explicit scratch_file(const std::string& stem = "amari");
+  ~scratch_file();
+  scratch_file(const scratch_file&) = delete;
+  scratch_file& operator=(const scratch_file&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs grid point k (validated first). With `product` (plan.keep), also writes the point's product
+// there, as the command alone would (a new file; its command_line says which point of which
+// sweep: `sweep_command_line`).
+record run_point(const plan& p, std::int64_t k, const run_control& control, const std::string& product = "",
+                 const std::string& sweep_command_line = "");
+
 // Validates every grid point (InvalidArgument naming the point) and checks memory: with
 // `ranks_on_node` processes on a node each running a point, the largest point times their number
 // must fit at once.
@@ -70,11 +89,12 @@ class run {
   std::int64_t complete() const { return complete_; }
   std::int64_t points() const { return points_; }
 
-  // Writes grid point k's results and flushes the file: a killed sweep loses only the points in
-  // flight.
-  void write_point(std::int64_t k, const record& r);
+  // Writes grid point k's results (and with plan.keep the product file at `product`) and flushes
+  // the file: a killed sweep loses only the points in flight.
+  void write_point(std::int64_t k, const record& r, const std::string& product = "");
   // Runs `todo` in order with `control` (its stop flag is looked at before each point, and the
-  // point's runner gets it), writing each; after each point calls `between` (the CLI reads the
+  // point's runner gets it), writing each (with plan.keep its product too, through a scratch
+  // file); after each point calls `between` (the CLI reads the
   // results of its other ranks there). Stops at a stop request, an Interrupted, or the first
   // failure (kept for finish: its message names the grid point).
   void run_points(std::span<const std::int64_t> todo, const run_control& control,
