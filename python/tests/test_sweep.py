@@ -278,3 +278,39 @@ def test_keep_stores_each_points_product(tmp):
         assert c["/sweep"].attrs["keep"] == 1
         for k in range(6):
             assert same_files(c["/sweep/points/%d/product" % k], w["/sweep/points/%d/product" % k]) >= 20
+
+
+@pytest.mark.parametrize("command,fixed,axis", [
+    ("dmft", ["--sigma-b", "0.1"], ("--sigma-w", "1.5,2")),
+    ("meanfield", ["--w0", "0.5", "--m0", "0.5", "--t-end", "10"], ("--sigma-w", "0.8,1.5")),
+    ("finite", ["--layers", "5"], ("--sigma-w", "2,2.5")),
+    ("deepnet", ["--n", "50", "--layers", "4", "--nets", "3", "--seed", "2"], ("--sigma-w", "2,2.5")),
+])
+def test_keep_for_every_command(tmp, command, fixed, axis):
+    """The kept product of the other commands equals their own file too (grid point 1)."""
+    os.chdir(tmp)
+    cli("sweep", "--keep", "--quiet", "-o", "s.h5", command, *fixed, *axis)
+    cli(command, *fixed, axis[0], axis[1].split(",")[1], "-o", "alone.h5", "--quiet")
+    with h5py.File("s.h5", "r") as s, h5py.File("alone.h5", "r") as one:
+        assert same_files(s["/sweep/points/1/product"], one) >= 2
+        assert command in s["/sweep/points/1/product"]
+
+
+def test_meanfield_sweep_is_the_commands_fixed_points(tmp):
+    """meanfield over a grid: the final fixed point and the number of fixed points at each point are
+    those of `amari meanfield --json` there (its fixed_points and final_fixed_point), and so is m(t),
+    q(t). (m0 = 0.5: with m0 = 0 and w0 != 0, m(t) is rounding noise of about 1e-17 whose last bits
+    were seen to differ between processes, in the sweep and out of it.)"""
+    os.chdir(tmp)
+    s = amari.sweep("meanfield", w0=0.5, m0=0.5, t_end=10, sigma_w=[0.8, 1.5, 2.5], quiet=True)
+    ref = cli_sweep("meanfield", "--w0", "0.5", "--m0", "0.5", "--t-end", "10", "--sigma-w", "0.8,1.5,2.5")
+    assert same_sweep(s, ref) > 0
+    for i, sw in enumerate([0.8, 1.5, 2.5]):
+        one = json.loads(cli("meanfield", "--w0", "0.5", "--m0", "0.5", "--t-end", "10", "--sigma-w", sw, "--json")[1])
+        assert s["fixed_points_count"][i] == len(one["fixed_points"])
+        fp = one["fixed_points"][one["final_fixed_point"]] if one["final_fixed_point"] is not None else None
+        if fp is None:
+            assert np.isnan(s["final_q"][i]) and np.isnan(s["final_m"][i])
+        else:
+            assert (s["final_m"][i], s["final_q"][i]) == (fp["m"], fp["q"])
+        assert np.array_equal(s["q"][i], np.array(one["q"])) and np.array_equal(s["m"][i], np.array(one["m"]))

@@ -136,6 +136,9 @@ std::unique_ptr<runner> make_runner(std::string_view command) {
           const auto* fp = r.final_fixed_point ? &r.fixed_points[*r.final_fixed_point] : nullptr;
           out.add("final_m", fp ? fp->m : std::nan(""));
           out.add("final_q", fp ? fp->q : std::nan(""));
+          // Their number instead of the list of records (which the sweep's layout would also turn
+          // into `fixed_points_count`, and which has none to count when it is empty).
+          out.erase("fixed_points");
           out.add("fixed_points_count", static_cast<std::int64_t>(r.fixed_points.size()));
           return out;
         },
