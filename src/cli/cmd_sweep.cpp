@@ -12,8 +12,10 @@
 #include <cstring>
 #include <cstdio>
 #include <fmt/format.h>
+#include <chrono>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "amari/core/error.hpp"
 #include "amari/io/layout/sweep.hpp"
@@ -216,7 +218,12 @@ class sweep_command final : public command {
       if (w)
         while (auto m = w->try_receive()) handle(*m);
     });
-    while (ranks_running > 0) handle(w->receive());
+    // The other ranks' last points: looked for every 2 ms rather than in a blocking receive, which
+    // OpenMPI serves by polling a core (measured: 2 s more CPU in a 16-point sweep on 2 ranks).
+    while (ranks_running > 0) {
+      if (auto m = w->try_receive()) handle(*m);
+      else std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     sweep.finish(control);  // the grid; or Error / Interrupted with the completed points kept
     if (json_) {
       print_json(lay::to_record(f));
