@@ -97,6 +97,9 @@ const param_spec entries[] = {
     {.name = "all_fixed_points", .kind = K::flag, .help = "also list every fixed point of the length map with its stability",
      .role = R::front_end},
     {.name = "json", .kind = K::flag, .help = "print the result as one JSON object on stdout", .role = R::front_end},
+    {.name = "keep", .kind = K::flag,
+     .help = "also store each grid point's full product, what the command alone writes (/sweep/points/<k>/product)",
+     .role = R::front_end},
     {.name = "quiet", .kind = K::flag, .help = "no progress bar and no text report", .role = R::front_end},
 };
 
