@@ -5,8 +5,10 @@
    sigma_w x seed) run plainly and under mpirun with 1, 2 and 3 ranks prints the same JSON, byte
    for byte, and the files hold the same /sweep datasets (h5diff).
 2. A rank killed with SIGKILL during a 2-rank sweep ends the job (no hang); the file opens, holds
-   the points completed, and `amari sweep --resume` (plainly: another rank count) completes it to
-   the same results as the uninterrupted sweep.
+   the points completed, and `amari sweep --resume` on another rank count completes it to the same
+   results as the uninterrupted sweep (JSON byte for byte, result datasets by h5diff). Twice: a
+   worker (rank 1) killed and resumed plainly, and rank 0 (the writer) killed and resumed on 3
+   ranks.
 3. Under mpirun, a command other than sweep and simulate is refused with one line, exit code 2.
 Exit status 0 when all hold.
 """
@@ -57,40 +59,92 @@ with tempfile.TemporaryDirectory() as d:
                            text=True)
         check(h.returncode == 0, "mpirun -np %d: h5diff of /sweep finds no difference (%s)" % (n, h.stdout[-300:]))
 
-    # Kill one rank once the file holds a point; the job must end by itself.
+    # Kill one rank once the file holds a point; the job must end by itself. Once a worker (rank 1),
+    # resumed plainly; once rank 0, which writes the file, resumed on 3 ranks (another rank count).
     long_sweep = ["simulate", "--n", "150", "--t-end", "150", "--sigma-w", "1.5,2", "--seed", "1:4:4", "--lyapunov"]
     full = subprocess.run([amari, "sweep", "--json", "-o", path("full.h5")] + long_sweep, env=env, capture_output=True,
                           text=True, timeout=600)
     check(full.returncode == 0, "uninterrupted sweep for the kill test")
-    job = subprocess.Popen(mpirun(2, ["sweep", "--quiet", "-o", path("cut.h5")] + long_sweep), env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    killed = False
-    deadline = time.time() + 300
-    while job.poll() is None and time.time() < deadline:
-        ins = subprocess.run([amari, "inspect", path("cut.h5")], capture_output=True, text=True, env=env)
+
+    def rank_of(pid):
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                for item in f.read().split(b"\0"):
+                    if item.startswith(b"OMPI_COMM_WORLD_RANK="):
+                        return int(item.split(b"=", 1)[1])
+        except OSError:
+            pass
+        return None
+
+    def points_complete(name):
+        ins = subprocess.run([amari, "inspect", path(name)], capture_output=True, text=True, env=env)
         m = re.search(r"(\d+) of 8 complete", ins.stdout)
-        if ins.returncode == 0 and m and 1 <= int(m.group(1)) < 8:
-            # mpirun's children are the ranks: kill the last started (either must end the job).
-            kids = subprocess.run(["pgrep", "-P", str(job.pid)], capture_output=True, text=True).stdout.split()
-            if kids:
-                os.kill(int(kids[-1]), signal.SIGKILL)
-                killed = True
-                break
-        time.sleep(0.05)
-    check(killed, "a rank was killed while the sweep ran")
-    try:
-        job.wait(timeout=120)
-        ended = True
-    except subprocess.TimeoutExpired:
-        job.kill()
-        ended = False
-    check(ended and job.returncode != 0, "the job ended by itself after the kill (exit %s)" % job.returncode)
-    ins = subprocess.run([amari, "inspect", path("cut.h5")], capture_output=True, text=True, env=env)
-    check(ins.returncode == 0 and "complete" in ins.stdout, "the file of the killed job opens")
-    res = subprocess.run([amari, "sweep", "--json", "--resume", path("cut.h5")], env=env, capture_output=True,
-                         text=True, timeout=600)
-    check(res.returncode == 0, "a plain --resume completes the sweep of 2 ranks (%s)" % res.stderr.strip())
-    check(res.stdout == full.stdout, "the resumed sweep's JSON equals the uninterrupted one's byte for byte")
+        return int(m.group(1)) if ins.returncode == 0 and m else None
+
+    for victim, resume_ranks in ((1, 1), (0, 3)):
+        name = "cut%d.h5" % victim
+        what = "rank %d killed" % victim
+        job = subprocess.Popen(mpirun(2, ["sweep", "--quiet", "-o", path(name)] + long_sweep), env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        killed, seen = False, None
+        deadline = time.time() + 300
+        while job.poll() is None and time.time() < deadline:
+            seen = points_complete(name)
+            if seen is not None and 1 <= seen < 8:
+                # mpirun's children are the ranks; their environment says which is which.
+                kids = subprocess.run(["pgrep", "-P", str(job.pid)], capture_output=True, text=True).stdout.split()
+                target = [k for k in kids if rank_of(k) == victim]
+                if target:
+                    os.kill(int(target[0]), signal.SIGKILL)
+                    killed = True
+                    break
+            time.sleep(0.05)
+        check(killed, "%s while the sweep ran (%s of 8 points complete)" % (what, seen))
+        try:
+            job.wait(timeout=120)
+            ended = True
+        except subprocess.TimeoutExpired:
+            job.kill()
+            job.wait()
+            ended = False
+        check(ended and job.returncode != 0, "%s: the job ended by itself (exit %s)" % (what, job.returncode))
+        after = points_complete(name)
+        check(after is not None and after >= seen,
+              "%s: the file opens and keeps the points completed before the kill (%s >= %s)" % (what, after, seen))
+        resume = ["sweep", "--json", "--resume", path(name)]
+        res = subprocess.run(mpirun(resume_ranks, resume) if resume_ranks > 1 else [amari] + resume, env=env,
+                             capture_output=True, text=True, timeout=600)
+        check(res.returncode == 0, "%s: --resume on %d rank(s) completes the sweep (%s)"
+              % (what, resume_ranks, res.stderr.strip()[-300:]))
+        check(res.stdout == full.stdout, "%s: the resumed sweep's JSON equals the uninterrupted one's byte for byte" % what)
+        grid = [k for k in json.loads(full.stdout) if k not in ("command", "dims", "axes", "points", "done")]
+        diffs = [k for k in grid if subprocess.run(["h5diff", path("full.h5"), path(name), "/sweep/" + k, "/sweep/" + k],
+                                                   capture_output=True).returncode != 0]
+        check(not diffs and len(grid) > 10, "%s: h5diff finds the %d result datasets equal to the uninterrupted file's (%s)"
+              % (what, len(grid), diffs))
+
+    # --keep on 2 ranks: the products of rank 1's points travel to rank 0 as file bytes; each equals
+    # the plain --keep sweep's.
+    small = ["simulate", "--n", "60", "--t-end", "5", "--lyapunov", "--sigma-w", "1.5,2", "--seed", "1,2"]
+    kp = subprocess.run([amari, "sweep", "--quiet", "--keep", "-o", path("keep_plain.h5")] + small, env=env,
+                        capture_output=True, text=True, timeout=600)
+    km = subprocess.run(mpirun(2, ["sweep", "--quiet", "--keep", "-o", path("keep_mpi.h5")] + small), env=env,
+                        capture_output=True, text=True, timeout=600)
+    check(kp.returncode == 0 and km.returncode == 0, "--keep plainly and on 2 ranks (%s)" % km.stderr.strip()[-300:])
+    # Dataset by dataset (a group's attributes include the wall-clock `seconds`, which differ).
+    same, total = 0, 0
+    for k in range(4):
+        root = "/sweep/points/%d/product" % k
+        ls = subprocess.run(["h5ls", "-r", path("keep_plain.h5") + root], capture_output=True, text=True).stdout
+        for line in ls.splitlines():
+            if " Dataset " not in line:
+                continue
+            where = root + line.split()[0]
+            total += 1
+            same += subprocess.run(["h5diff", path("keep_plain.h5"), path("keep_mpi.h5"), where, where],
+                                   capture_output=True).returncode == 0
+    check(total >= 4 * 20 and same == total, "--keep on 2 ranks: every dataset of every point's product equals the "
+          "plain sweep's (h5diff: %d of %d)" % (same, total))
 
     bad = subprocess.run(mpirun(2, ["dmft", "--sigma-w", "2", "-o", path("x.h5")]), env=env,
                          capture_output=True, text=True, timeout=120)

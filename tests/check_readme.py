@@ -3,7 +3,8 @@
 
 The examples are the ```console blocks: a line "$ amari ARGS" is a command (run with AMARI for
 `amari`, in one scratch directory shared by all blocks, so that later examples can read the files
-of earlier ones); the lines after it, up to the next "$ " line or the block's end, are its output
+of earlier ones), and so is "$ tools/plot ARGS" (the checkout's tools/plot, beside the README, with
+AMARI for its theory overlays); the lines after it, up to the next "$ " line or the block's end, are its output
 as the README shows it. A command must exit with 0, and its output must match the README's:
 line by line, token by token (whitespace-separated), where
   - numbers agree to 1e-6 relative (they are printed with more digits than that),
@@ -119,11 +120,12 @@ def main():
         for block in blocks(text):
             for cmd, want in commands(block):
                 args = shlex.split(cmd)
-                if not args or args[0] != "amari":
+                if not args or args[0] not in ("amari", "tools/plot"):
                     continue
                 count += 1
-                proc = subprocess.run([amari] + args[1:], cwd=work, capture_output=True, text=True,
-                                      stdin=subprocess.DEVNULL)
+                exe = amari if args[0] == "amari" else os.path.join(os.path.dirname(os.path.abspath(readme)), args[0])
+                proc = subprocess.run([exe] + args[1:], cwd=work, capture_output=True, text=True,
+                                      stdin=subprocess.DEVNULL, env=dict(os.environ, AMARI=amari))
                 got = [l.rstrip() for l in proc.stdout.splitlines()]
                 while want and not want[-1].strip():
                     want = want[:-1]

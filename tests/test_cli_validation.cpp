@@ -139,7 +139,9 @@ const std::vector<bad_case> cases = {
     {"simulate --resume existing.h5 --n 100", {"--resume", "--n cannot be changed"}},
     {"simulate --resume existing.h5 -o out.h5", {"--resume", "--output cannot be changed"}},
     // --- the command line itself
-    {"simulate --sigma-ww 2 -o out.h5", {"sigma-ww"}},
+    // an unknown option: the message of an unknown parameter in every front end (a Python keyword)
+    {"simulate --sigma-ww 2 -o out.h5", {"sigma_ww: unknown parameter of `amari simulate`", "did you mean 'sigma_w'?"}},
+    {"maps --sigmab=0.3", {"sigmab: unknown parameter of `amari maps`", "did you mean 'sigma_b'?", "amari maps --help"}},
     {"frobnicate", {"command = frobnicate", "accepted: simulate, meanfield"}},
     {"simulat --n 10", {"command = simulat", "did you mean 'simulate'?"}},
 };

@@ -29,9 +29,11 @@ void make(const std::string& args) {
 
 // Plots `file` into dir/fig and checks that every figure `stem_name` exists as PNG and PDF (a
 // rendered figure with axes, labels and lines is well above 5 kB in both formats).
-void check_figures(const temp_dir& dir, const std::string& file, const std::vector<std::string>& names) {
+std::string check_figures(const temp_dir& dir, const std::string& file, const std::vector<std::string>& names,
+                          const std::string& options = "") {
   const std::string fig = (dir / "fig").string();
-  const auto r = run_shell(std::string(AMARI_SOURCE_DIR) + "/tools/plot '" + (dir / file).string() + "' -o '" + fig + "'");
+  const auto r = run_shell(std::string(AMARI_SOURCE_DIR) + "/tools/plot '" + (dir / file).string() + "' -o '" + fig +
+                           "' " + options);
   INFO(r.out);
   REQUIRE(WEXITSTATUS(r.status) == 0);
   CHECK_THAT(r.out, !Catch::Contains("Warning"));
@@ -43,6 +45,7 @@ void check_figures(const temp_dir& dir, const std::string& file, const std::vect
       REQUIRE(std::filesystem::exists(path));
       CHECK(std::filesystem::file_size(path) > 5000);
     }
+  return r.out;
 }
 
 }  // namespace
@@ -78,6 +81,21 @@ TEST_CASE("tools/plot draws each product's own figures", "[plot][cli]") {
     make("phase --sigma-w 0.5:4:30 --sigma-b 0:1:12 --quiet -o " + (dir / "phase.h5").string());
     check_figures(dir, "phase.h5", {"phase_map_phase", "phase_map_chi_1", "phase_map_q_star", "phase_map_c_star",
                                     "phase_map_xi_c"});
+  }
+  SECTION("sweep: a result against one axis, a band over seeds, the DMFT's lambda_max beside the Lyapunov exponent") {
+    make("sweep --quiet -o " + (dir / "lyap.h5").string() +
+         " simulate --n 100 --t-end 20 --lyapunov --sigma-w 1.5,2,2.5 --seed 1,2 --phi tanh,erf");
+    // One line per phi; the DMFT overlay through the CLI given (no warning that it is missing).
+    const std::string out = check_figures(dir, "lyap.h5", {"sweep_lyapunov", "sweep_q_final", "sweep_stationary_q"},
+                                          std::string("--amari '") + AMARI_CLI_PATH + "'");
+    CHECK_THAT(out, !Catch::Contains("DMFT overlay"));
+    // Another result, another axis, an axis fixed; and what is refused.
+    const auto fixed = check_figures(dir, "lyap.h5", {"sweep_q_final"}, "--result q_final --x seed --fix phi=erf");
+    CHECK_THAT(fixed, !Catch::Contains("lyapunov"));
+    const auto bad = run_shell(std::string(AMARI_SOURCE_DIR) + "/tools/plot '" + (dir / "lyap.h5").string() +
+                               "' -o '" + (dir / "fig").string() + "' --result nope");
+    CHECK(WEXITSTATUS(bad.status) != 0);
+    CHECK_THAT(bad.out, Catch::Contains("result = nope: not a result of this sweep"));
   }
   SECTION("deepnet: panels A-D and the perturbation growth") {
     make("deepnet --sigma-w 2.5 --sigma-b 0.3 --n 200 --layers 12 --nets 5 --quiet -o " + (dir / "deep.h5").string());

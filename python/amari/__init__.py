@@ -23,8 +23,10 @@ import inspect as _inspect  # noqa: E402
 import numpy as _np  # noqa: E402
 
 from . import _amari  # noqa: E402
+from ._files import File, open  # noqa: E402,A004
 
-__all__ = ["simulate", "meanfield", "dmft", "maps", "edge", "phase", "deepnet", "compare", "finite", "network", "inspect",
+__all__ = ["simulate", "meanfield", "dmft", "maps", "edge", "phase", "deepnet", "compare", "finite", "network", "sweep",
+           "inspect", "open", "File",
            "parameters", "NumericalError", "__version__"]
 
 __version__ = _amari.version()
@@ -224,6 +226,71 @@ def _network(kwargs, quiet, progress):
 network = _command("network", "The W (N x N) and b (N) that `amari.simulate` draws for (seed, draw), as "
                    "numpy arrays (`amari network`): simulate(weights=W, bias=b, ...) with them reproduces "
                    "the drawn run bit for bit.", _network)
+
+
+def _option_text(name, v):
+    """An option's value as the CLI's text: a list, tuple, range or 1-D array is an axis `a,b,c`;
+    a string passes through (so "1:2:5" is a range); a number or flag is one value. Floats are
+    written with repr, which reads back as the same double."""
+    def one(x):
+        if isinstance(x, str):
+            return x
+        if isinstance(x, (bool, _np.bool_)):
+            return "true" if x else "false"
+        if isinstance(x, (int, _np.integer)):
+            return str(int(x))
+        if isinstance(x, (float, _np.floating)):
+            return repr(float(x))
+        raise ValueError("%s = %s: must be a number, a text, a flag, or a list of them (an axis)" % (name, _shown(x)))
+
+    if isinstance(v, (list, tuple, range, _np.ndarray)):
+        items = list(v.ravel()) if isinstance(v, _np.ndarray) and v.ndim == 1 else v
+        if isinstance(v, _np.ndarray) and v.ndim != 1:
+            raise ValueError("%s = %s: an axis must be one-dimensional; accepted: a list, tuple, range or 1-D "
+                             "array of values" % (name, _shown(v)))
+        if len(items) == 0:
+            raise ValueError("%s = %s: an axis needs at least one value; accepted: a list, tuple, range or 1-D "
+                             "array of values" % (name, _shown(v)))
+        return ",".join(one(x) for x in items)
+    return one(v)
+
+
+def sweep(command=None, output=None, force=False, resume=None, keep=False, quiet=False, progress=None, **options):
+    """Run a command over the Cartesian grid of its options (`amari sweep`, docs/sweep.md).
+
+    command: simulate, meanfield, dmft, maps, deepnet or finite. **options: its keywords (the TOML
+    keys); a list, tuple, range or 1-D numpy array is an axis, a string is the CLI's text (so
+    "1:2.5:4" is a range and "tanh,erf" a list), a number is one value. The options are parsed
+    exactly as the CLI parses `amari sweep COMMAND --option ...`, so a file's sweep resumes the same
+    in either.
+
+    output: the sweep's HDF5 file (/sweep, docs/FORMAT.md); without it the sweep runs in a
+    temporary file that is removed before the call returns. force: overwrite output. resume: the
+    file of an interrupted sweep: runs the points not yet complete (command may be left out; no
+    options). keep: also store each point's full product, what the command alone writes, in the
+    file (/sweep/points/<k>/product, docs/FORMAT.md; with output=).
+    quiet, progress: as for the other commands (progress counts points, fractions within one).
+
+    Returns a dict named like `amari sweep --json`: command, dims (the axis names in order), axes
+    {name: numpy array}, points, done, and every result as a numpy array over [axes..., its own
+    axes] (with a seed axis also <result>_mean_over_seed and <result>_sem_over_seed); text results
+    are object arrays of str (None where a point has none). With output= or resume=, also output.
+    ValueError for bad input, with the CLI's message, before anything runs."""
+    args = []
+    for name, v in options.items():
+        args += ["--" + name.replace("_", "-"), _option_text(name, v)]
+    call = dict(options)
+    for k, v in (("output", output), ("force", force), ("resume", resume), ("keep", keep)):
+        if v:
+            call[k] = v
+    text = "python: amari.sweep(%s)" % ", ".join(
+        ([repr(command)] if command is not None else []) + ["%s=%s" % (k, _shown(v)) for k, v in call.items()])
+    p = _Progress("sweep", quiet, progress)
+    try:
+        return _amari.sweep(command or "", args, _os.fspath(output) if output else "", bool(force),
+                            _os.fspath(resume) if resume else "", bool(keep), text, p.callback)
+    finally:
+        p.close()
 
 
 def inspect(file):

@@ -11,6 +11,8 @@
 //   commands.cpp    one function per command (the scalar forms)
 //   simulate.cpp    amari.simulate: in-memory samples, the file writer, resume
 //   vectorised.cpp  maps over numpy arrays of points, edge over an array of sigma_b
+//   files.cpp       amari.open: a file's groups and datasets (names, dims, attributes), read on demand
+//   sweep.cpp       amari.sweep: a command over a grid (io/sweep.hpp), the results as numpy arrays
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -213,5 +215,7 @@ auto run_released(python_control& ctl, F&& compute) {
 void bind_commands(py::module_& m);
 void bind_simulate(py::module_& m);
 void bind_vectorised(py::module_& m);
+void bind_files(py::module_& m);
+void bind_sweep(py::module_& m);
 
 }  // namespace amari::python

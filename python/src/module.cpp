@@ -1,6 +1,6 @@
 // The extension module amari._amari: the library's errors as Python exceptions, the vocabulary of
 // each command (for the keyword signatures of the pure-Python layer, python/amari/__init__.py),
-// and the commands (commands.cpp, simulate.cpp, vectorised.cpp).
+// and the commands (commands.cpp, simulate.cpp, vectorised.cpp, sweep.cpp).
 #include "amari/core/version.hpp"
 #include "amari/sim/compare.hpp"
 #include "amari/sim/deepnet.hpp"
@@ -119,4 +119,6 @@ PYBIND11_MODULE(_amari, m) {
   bind_commands(m);
   bind_simulate(m);
   bind_vectorised(m);
+  bind_files(m);
+  bind_sweep(m);
 }

@@ -193,8 +193,7 @@ void require_finite(const array_view& a, std::string_view field) {
 // ---- files and keywords --------------------------------------------------------------------------------
 
 void unknown_keyword(const std::string& command, const std::string& name, const std::vector<std::string>& known) {
-  const std::string hint = did_you_mean(name, known);
-  throw InvalidArgument(name + ": unknown parameter of `amari " + command + "`" + (hint.empty() ? "" : "; " + hint));
+  throw InvalidArgument(unknown_parameter(command, name, known));
 }
 
 void require_writable(const std::string& path, bool force) {

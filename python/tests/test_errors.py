@@ -59,6 +59,20 @@ def test_unknown_keyword_with_did_you_mean():
     assert str(e.value) == "completely_wrong: unknown parameter of `amari dmft`"
 
 
+@pytest.mark.parametrize("command, keyword, option", [
+    ("maps", "sigma_x", "--sigma-x"), ("simulate", "outptu", "--outptu"), ("dmft", "completely_wrong", "--completely-wrong"),
+    ("deepnet", "layer", "--layer=3")])
+def test_unknown_option_is_the_unknown_keyword_message(command, keyword, option, tmp):
+    # The command line's unknown option and Python's unknown keyword: one message.
+    os.chdir(tmp)
+    with pytest.raises(ValueError) as e:
+        getattr(amari, command)(**{keyword: 1})
+    code, _, err = cli(command, option, *(["1"] if "=" not in option else []), check=False)
+    assert code == 2
+    assert err == "amari: %s (see `amari %s --help`)\n" % (e.value, command)
+    assert os.listdir(tmp) == []
+
+
 def test_unknown_keyword_hint_is_the_cli_config_hint(tmp):
     # The CLI says the same in a config file: the same closest name.
     cfg = tmp / "c.toml"

@@ -10,9 +10,11 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <omp.h>
+#include <optional>
 #include <thread>
 
 #include "amari/core/error.hpp"
+#include "amari/core/params.hpp"
 #include "amari/core/version.hpp"
 #include "command.hpp"
 #include "mpi.hpp"
@@ -74,6 +76,35 @@ void say(const char* what) {
 }
 
 int run(int argc, char** argv);
+
+// The first option on the command line that `sub` does not have, as the message for an unknown
+// parameter (core/params.hpp), or nothing. Numbers (-1, -2.5e3) are values, not options.
+std::optional<std::string> unknown_option(const CLI::App& sub, int argc, char** argv) {
+  std::vector<std::string> known;
+  std::vector<std::string> shorts;
+  for (const CLI::Option* o : sub.get_options()) {
+    for (std::string n : o->get_lnames()) {
+      std::replace(n.begin(), n.end(), '-', '_');
+      known.push_back(n);
+    }
+    for (const auto& n : o->get_snames()) shorts.push_back(n);
+  }
+  for (int i = 2; i < argc; ++i) {
+    const std::string tok = argv[i];
+    if (tok.size() < 2 || tok[0] != '-' || tok == "--") continue;
+    char* end = nullptr;
+    std::strtod(tok.c_str(), &end);
+    if (end && *end == '\0') continue;
+    std::string name = tok.substr(tok[1] == '-' ? 2 : 1);
+    name = name.substr(0, name.find('='));
+    std::replace(name.begin(), name.end(), '-', '_');
+    const bool is_short = tok[1] != '-';
+    if (is_short ? std::find(shorts.begin(), shorts.end(), name) == shorts.end()
+                 : std::find(known.begin(), known.end(), name) == known.end())
+      return amari::unknown_parameter(sub.get_name(), name, known);
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -150,7 +181,16 @@ int run(int argc, char** argv) {
     } catch (const CLI::Success& e) {
       return app.exit(e);  // --help, --version
     } catch (const CLI::ParseError& e) {
-      // One line, naming what was wrong; exit code 2 (usage).
+      // One line, naming what was wrong; exit code 2 (usage). An unknown option gets the message
+      // every front end gives for an unknown parameter (a TOML key, a Python keyword).
+      if (const auto sub = std::find_if(subs.begin(), subs.end(), [](const CLI::App* a) { return a->parsed(); });
+          sub != subs.end() && dynamic_cast<const CLI::ExtrasError*>(&e)) {
+        if (const auto msg = unknown_option(**sub, argc, argv)) {
+          if (speaks()) std::fprintf(stderr, "amari: %s (see `amari %s --help`)\n", msg->c_str(),
+                                     (*sub)->get_name().c_str());
+          return 2;
+        }
+      }
       std::string what = e.what();
       if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
       if (speaks()) std::fprintf(stderr, "amari: %s (see `amari --help`)\n", what.c_str());

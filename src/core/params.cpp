@@ -97,6 +97,9 @@ const param_spec entries[] = {
     {.name = "all_fixed_points", .kind = K::flag, .help = "also list every fixed point of the length map with its stability",
      .role = R::front_end},
     {.name = "json", .kind = K::flag, .help = "print the result as one JSON object on stdout", .role = R::front_end},
+    {.name = "keep", .kind = K::flag,
+     .help = "also store each grid point's full product, what the command alone writes (/sweep/points/<k>/product)",
+     .role = R::front_end},
     {.name = "quiet", .kind = K::flag, .help = "no progress bar and no text report", .role = R::front_end},
 };
 
@@ -354,6 +357,11 @@ std::string did_you_mean(std::string_view word, std::span<const std::string> kno
   }
   if (best.empty() || best_d > std::max<std::size_t>(2, word.size() / 3)) return "";
   return fmt::format("did you mean '{}'?", best);
+}
+
+std::string unknown_parameter(std::string_view command, std::string_view name, std::span<const std::string> known) {
+  const std::string hint = did_you_mean(name, known);
+  return fmt::format("{}: unknown parameter of `amari {}`{}", name, command, hint.empty() ? "" : "; " + hint);
 }
 
 namespace detail {

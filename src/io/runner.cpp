@@ -15,6 +15,7 @@
 #include "amari/io/layout/meanfield.hpp"
 #include "amari/io/layout/simulate.hpp"
 #include "amari/sim/deepnet.hpp"
+#include "amari/sim/predictions.hpp"
 #include "amari/sim/simulate.hpp"
 #include "amari/theory/dmft.hpp"
 #include "amari/theory/finite.hpp"
@@ -48,7 +49,7 @@ record results_only(const param_table<P>& table, const P& p, record r) {
 template <class P>
 class table_runner final : public runner {
  public:
-  using run_fn = std::function<record(P&, const run_control&)>;
+  using run_fn = std::function<record(P&, const run_control&, store::file*)>;
   using check_fn = std::function<void(P&, const std::vector<std::string>& given)>;
   using memory_fn = std::function<std::uint64_t(const P&)>;
 
@@ -68,7 +69,10 @@ class table_runner final : public runner {
   param_value get(std::string_view name) const override { return P::table().get(p_, name); }
   void validate() override { check_(p_, given_); }
   std::uint64_t memory_needed() const override { return memory_ ? memory_(p_) : 0; }
-  record run(const run_control& control) override { return results_only(P::table(), p_, run_(p_, control)); }
+  record run(const run_control& control) override { return results_only(P::table(), p_, run_(p_, control, nullptr)); }
+  record run(const run_control& control, store::file& product) override {
+    return results_only(P::table(), p_, run_(p_, control, &product));
+  }
   std::unique_ptr<runner> clone() const override { return std::make_unique<table_runner>(*this); }
 
  private:
@@ -90,13 +94,25 @@ class null_observer final : public simulation_observer {
 
 std::span<const std::string_view> runner_commands() { return commands; }
 
+std::string runner::config_toml() const {
+  std::string out;
+  for (const auto* s : params()) out += std::string(s->name) + " = " + format_toml(get(s->name)) + "\n";
+  return out;
+}
+
 std::unique_ptr<runner> make_runner(std::string_view command) {
   if (command == "simulate")
     return std::make_unique<table_runner<simulate_params>>(
         "simulate",
-        [](simulate_params& p, const run_control& control) {
-          null_observer obs;
-          return layout::simulate::to_record(p, simulate(p, obs, control));
+        [](simulate_params& p, const run_control& control, store::file* f) {
+          if (!f) {
+            null_observer obs;
+            return layout::simulate::to_record(p, simulate(p, obs, control));
+          }
+          // As `amari simulate -o`: the writer with the theories' predictions; it finishes the file.
+          simulation_writer writer(*f, p, false, false,
+                                   [&p](double m0, double q0) { return predict_simulation(p, m0, q0, nullptr); });
+          return layout::simulate::to_record(p, simulate(p, writer, control));
         },
         [](simulate_params& p, const std::vector<std::string>& given) {
           // The map samples whole iterations: unless dt_out is given, every one (as `amari simulate`).
@@ -109,13 +125,20 @@ std::unique_ptr<runner> make_runner(std::string_view command) {
   if (command == "meanfield")
     return std::make_unique<table_runner<meanfield_params>>(
         "meanfield",
-        [](meanfield_params& p, const run_control& control) {
+        [](meanfield_params& p, const run_control& control, store::file* f) {
           const meanfield_result r = solve_meanfield(p.model, p.settings, control);
+          if (f) {
+            layout::meanfield::write(*f, p, r, meanfield_network_note(p.model, r));
+            f->finish("complete");
+          }
           record out = layout::meanfield::to_record(p, r, meanfield_network_note(p.model, r));
           // The fixed point the trajectory reached, as numbers (NaN: none).
           const auto* fp = r.final_fixed_point ? &r.fixed_points[*r.final_fixed_point] : nullptr;
           out.add("final_m", fp ? fp->m : std::nan(""));
           out.add("final_q", fp ? fp->q : std::nan(""));
+          // Their number instead of the list of records (which the sweep's layout would also turn
+          // into `fixed_points_count`, and which has none to count when it is empty).
+          out.erase("fixed_points");
           out.add("fixed_points_count", static_cast<std::int64_t>(r.fixed_points.size()));
           return out;
         },
@@ -128,24 +151,50 @@ std::unique_ptr<runner> make_runner(std::string_view command) {
   if (command == "dmft")
     return std::make_unique<table_runner<dmft_params>>(
         "dmft",
-        [](dmft_params& p, const run_control& control) {
-          return layout::dmft::to_record(p, solve_dmft(p.model, p.settings, control));
+        [](dmft_params& p, const run_control& control, store::file* f) {
+          const dmft_result r = solve_dmft(p.model, p.settings, control);
+          if (f) {
+            layout::dmft::write(*f, p, r);
+            f->finish("complete");
+          }
+          return layout::dmft::to_record(p, r);
         },
         [](dmft_params& p, const auto&) { p.validate(); });
   if (command == "maps")
     return std::make_unique<table_runner<maps_params>>(
-        "maps", [](maps_params& p, const run_control&) { return layout::maps::to_record(p, solve_maps(p.model)); },
+        "maps",
+        [](maps_params& p, const run_control&, store::file* f) {
+          const maps_result r = solve_maps(p.model);
+          if (f) {
+            layout::maps::write(*f, p, r, find_length_fixed_points(p.model));
+            f->finish("complete");
+          }
+          return layout::maps::to_record(p, r);
+        },
         [](maps_params& p, const auto&) { p.validate(); });
   if (command == "deepnet")
     return std::make_unique<table_runner<deepnet_params>>(
         "deepnet",
-        [](deepnet_params& p, const run_control& control) {
-          return layout::deepnet::to_record(p, run_deepnet(p, control));
+        [](deepnet_params& p, const run_control& control, store::file* f) {
+          const deepnet_result r = run_deepnet(p, control);
+          if (f) {
+            layout::deepnet::write(*f, p, r);
+            f->finish("complete");
+          }
+          return layout::deepnet::to_record(p, r);
         },
         [](deepnet_params& p, const auto&) { p.validate(); });
   if (command == "finite")
     return std::make_unique<table_runner<finite_params>>(
-        "finite", [](finite_params& p, const run_control&) { return layout::finite::to_record(p, run_finite(p)); },
+        "finite",
+        [](finite_params& p, const run_control&, store::file* f) {
+          const finite_result r = run_finite(p);
+          if (f) {
+            layout::finite::write(*f, p, r);
+            f->finish("complete");
+          }
+          return layout::finite::to_record(p, r);
+        },
         [](finite_params& p, const auto&) { p.validate(); });
   std::string list;
   for (auto c : commands) list += (list.empty() ? "" : ", ") + std::string(c);

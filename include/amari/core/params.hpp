@@ -132,6 +132,10 @@ std::string_view kind_words(param_kind k);
 
 // "did you mean 'sigma_w'?" for the name in `known` closest to `word`, or "" when none is close.
 std::string did_you_mean(std::string_view word, std::span<const std::string> known);
+// The one message for a parameter a command does not have, in every front end (the command line,
+// a TOML file's key, a sweep's option, a Python keyword):
+// "sigmaw: unknown parameter of `amari maps`; did you mean 'sigma_w'?".
+std::string unknown_parameter(std::string_view command, std::string_view name, std::span<const std::string> known);
 
 // How a field of type T is read from and written to a param_value. double, int64, bool,
 // std::string and std::vector<double> are themselves; Activation, grid_axis and enums are text,
@@ -202,9 +206,7 @@ class param_table {
   void set(P& p, std::string_view name, const param_value& v) const {
     const entry* e = find(name);
     if (!e) {
-      const auto known = names();
-      const std::string hint = did_you_mean(name, known);
-      throw InvalidArgument(fmt_unknown(name, hint));
+      throw InvalidArgument(unknown_parameter(command_, name, names()));
     }
     e->set(p, v);
   }
@@ -215,10 +217,6 @@ class param_table {
   }
 
  private:
-  std::string fmt_unknown(std::string_view name, const std::string& hint) const {
-    return std::string(name) + ": unknown parameter of `amari " + command_ + "`" + (hint.empty() ? "" : "; " + hint);
-  }
-
   template <class F>
   void add_entry(std::string_view name, F field) {
     using T = std::remove_cvref_t<decltype(field(std::declval<P&>()))>;

@@ -18,6 +18,7 @@
 #include "amari/core/control.hpp"
 #include "amari/core/params.hpp"
 #include "amari/io/record.hpp"
+#include "amari/io/store.hpp"
 
 namespace amari::io {
 
@@ -39,6 +40,11 @@ class runner {
   // Runs; the results without the parameters and without wall-clock figures (`seconds`), so that
   // two runs of the same parameters give equal records. Interrupted when control asks to stop.
   virtual record run(const run_control& control) = 0;
+  // Runs as run(control) and also writes the command's product into `product` (a new, empty
+  // file): the groups and datasets that `amari <command> -o FILE` writes; the file is finished.
+  virtual record run(const run_control& control, store::file& product) = 0;
+  // The parameters as TOML, one `name = value` line each (the `config` of the product's file).
+  std::string config_toml() const;
   virtual std::unique_ptr<runner> clone() const = 0;
 };
 

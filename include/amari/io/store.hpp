@@ -42,7 +42,8 @@ namespace amari::store {
 // 5: `amari simulate` records weight_precision and accumulation (the storage of W).
 // 6: the /finite group (`amari finite`); /deepnet gains the `inputs` attribute and, with --widths,
 // the `width` axis and the [width, layer] measurements.
-inline constexpr std::int64_t format_version = 6;
+// 7: `amari sweep --keep`: each grid point's product in /sweep/points/<k>/product, attribute keep.
+inline constexpr std::int64_t format_version = 7;
 
 struct file_options {
   bool force = false;           // overwrite an existing file (otherwise: refuse)

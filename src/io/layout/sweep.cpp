@@ -150,6 +150,7 @@ void write_plan(store::file& f, const plan& p) {
   for (const auto& a : p.axes) names.push_back(a.name);
   g.attr("axes", join(names, ","));
   g.attr("points", p.points());
+  if (p.keep) g.attr("keep", std::int64_t{1});
   if (!p.arguments.empty())
     g.write("arguments", p.arguments,
             {.description = "the options of amari " + p.command + " as given to the sweep (lists and ranges are axes)"});
@@ -198,6 +199,99 @@ void write_point(store::file& f, std::int64_t k, const io::record& results) {
   for (std::size_t i = 0; i < results.size(); ++i) write_value(g, results.keys[i], results.values[i], command);
 }
 
+namespace {
+
+std::string child(const std::string& g, const std::string& name) { return g == "/" ? "/" + name : g + "/" + name; }
+
+bool is_integer_type(const std::string& type) { return type.rfind("int", 0) == 0 || type.rfind("uint", 0) == 0; }
+
+// The attributes of an object (`object` empty: the group itself) but those in `skip`.
+void copy_attributes(const std::vector<store::attribute>& attributes, store::group& g, const std::string& object,
+                     std::initializer_list<const char*> skip) {
+  for (const auto& a : attributes) {
+    if (std::any_of(skip.begin(), skip.end(), [&](const char* s) { return a.name == s; })) continue;
+    using K = store::attribute::kind;
+    const bool scalar = a.shape.empty();
+    if (a.type == K::text && !a.text.empty()) {
+      const std::string v = scalar || a.text.size() == 1 ? a.text.front() : join(a.text, "\n");
+      object.empty() ? g.attr(a.name, v) : g.attr_of(object, a.name, v);
+    } else if (a.type == K::real && !a.reals.empty()) {
+      if (scalar) object.empty() ? g.attr(a.name, a.reals.front()) : g.attr_of(object, a.name, a.reals.front());
+      else object.empty() ? g.attr(a.name, std::span<const double>(a.reals)) : g.attr_of(object, a.name, std::span<const double>(a.reals));
+    } else if ((a.type == K::integer && !a.integers.empty()) || (a.type == K::unsigned_integer && !a.unsigneds.empty())) {
+      std::vector<std::int64_t> v(a.integers.begin(), a.integers.end());
+      for (auto u : a.unsigneds) v.push_back(static_cast<std::int64_t>(u));
+      if (scalar) {
+        object.empty() ? g.attr(a.name, v.front()) : g.attr_of(object, a.name, v.front());
+      } else {
+        const std::vector<double> d(v.begin(), v.end());
+        object.empty() ? g.attr(a.name, std::span<const double>(d)) : g.attr_of(object, a.name, std::span<const double>(d));
+      }
+    }
+  }
+}
+
+std::string attribute_text(const std::vector<store::attribute>& attributes, const char* name) {
+  for (const auto& a : attributes)
+    if (a.name == name && !a.text.empty()) return a.text.front();
+  return "";
+}
+
+void copy_group(store::file& src, const std::string& from, store::file& dst, const std::string& to) {
+  auto sg = src.group_at(from);
+  auto dg = dst.group_at(to);
+  copy_attributes(src.info(from).attributes, dg, "", {});
+  const auto names = sg.children();
+  // Scales first, so that the datasets over them can attach them.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& name : names) {
+      const std::string path = child(from, name);
+      const store::object_info info = src.info(path);
+      if (info.is_group) {
+        if (pass == 1 && !(from == "/" && name == "checkpoint")) copy_group(src, path, dst, to + "/" + name);
+        continue;
+      }
+      if (info.is_scale != (pass == 0)) continue;
+      store::dataset_meta meta{.description = attribute_text(info.attributes, "description"),
+                               .units = attribute_text(info.attributes, "units")};
+      if (meta.description.empty()) meta.description = "dataset " + name + " of the point's product";
+      // The scales of its axes, where they are scales of the same group (else left unattached).
+      bool any = false;
+      for (const auto& d : info.dims) {
+        const bool here = !d.empty() && sg.has(d) && src.info(child(from, d)).is_scale;
+        meta.dims.push_back(here ? d : "");
+        any = any || here;
+      }
+      if (!any || info.is_scale) meta.dims.clear();
+      std::uint64_t size = 1;
+      for (auto x : info.shape) size *= x;
+      if (info.type == "string") {
+        dg.write(name, sg.read_strings(name), meta);
+      } else if (is_integer_type(info.type)) {
+        const auto v = sg.read_ints(name);
+        if (info.is_scale) dg.write_scale(name, std::span<const std::int64_t>(v), meta);
+        else if (info.shape.empty()) dg.write_scalar(name, v.at(0), meta);
+        else if (size > 0) dg.write(name, std::span<const std::int64_t>(v), meta, info.shape);
+        else continue;
+      } else {
+        const auto v = sg.read_doubles(name);
+        if (info.is_scale) dg.write_scale(name, std::span<const double>(v), meta);
+        else if (info.shape.empty()) dg.write_scalar(name, v.at(0), meta);
+        else if (size > 0) dg.write(name, std::span<const double>(v), meta, info.shape);
+        else continue;
+      }
+      copy_attributes(info.attributes, dg, name, {"description", "units"});
+    }
+  }
+}
+
+}  // namespace
+
+void write_product(store::file& f, std::int64_t k, const std::string& source) {
+  auto src = store::file::open_read(source);
+  copy_group(src, "/", f, point_path(k) + "/product");
+}
+
 void write_grid(store::file& f, const plan& p) {
   auto g = f.group_at(group);
   const std::int64_t points = p.points();
@@ -212,7 +306,8 @@ void write_grid(store::file& f, const plan& p) {
   for (std::int64_t k = 0; k < points; ++k) {
     if (!f.has(point_path(k))) continue;
     for (const auto& key : f.group_at(point_path(k)).children())
-      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+      if (std::find(keys.begin(), keys.end(), key) == keys.end() && !f.info(point_path(k) + "/" + key).is_group)
+        keys.push_back(key);
   }
   std::map<std::string, std::vector<point_data>> data;
   for (const auto& key : keys)
@@ -339,6 +434,7 @@ stored_plan read_plan(store::file& f) {
   stored_plan s;
   s.command = g.attr_string("command");
   if (g.has("arguments")) s.arguments = g.read_strings("arguments");
+  s.keep = g.has_attr("keep") && g.attr_int("keep") != 0;
   return s;
 }
 

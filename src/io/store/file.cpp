@@ -366,18 +366,11 @@ file file::create(const std::string& path, const file_options& options) {
 }
 
 file file::open_read(const std::string& path) {
-  silence();
-  check_existing_file(path);
-  auto fs = std::make_shared<file_state>();
-  fs->path = path;
-  handle fapl = read_fapl(path);
-  fs->fid = handle(ck(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), path, "cannot open"));
-  fs->open = true;
-  check_readable_amari(path, fs->id());
-  if (H5Aexists(fs->id(), "status") > 0) fs->status = attr_as_string(path, fs->id(), "status", "/");
+  file f = open_read_hdf5(path);
+  file_state& fs = *f.impl_->fs;
+  check_readable_amari(path, fs.id());
+  if (H5Aexists(fs.id(), "status") > 0) fs.status = attr_as_string(path, fs.id(), "status", "/");
   H5Eclear2(H5E_DEFAULT);
-  file f;
-  f.impl_ = std::make_unique<impl>(impl{fs});
   return f;
 }
 

@@ -9,6 +9,9 @@
 //                           attribute labels)
 //   /sweep/points/<k>       the results of grid point k (row-major over the axes, the last fastest),
 //                           written as it completes: what a resume finds done
+//   /sweep/points/<k>/product  with --keep (attribute keep = 1 of /sweep): the point's own file as
+//                           the command alone writes it (root attributes, groups, datasets; no
+//                           /checkpoint)
 //   /sweep/<result>         at the end: every result over [axes..., its own axes]; text results as
 //                           indices with attribute labels; arrays shorter than the longest padded
 //                           with NaN (attribute padded)
@@ -42,6 +45,7 @@ struct plan {
   std::vector<std::string> arguments;  // the command's options as given (tokens)
   std::vector<std::pair<std::string, param_value>> fixed;
   std::vector<axis> axes;
+  bool keep = false;  // each point's full product too (--keep)
 
   std::int64_t points() const;
   // The value index on each axis of grid point k.
@@ -56,6 +60,12 @@ void write_plan(store::file& f, const plan& p);
 std::vector<bool> points_done(store::file& f, std::int64_t points);
 // Writes grid point k's results (its own group; reaches the disk with the next flush).
 void write_point(store::file& f, std::int64_t k, const io::record& results);
+// With --keep: the whole amari file at `source` (a finished file of the point's command) into
+// /sweep/points/<k>/product: its root attributes on that group, every group below with its
+// attributes, every dataset with its values, shape, description, units, other attributes and
+// dimension scales (series become fixed datasets; numbers are stored as float64 or int64). Its
+// /checkpoint (the run's resume state) is left out.
+void write_product(store::file& f, std::int64_t k, const std::string& source);
 // At the end: the results over the grid, and the means over seeds.
 void write_grid(store::file& f, const plan& p);
 
@@ -63,6 +73,7 @@ void write_grid(store::file& f, const plan& p);
 struct stored_plan {
   std::string command;
   std::vector<std::string> arguments;
+  bool keep = false;
 };
 stored_plan read_plan(store::file& f);
 
