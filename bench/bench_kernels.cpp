@@ -11,7 +11,10 @@
 // Rounds alternate between the measurements, so that other load on the machine (a shared 2-core
 // box) hits all of them alike; each reports its best, median and worst time over the rounds.
 //
-// usage: bench_kernels [--rounds K] [N ...]     (default 4000, 7 rounds)
+// usage: bench_kernels [--rounds K] [--storage] [N ...]     (default 4000, 7 rounds)
+//   --storage  only what issue 16 needs: the bandwidths, W in double, float and half against a
+//              double state (R = 1 and 16), the blocked accumulation and the compute floors
+//              (no float state beyond half's, no AVX2-only or Eigen comparisons, no R = 4 or 64)
 // Prints one JSON object per measurement.
 #include <omp.h>
 
@@ -85,8 +88,10 @@ void fill_random(S* p, std::int64_t n, unsigned seed, double scale) {
 int main(int argc, char** argv) {
   std::vector<std::int64_t> sizes;
   int rounds = 7;
+  bool storage_only = false;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
+    else if (std::string(argv[i]) == "--storage") storage_only = true;
     else sizes.push_back(std::atoll(argv[i]));
   }
   if (sizes.empty()) sizes = {4000};
@@ -138,7 +143,8 @@ int main(int argc, char** argv) {
         P.commit(c);
       }
     };
-    const std::vector<std::int64_t> Rs = {1, 4, 16, 64};
+    const std::vector<std::int64_t> Rs =
+        storage_only ? std::vector<std::int64_t>{1, 16} : std::vector<std::int64_t>{1, 4, 16, 64};
     std::map<std::int64_t, amari::panel<double>> Pd;
     std::map<std::int64_t, amari::panel<float>> Pf;
     std::map<std::int64_t, std::vector<double>> Od;
@@ -156,6 +162,7 @@ int main(int argc, char** argv) {
     }
     // The outer product without AVX-512VL (where the processor has it, the default uses it).
     for (std::int64_t R : {16, 64}) {
+      if (storage_only) break;
       set.add("double_" + std::to_string(R) + "_avx2", [&, R] {
         amari::kernel_avx512(false);
         Wd.multiply(Pd[R], Od[R].data(), nullptr, nullptr, 0, false, all);
@@ -167,7 +174,8 @@ int main(int argc, char** argv) {
         amari::kernel_avx512(true);
       }, std::max(1, reps / 4));
     }
-    set.add("double_1_1thread", [&] { Wd.multiply(Pd[1], Od[1].data(), nullptr, nullptr, 0, false, 1); }, reps);
+    if (!storage_only)
+      set.add("double_1_1thread", [&] { Wd.multiply(Pd[1], Od[1].data(), nullptr, nullptr, 0, false, 1); }, reps);
 
     // Narrow storage (weight_precision): W in float or half against a double state (and half
     // against a float state), accumulated in the state's precision or (one column) in float blocks.
@@ -211,15 +219,18 @@ int main(int argc, char** argv) {
             [&] { Ch.multiply(Cp, Co.data(), nullptr, nullptr, 0, false, 1, acc::blocked); }, creps);
 
     // Eigen: the single-threaded matrix-vector product and the GEMM a plain Eigen program uses.
-    Eigen::MatrixXd Me(n, n);
-    for (std::int64_t i = 0; i < n; ++i)
-      for (std::int64_t j = 0; j < n; ++j) Me(i, j) = Wd(i, j);
-    Eigen::VectorXd ve = Eigen::Map<Eigen::VectorXd>(base.data(), n), ye(n);
-    Eigen::MatrixXd Pe4 = Eigen::MatrixXd::Random(n, 4), Pe16 = Eigen::MatrixXd::Random(n, 16);
-    Eigen::MatrixXd Oe4(n, 4), Oe16(n, 16);
-    set.add("eigen_double_1", [&] { ye.noalias() = Me * ve; }, reps);
-    set.add("eigen_double_4", [&] { Oe4.noalias() = Me * Pe4; }, std::max(1, reps / 4));
-    set.add("eigen_double_16", [&] { Oe16.noalias() = Me * Pe16; }, std::max(1, reps / 4));
+    const std::int64_t ne = storage_only ? 0 : n;  // (no Eigen copy of W in --storage)
+    Eigen::MatrixXd Me(ne, ne);
+    for (std::int64_t i = 0; i < ne; ++i)
+      for (std::int64_t j = 0; j < ne; ++j) Me(i, j) = Wd(i, j);
+    Eigen::VectorXd ve = Eigen::Map<Eigen::VectorXd>(base.data(), ne), ye(ne);
+    Eigen::MatrixXd Pe4 = Eigen::MatrixXd::Random(ne, 4), Pe16 = Eigen::MatrixXd::Random(ne, 16);
+    Eigen::MatrixXd Oe4(ne, 4), Oe16(ne, 16);
+    if (!storage_only) {
+      set.add("eigen_double_1", [&] { ye.noalias() = Me * ve; }, reps);
+      set.add("eigen_double_4", [&] { Oe4.noalias() = Me * Pe4; }, std::max(1, reps / 4));
+      set.add("eigen_double_16", [&] { Oe16.noalias() = Me * Pe16; }, std::max(1, reps / 4));
+    }
 
     set.run(rounds);
 
@@ -251,10 +262,11 @@ int main(int argc, char** argv) {
       report("float_" + std::to_string(R), "amari", all, R, "float");
     }
     for (std::int64_t R : {16, 64}) {
+      if (storage_only) break;
       report("double_" + std::to_string(R) + "_avx2", "amari_avx2", all, R, "double");
       report("float_" + std::to_string(R) + "_avx2", "amari_avx2", all, R, "float");
     }
-    report("double_1_1thread", "amari", 1, 1, "double");
+    if (!storage_only) report("double_1_1thread", "amari", 1, 1, "double");
     // Narrow storage: the bandwidth floor N^2 x bytes(weight) / read bandwidth, and the compute
     // floor (cache-resident kernel per weight x N^2 / cores).
     auto report_storage = [&](const std::string& name, const std::string& storage, const std::string& state,
@@ -285,9 +297,11 @@ int main(int argc, char** argv) {
     }
     report_storage("wfloat_sdouble_1_blocked", "float", "double", 1, "blocked", "compute_wfloat_blocked");
     report_storage("whalf_sdouble_1_blocked", "half", "double", 1, "blocked", "compute_whalf_blocked");
-    report("eigen_double_1", "eigen", 1, 1, "double");
-    report("eigen_double_4", "eigen", all, 4, "double");
-    report("eigen_double_16", "eigen", all, 16, "double");
+    if (!storage_only) {
+      report("eigen_double_1", "eigen", 1, 1, "double");
+      report("eigen_double_4", "eigen", all, 4, "double");
+      report("eigen_double_16", "eigen", all, 16, "double");
+    }
   }
   if (read_sink == 42) std::printf("#\n");  // keep the reads observable
 }

@@ -1,16 +1,21 @@
 // amari simulate with W stored narrower than the state (--weight-precision): the per-network
 // error of q(t) against the double-weight network and how it scales with N, bit-identical results
-// across thread counts (replicas and tangent vectors included), the memory estimate and refusals.
+// across thread counts (replicas and tangent vectors included), the memory estimate and refusals;
+// heavy: the N-scaling to N = 8000 and the statistics of half- against double-weight ensembles.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
 
 #include "amari/core/control.hpp"
 #include "amari/core/error.hpp"
+#include "amari/theory/dmft.hpp"
 #include "simulate_support.hpp"
+#include "tolerance.hpp"
 
 using amari::accumulation_kind;
 using amari::weight_precision_kind;
+using amari::test::bonferroni_k;
+using amari::test::within_se;
 
 namespace {
 
@@ -148,4 +153,90 @@ TEST_CASE("narrow weights: refusals and the memory estimate", "[simulate][weight
   CHECK_THROWS_WITH(amari::require_memory(p), Catch::Contains("n = 100000") && Catch::Contains("double weights") &&
                                                   Catch::Contains("80.0 GB per weight matrix") &&
                                                   Catch::Contains("--weight-precision float or half"));
+}
+
+TEST_CASE("half weights: the per-network error does not grow from N = 2000 to 8000", "[simulate][weights][heavy]") {
+  // The N-scaling of the test above carried to N = 8000 (heavy: two runs at rtol 1e-10 with a W of
+  // 512 MB in double). The prediction is the same: rounding W changes W phi(h) by a relative
+  // amount independent of N, so the state's relative error is flat in N and q's does not grow.
+  // Held: h's relative error at N = 8000 within a factor 2 of N = 2000's, q's below 1e-3 and below
+  // twice N = 2000's.
+  const deviation e2000 = half_vs_double(2000, accumulation_kind::blocked);
+  const deviation e8000 = half_vs_double(8000, accumulation_kind::blocked);
+  INFO("N = 2000: q " << e2000.q_rel << ", h " << e2000.h_rel << "; N = 8000: q " << e8000.q_rel << ", h "
+       << e8000.h_rel);
+  CHECK(e8000.q_rel < 1e-3);
+  CHECK(e8000.q_rel < 2 * e2000.q_rel);
+  CHECK(e8000.h_rel < 2 * e2000.h_rel);
+  CHECK(e8000.h_rel > e2000.h_rel / 2);
+}
+
+TEST_CASE("half weights: the statistics of the chaotic state are those of double weights at N = 4000",
+          "[simulate][weights][heavy]") {
+  // Issue 16, "Statistics unchanged": tanh, sigma_w = 2, sigma_b = 0, N = 4000; an ensemble of 6
+  // networks with W in double and one of 6 *other* networks (independent seeds) with W in half,
+  // both with a double state. Rounding W to half is a change of each weight by a relative
+  // ~2^-11 / sqrt(12): the rounded W is again a Gaussian random matrix whose variance differs by
+  // ~1e-7 relative, so every mean-field statistic is predicted to be the same. Compared: the
+  // stationary <h^2> (and each against the DMFT's Delta_0), the maximal Lyapunov exponent and
+  // C(tau) at tau = 1, 2, 5.
+  //
+  // Independent seeds, not paired: the two ensembles are then independent samples of the network
+  // ensemble, the difference of their means has standard error sqrt(se_a^2 + se_b^2) with the
+  // between-network spread included, and agreement means "the same statistics", which is the
+  // claim. (Paired at one seed the runs share W up to rounding, but a chaotic trajectory forgets
+  // the difference after ~ln(1e4) / lambda ~ 90 time units, so pairing would remove only the
+  // network part of the variance; it would test the same thing with smaller errors, not something
+  // else.) The test fails if rounding W shifts a statistic by more than k standard errors of the
+  // difference -- which a correct implementation does by chance with probability at most 1e-3
+  // (Bonferroni over the 7 comparisons, Student's t with 5 degrees of freedom) -- or if either
+  // ensemble's <h^2> is off Delta_0 by more than k of its errors plus the 2/N finite-size allowance
+  // of tests/test_dmft_vs_simulation.cpp. The same finite-N shifts of lambda and C act on both
+  // ensembles alike (same N), so the differences need no allowance.
+  const amari::model_params dp{.phi = amari::Activation::parse("tanh"), .sigma_w = 2, .sigma_b = 0};
+  const double delta_0 = amari::solve_dmft_stationary(dp).delta_0;
+
+  amari::simulate_params p;
+  p.net.n = 4000;
+  p.net.model = dp;
+  p.draws = 6;  // 6 x 60 time units per ensemble keeps the test to minutes on 2 cores
+  p.replicas = 1;
+  p.rtol = 1e-5;  // the invariant measure is compared, not a path (as test_dmft_vs_simulation.cpp)
+  p.atol = 1e-7;
+  p.t_end = 80;
+  p.dt_out = 0.5;
+  p.transient = 20;  // C relaxes from q0 = 1 within ~4 decay times (~20), as in test_dmft_vs_simulation
+  p.acf_lag = 5;
+  p.acf_neurons = 4000;
+  p.record_neurons = 0;
+  p.lyapunov = true;
+  p.net.seed = 41;
+  const auto d = amari::test::run_sim(p).result;
+  p.net.seed = 42;
+  p.weight_precision = weight_precision_kind::float16;
+  const auto h = amari::test::run_sim(p).result;
+  REQUIRE(d.sem_over == "draws");
+  REQUIRE(h.sem_over == "draws");
+
+  const double k = bonferroni_k(7, double(p.draws - 1));
+  auto diff = [&](const char* what, double a, double sa, double b, double sb) {
+    INFO(what << ": double W " << a << " +- " << sa << ", half W " << b << " +- " << sb << " (k = " << k << ")");
+    CHECK(sa > 0);
+    CHECK(sb > 0);
+    CHECK_THAT(b - a, within_se(0.0, std::hypot(sa, sb), k));
+  };
+  diff("<h^2>", d.stationary_q2.mean, d.stationary_q2.sem, h.stationary_q2.mean, h.stationary_q2.sem);
+  for (const auto* r : {&d, &h}) {
+    INFO("Delta_0 = " << delta_0 << ", <h^2> = " << r->stationary_q2.mean << " +- " << r->stationary_q2.sem);
+    CHECK_THAT(r->stationary_q2.mean, within_se(delta_0, r->stationary_q2.sem, k, 2.0 / p.net.n * delta_0));
+  }
+  diff("lambda", d.lyapunov[0], d.lyapunov_sem[0], h.lyapunov[0], h.lyapunov_sem[0]);
+  CHECK(d.lyapunov[0] > 0);
+  REQUIRE(d.acf_tau.size() == 11);
+  REQUIRE(h.acf_tau.size() == 11);
+  for (double tau : {1.0, 2.0, 5.0}) {
+    const auto l = static_cast<std::size_t>(std::lround(tau / p.dt_out));
+    REQUIRE(std::abs(d.acf_tau[l] - tau) < 1e-12);
+    diff(tau == 1.0 ? "C(1)" : tau == 2.0 ? "C(2)" : "C(5)", d.acf[l], d.acf_sem[l], h.acf[l], h.acf_sem[l]);
+  }
 }

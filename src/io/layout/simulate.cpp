@@ -539,6 +539,7 @@ io::record to_record(const simulate_params& p, const simulate_result& r) {
   j.add("batches", r.batches);
   j.add("batch_length", r.batch_length);
   j.add("seconds", r.seconds);
+  j.add("setup_seconds", r.setup_seconds);  // of which drawing the networks
   if (p.lyapunov) {
     j.add("lyapunov", r.lyapunov.empty() ? std::nan("") : r.lyapunov[0]);
     j.add("lyapunov_sem", r.lyapunov_sem.empty() ? std::nan("") : r.lyapunov_sem[0]);
