@@ -438,3 +438,40 @@ TEST_CASE("amari deepnet -o writes the map curves V(q) and C(c) with their scale
   }
   fs::remove_all(dir);
 }
+
+// Tied weights (deepnet_params::tied: the same W, b at every layer, the discrete-time recurrent net).
+TEST_CASE("deepnet --tied: layer 1 is the untied net's, later layers reuse W and b", "[deepnet][tied]") {
+  deepnet_params p = small("tanh", 2.5, 0.3);
+  p.n = 64;
+  p.layers = 4;
+  p.nets = 3;
+  p.threads = 1;
+  const deepnet_result u = amari::run_deepnet(p);
+  p.tied = true;
+  const deepnet_result t = amari::run_deepnet(p);
+  p.threads = 2;
+  const deepnet_result t2 = amari::run_deepnet(p);
+  CHECK(t2.q1 == t.q1);  // thread count does not matter
+  const std::int64_t cols = p.layers + 1;
+  for (std::int64_t k = 0; k < p.nets; ++k) {
+    INFO("net " << k);
+    // The same inputs and the same random numbers for W^1 and b^1: layer 1 agrees (to rounding:
+    // the rows of W are multiplied from a stored matrix rather than from the fresh row).
+    CHECK(t.q1[k * cols] == u.q1[k * cols]);
+    CHECK_THAT(t.q1[k * cols + 1], close_to(u.q1[k * cols + 1], 1e-13));
+    CHECK_THAT(t.c[k * cols + 1], close_to(u.c[k * cols + 1], 1e-13));
+    CHECK_THAT(t.lambda[k * cols + 1], close_to(u.lambda[k * cols + 1], 1e-12, 1e-14));
+    // Beyond layer 1 the tied net reuses W^1 and b^1 while the untied one draws new ones.
+    for (std::int64_t l = 2; l <= p.layers; ++l) CHECK(std::abs(t.q1[k * cols + l] - u.q1[k * cols + l]) > 1e-6);
+  }
+  // And the tied net is deterministic given (W, b): with linear phi and sigma_b = 0, h^l = W^l h^0,
+  // so c^l of two inputs at c0 = 1 (the same input) stays exactly 1 (up to rounding), as untied.
+  deepnet_params lin = small("linear", 1.0, 0.0);
+  lin.n = 32;
+  lin.layers = 3;
+  lin.nets = 2;
+  lin.c0 = 1;
+  lin.tied = true;
+  const deepnet_result r = amari::run_deepnet(lin);
+  for (double c : r.c) CHECK_THAT(c, close_to(1.0, 1e-12));
+}

@@ -307,3 +307,47 @@ TEST_CASE("finite: width sweeps at 32 and 128 extrapolate to the 1/n theory in f
     check_sweep(p, amari::run_deepnet(p), false);
   }
 }
+
+// The correlation depth at finite width (finite_correlation_depth, docs/finite_width.md, "The
+// correlation depth"): computed at the fixed point by linear algebra (the fixed points V*, G* of
+// the recursions and the first-order shift of the eigenvalue chi_c), checked here against the
+// iterated recursions of run_finite, an independent computation:
+//   * c_star_shift = lim_l c_shift^l (taken at l = 300, where the transients are below
+//     300 chi_c^300 ~ 1e-23);
+//   * chi_c_shift / chi_c = the slope D of the secular term of c_shift: with q0 = q* the map's
+//     c^l - c* ~ A chi_c^l and c_shift^l - c_shift^inf ~ (B + D' l) chi_c^l, so
+//     r_l = (c_shift^l - c_shift^inf) / (c^l - c*) has r_{l+1} - r_l -> D'/A = chi_c_shift / chi_c.
+//     The next modes decay like chi_c^{2l} and chi_par^l, so at layer l the difference carries a
+//     residual ~ chi_c^l relative (8e-7 for tanh at l = 70; 6e-4 for erf, whose chi_c = 0.9, at
+//     l = 70), and the rounding of c^l - c* (~1e-6 at l = 70) costs ~1e-9 relative: tolerance
+//     10 chi_c^l relative.
+TEST_CASE("finite: the 1/n shift of the correlation depth agrees with the secular term of the recursions",
+          "[finite]") {
+  for (const auto& [phi, sw, sb] : {std::tuple{"tanh", 2.5, 0.3}, std::tuple{"erf", 1.7, 0.2}}) {
+    const model_params m{.phi = Activation::parse(phi), .sigma_w = sw, .sigma_b = sb};
+    const auto d = amari::finite_correlation_depth(m);
+    const auto maps = amari::solve_maps(m);
+    INFO(phi << " (" << sw << ", " << sb << "): chi_c " << d.chi_c << ", chi_c_shift " << d.chi_c_shift
+             << ", xi_c " << d.xi_c << ", xi_c_shift " << d.xi_c_shift);
+    REQUIRE(maps.chi_c);
+    REQUIRE(maps.q_star);
+    CHECK_THAT(d.chi_c, close_to(*maps.chi_c, 1e-9));
+    CHECK_THAT(d.xi_c, close_to(*maps.xi_c, 1e-8));
+    CHECK_THAT(d.xi_c_shift, close_to(d.xi_c * d.xi_c * d.chi_c_shift / d.chi_c, 1e-14));
+    const std::int64_t L = 300, l0 = 70;
+    const auto r = amari::run_finite(params(phi, sw, sb, *maps.q_star, L, input_kind::exact, 0.6));
+    // run_finite carries the same scalars
+    CHECK(r.xi_c_shift == d.xi_c_shift);
+    CHECK(r.c_star_shift == d.c_star_shift);
+    const double c_star = r.c[L], shift_inf = r.c_shift[L];
+    CHECK_THAT(d.c_star, close_to(c_star, 1e-10));
+    CHECK_THAT(d.c_star_shift, close_to(shift_inf, 1e-8));
+    auto ratio = [&](std::int64_t l) { return (r.c_shift[l] - shift_inf) / (r.c[l] - c_star); };
+    const double D = ratio(l0 + 1) - ratio(l0);
+    CHECK_THAT(D, close_to(d.chi_c_shift / d.chi_c, 10 * std::pow(d.chi_c, double(l0))));
+  }
+  // No fixed point c* < 1 in the ordered phase: NaN.
+  const auto ordered = amari::finite_correlation_depth({.phi = Activation::parse("tanh"), .sigma_w = 1.2, .sigma_b = 0.3});
+  CHECK(std::isnan(ordered.xi_c_shift));
+  CHECK(std::isnan(ordered.c_star_shift));
+}

@@ -193,7 +193,7 @@ TEST_CASE("layouts: /compare reads back what was written", "[layout]") {
   amari::compare_params p;
   p.n = 60;
   p.layers = 3;
-  p.nets = 2;
+  p.nets = 3;  // >= 3: the finite_* rows apply and carry mean_field
   p.draws = 2;
   p.t_end = 8;
   p.iterations = 8;
@@ -212,6 +212,7 @@ TEST_CASE("layouts: /compare reads back what was written", "[layout]") {
     CHECK(back.result.rows[i].name == r.rows[i].name);
     CHECK(same(back.result.rows[i].theory, r.rows[i].theory));
     CHECK(same(back.result.rows[i].sem, r.rows[i].sem));
+    CHECK(same(back.result.rows[i].mean_field, r.rows[i].mean_field));
     CHECK(back.result.rows[i].note == r.rows[i].note);
   }
 }
