@@ -475,3 +475,43 @@ TEST_CASE("deepnet --tied: layer 1 is the untied net's, later layers reuse W and
   const deepnet_result r = amari::run_deepnet(lin);
   for (double c : r.c) CHECK_THAT(c, close_to(1.0, 1e-12));
 }
+
+TEST_CASE("deepnet --tied: the tied net follows the length map at N = 1000 and departs from the untied one at N = 32",
+          "[deepnet][tied]") {
+  // As N -> infinity the tied (recurrent) net follows the same length map as the untied one
+  // (docs/compare.md, tied_variance). At finite N the two differ: tools/finite_study tied measured
+  // the late (t in [N, 2N]) difference of the mean q for tanh (2.5, 0.3) at N = 16..128 as
+  // N (q_tied - q_untied) between 10 and 16 (+- 3), and the untied net's own bias is G1^l / N
+  // (|G1| < 1 here). Allowance: 20 / N + |G1^l| / N. 8 layers compared, errors over 12 nets:
+  // k = bonferroni_k(8, 11).
+  deepnet_params p = small("tanh", 2.5, 0.3);
+  p.n = 1000;
+  p.layers = 8;
+  p.nets = 12;
+  p.tied = true;
+  const deepnet_result t = amari::run_deepnet(p);
+  const auto th = amari::run_finite(
+      amari::finite_params{.model = p.model, .q0 = p.q0, .c0 = p.c0, .inputs = p.inputs, .layers = p.layers});
+  const double k = bonferroni_k(8, double(p.nets - 1));
+  for (std::int64_t l = 1; l <= p.layers; ++l) {
+    INFO("layer " << l);
+    CHECK_THAT(t.q1_mean[l], within_se(t.q_map[l], t.q1_sem[l], k, (20 + std::abs(th.G1[l])) / double(p.n)));
+  }
+  // N = 32, 1000 nets, 64 layers: the late mean q of the tied net exceeds the untied one's (the
+  // measured N (q_tied - q_untied) ~ 15 +- 2 there). Asserted: the difference of the means over
+  // t in [32, 64] is positive and beyond 4 of its (conservative) standard errors.
+  deepnet_params s = small("tanh", 2.5, 0.3);
+  s.n = 32;
+  s.layers = 64;
+  s.nets = 1000;
+  const deepnet_result u = amari::run_deepnet(s);
+  s.tied = true;
+  const deepnet_result v = amari::run_deepnet(s);
+  double d = 0, se = 0;
+  for (std::int64_t l = 32; l <= 64; ++l) {
+    d += (v.q1_mean[l] - u.q1_mean[l]) / 33.0;
+    se += std::hypot(v.q1_sem[l], u.q1_sem[l]) / 33.0;  // the layers' errors added: correlated layers
+  }
+  INFO("q_tied - q_untied over t in [32, 64]: " << d << " +- " << se);
+  CHECK(d > 4 * se);
+}
