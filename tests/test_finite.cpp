@@ -318,8 +318,8 @@ TEST_CASE("finite: width sweeps at 32 and 128 extrapolate to the 1/n theory in f
 //     c^l - c* ~ A chi_c^l and c_shift^l - c_shift^inf ~ (B + D' l) chi_c^l, so
 //     r_l = (c_shift^l - c_shift^inf) / (c^l - c*) has r_{l+1} - r_l -> D'/A = chi_c_shift / chi_c.
 //     The next modes decay like chi_c^{2l} and chi_par^l, so at layer l the difference carries a
-//     residual ~ chi_c^l relative (8e-7 for tanh at l = 70; 6e-4 for erf, whose chi_c = 0.9, at
-//     l = 70), and the rounding of c^l - c* (~1e-6 at l = 70) costs ~1e-9 relative: tolerance
+//     residual ~ chi_c^l relative (1e-6 for tanh, chi_c = 0.82, at l = 70; 3.5e-5 for erf,
+//     chi_c = 0.86), and the rounding of c^l - c* (~1e-6 at l = 70) costs ~1e-9 relative: tolerance
 //     10 chi_c^l relative.
 TEST_CASE("finite: the 1/n shift of the correlation depth agrees with the secular term of the recursions",
           "[finite]") {
