@@ -301,6 +301,13 @@ TEST_CASE("deepnet: bad parameters are refused with the field named", "[deepnet]
   refuses([](deepnet_params& q) { q.c0 = 1.5; }, "c0 = 1.5: must be a finite number in [-1, 1]");
   refuses([](deepnet_params& q) { q.model.sigma_w = -1; }, "sigma_w = -1: must be a finite number >= 0");
   refuses([](deepnet_params& q) { q.seed = -3; }, "seed = -3: must be an integer >= 0");
+  // Tied nets store W: 8 N^2 bytes per thread (here 80 GB, more than the machines the suite runs on).
+  deepnet_params t = p;
+  t.tied = true;
+  t.n = 100000;
+  t.threads = 1;
+  CHECK_THROWS_WITH(amari::run_deepnet(t), Catch::StartsWith("n = 100000: tied nets hold W (80.0 GB at this width) in "
+                                                             "each of 1 threads"));
 }
 
 TEST_CASE("amari deepnet -o writes /deepnet, the library's numbers", "[deepnet][cli]") {

@@ -183,7 +183,7 @@ void deepnet_params::validate() const {
   const double tied_threads = std::min<double>(double(nets), threads > 0 ? double(threads) : omp_get_max_threads());
   const double need_w = tied ? 8.0 * width * width * tied_threads : 0.0;
   if (need + need_w > 0.9 * have && need <= 0.9 * have)
-    throw InvalidArgument(widths.empty() ? "n" : "widths", format_number(width),
+    throw InvalidArgument(widths.empty() ? "n" : "widths", std::to_string(static_cast<std::int64_t>(width)),
                           fmt::format("tied nets hold W ({:.1f} GB at this width) in each of {} threads, but only {:.1f} "
                                       "GB is available: use a smaller width or fewer threads",
                                       8.0 * width * width / 1e9, tied_threads, have / 1e9));
