@@ -155,6 +155,14 @@ TEST_CASE("layouts: /finite reads back what was written", "[layout]") {
     INFO(a.name);
     CHECK(same(back.result.*a.member, r.*a.member));
   }
+  // The correlation depth (attributes; the default parameters are chaotic: all finite).
+  REQUIRE(std::isfinite(r.xi_c_shift));
+  CHECK(back.result.c_star == r.c_star);
+  CHECK(back.result.chi_c == r.chi_c);
+  CHECK(back.result.xi_c == r.xi_c);
+  CHECK(back.result.c_star_shift == r.c_star_shift);
+  CHECK(back.result.chi_c_shift == r.chi_c_shift);
+  CHECK(back.result.xi_c_shift == r.xi_c_shift);
 }
 
 TEST_CASE("layouts: /meanfield and /dmft read back what was written", "[layout]") {
