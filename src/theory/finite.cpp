@@ -215,7 +215,8 @@ finite_result run_finite(const finite_params& p) {
   finite_result r;
   r.layers = L;
   for (auto* v : {&r.K, &r.V, &r.G1, &r.chi_par, &r.var_q, &r.kurtosis, &r.mean_shift, &r.K12, &r.c, &r.G1_12,
-                  &r.V_11_12, &r.V_11_22, &r.V_12_12, &r.cov_q11_q12, &r.cov_q11_q22, &r.var_q12, &r.c_shift})
+                  &r.V_11_12, &r.V_11_22, &r.V_12_12, &r.cov_q11_q12, &r.cov_q11_q22, &r.var_q12, &r.c_shift,
+                  &r.lambda_shift})
     v->assign(n, nan);
 
   // The start (layer 0).
@@ -225,6 +226,10 @@ finite_result run_finite(const finite_params& p) {
   Eigen::Vector3d G = Eigen::Vector3d::Zero();
   double V = V2(0, 0), G1 = 0;
   bool two = true;  // the two-input quantities are still computed
+  // The tangent vector's correlation with h (finite-width chi_1): A^l = n E[a^l^2] / n with
+  // a^l = sum_k phi(h^l_k) phi'(h^l_k) v^l_k; v^0 is a random unit vector, independent of h^0.
+  double A_prev = nan;
+  double A_cur = expect(phi, [](const auto& v) { return (v.phi() * v.dphi()).square(); }, K);
 
   for (std::int64_t l = 0;; ++l) {
     const auto i = static_cast<std::size_t>(l);
@@ -248,6 +253,27 @@ finite_result run_finite(const finite_params& p) {
       r.c_shift[i] = correlation_shift(K, K12, K, G, S);
     }
     if (l == L) break;
+
+    // The per-layer growth of a perturbation at layer l + 1 (docs/finite_width.md, "The
+    // finite-width chi_1"): P = <phi'^2>_K and its K-derivatives, the moments of the h-v correlation.
+    {
+      const auto e = expect(
+          phi,
+          [](const auto& v) {
+            const auto d2 = v.dphi().square();
+            const auto z2 = v.z().square();
+            return std::make_tuple(d2, d2 * (z2 - 1), d2 * (z2 * (z2 - 6) + 3), d2 * v.x().square(), d2.square(),
+                                   (v.phi() * v.dphi()).square(), v.phi() * v.dphi() * v.x());
+          },
+          K);
+      const double P = e[0], P1 = e[1] / (2 * K), P2 = e[2] / (4 * K * K), Q = e[3], R4 = e[4], B = e[5], C = e[6];
+      const double rho2n = l == 0 ? 0.0 : Cw * A_prev / (K * P);  // n E[rho^2], rho = corr(h_j, t_j)
+      r.lambda_shift[i + 1] = 0.5 * ((P1 / P) * G1 + 0.5 * (P2 / P - (P1 / P) * (P1 / P)) * V +
+                                     rho2n * (Q / (K * P) - 1) - (3 * R4 - P * P) / (2 * P * P));
+      const double A_next = B + Cw * C * C / (K * K * P) * A_cur;
+      A_prev = A_cur;
+      A_cur = A_next;
+    }
 
     // One input.
     const finite_moments m = finite_one_point(phi, K);

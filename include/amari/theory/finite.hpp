@@ -91,6 +91,9 @@ struct finite_result {
   std::vector<double> V_11_12, V_11_22, V_12_12;  // n Cov(G_11, G_12), n Cov(G_11, G_22), n Var(G_12)
   std::vector<double> cov_q11_q12, cov_q11_q22, var_q12;  // n Cov of the measured q^l (W(K) + V)
   std::vector<double> c_shift;                 // n (E c^l - c^l_map)
+  // The finite-width chi_1: n (E lambda^l - (1/2) ln(Cw <phi'^2>_{K^{l-1}})), lambda^l the per-layer
+  // growth (1/2) ln(|v^l|^2 / |v^{l-1}|^2) of a perturbation (NaN at l = 0; docs/finite_width.md)
+  std::vector<double> lambda_shift;
   // The correlation depth at finite width (finite_correlation_depth; NaN where it does not apply).
   double c_star = finite_nan, chi_c = finite_nan, xi_c = finite_nan;
   double c_star_shift = finite_nan, chi_c_shift = finite_nan, xi_c_shift = finite_nan;

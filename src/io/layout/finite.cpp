@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <fmt/format.h>
+#include <string>
 #include <vector>
 
 #include "amari/core/error.hpp"
@@ -34,6 +35,10 @@ const array_field layer_arrays[] = {
     {"cov_q11_q22", "n Cov(q^l_11, q^l_22) over networks", "h^4", &R::cov_q11_q22},
     {"var_q12", "n Var(q^l_12) over networks, q_12 = h_1 . h_2 / n", "h^4", &R::var_q12},
     {"c_shift", "n (E c^l - c^l of the map), c^l = h_1 . h_2 / (|h_1| |h_2|)", "", &R::c_shift},
+    {"lambda_shift",
+     "n (E lambda^l - (1/2) ln(sigma_w^2 <phi'^2>_{K^{l-1}})), lambda^l the per-layer growth of a perturbation "
+     "(the finite-width chi_1; NaN at l = 0)",
+     "1/layer", &R::lambda_shift},
 };
 
 // The correlation depth at finite width (scalars, attributes of /finite; NaN where not defined).
@@ -73,7 +78,8 @@ record read(store::file& f) {
   record out;
   out.params = io::read_params(g, finite_params::table());
   out.result.layers = out.params.layers;
-  for (const auto& a : layer_arrays) out.result.*a.member = g.read_doubles(a.name);
+  for (const auto& a : layer_arrays)  // (lambda_shift is absent from files written before it)
+    if (g.has(a.name) || std::string(a.name) != "lambda_shift") out.result.*a.member = g.read_doubles(a.name);
   for (const auto& a : scalars)  // (absent from files written before the correlation depth)
     if (g.has_attr(a.name)) out.result.*a.member = g.attr_double(a.name);
   return out;
