@@ -301,6 +301,13 @@ TEST_CASE("deepnet: bad parameters are refused with the field named", "[deepnet]
   refuses([](deepnet_params& q) { q.c0 = 1.5; }, "c0 = 1.5: must be a finite number in [-1, 1]");
   refuses([](deepnet_params& q) { q.model.sigma_w = -1; }, "sigma_w = -1: must be a finite number >= 0");
   refuses([](deepnet_params& q) { q.seed = -3; }, "seed = -3: must be an integer >= 0");
+  // Tied nets store W: 8 N^2 bytes per thread (here 80 GB, more than the machines the suite runs on).
+  deepnet_params t = p;
+  t.tied = true;
+  t.n = 100000;
+  t.threads = 1;
+  CHECK_THROWS_WITH(amari::run_deepnet(t), Catch::StartsWith("n = 100000: tied nets hold W (80.0 GB at this width) in "
+                                                             "each of 1 threads"));
 }
 
 TEST_CASE("amari deepnet -o writes /deepnet, the library's numbers", "[deepnet][cli]") {
@@ -437,4 +444,81 @@ TEST_CASE("amari deepnet -o writes the map curves V(q) and C(c) with their scale
     CHECK(g.attr_string_of("V", "units") == "h^2");
   }
   fs::remove_all(dir);
+}
+
+// Tied weights (deepnet_params::tied: the same W, b at every layer, the discrete-time recurrent net).
+TEST_CASE("deepnet --tied: layer 1 is the untied net's, later layers reuse W and b", "[deepnet][tied]") {
+  deepnet_params p = small("tanh", 2.5, 0.3);
+  p.n = 64;
+  p.layers = 4;
+  p.nets = 3;
+  p.threads = 1;
+  const deepnet_result u = amari::run_deepnet(p);
+  p.tied = true;
+  const deepnet_result t = amari::run_deepnet(p);
+  p.threads = 2;
+  const deepnet_result t2 = amari::run_deepnet(p);
+  CHECK(t2.q1 == t.q1);  // thread count does not matter
+  const std::int64_t cols = p.layers + 1;
+  for (std::int64_t k = 0; k < p.nets; ++k) {
+    INFO("net " << k);
+    // The same inputs and the same random numbers for W^1 and b^1: layer 1 agrees (to rounding:
+    // the rows of W are multiplied from a stored matrix rather than from the fresh row).
+    CHECK(t.q1[k * cols] == u.q1[k * cols]);
+    CHECK_THAT(t.q1[k * cols + 1], close_to(u.q1[k * cols + 1], 1e-13));
+    CHECK_THAT(t.c[k * cols + 1], close_to(u.c[k * cols + 1], 1e-13));
+    CHECK_THAT(t.lambda[k * cols + 1], close_to(u.lambda[k * cols + 1], 1e-12, 1e-14));
+    // Beyond layer 1 the tied net reuses W^1 and b^1 while the untied one draws new ones.
+    for (std::int64_t l = 2; l <= p.layers; ++l) CHECK(std::abs(t.q1[k * cols + l] - u.q1[k * cols + l]) > 1e-6);
+  }
+  // And the tied net is deterministic given (W, b): with linear phi and sigma_b = 0, h^l = W^l h^0,
+  // so c^l of two inputs at c0 = 1 (the same input) stays exactly 1 (up to rounding), as untied.
+  deepnet_params lin = small("linear", 1.0, 0.0);
+  lin.n = 32;
+  lin.layers = 3;
+  lin.nets = 2;
+  lin.c0 = 1;
+  lin.tied = true;
+  const deepnet_result r = amari::run_deepnet(lin);
+  for (double c : r.c) CHECK_THAT(c, close_to(1.0, 1e-12));
+}
+
+TEST_CASE("deepnet --tied: the tied net follows the length map at N = 1000 and departs from the untied one at N = 32",
+          "[deepnet][tied]") {
+  // As N -> infinity the tied (recurrent) net follows the same length map as the untied one
+  // (docs/compare.md, tied_variance). At finite N the two differ: tools/finite_study tied measured
+  // the late (t in [N, 2N]) difference of the mean q for tanh (2.5, 0.3) at N = 16..128 as
+  // N (q_tied - q_untied) between 10 and 16 (+- 3), and the untied net's own bias is G1^l / N
+  // (|G1| < 1 here). Allowance: 20 / N + |G1^l| / N. 8 layers compared, errors over 12 nets:
+  // k = bonferroni_k(8, 11).
+  deepnet_params p = small("tanh", 2.5, 0.3);
+  p.n = 1000;
+  p.layers = 8;
+  p.nets = 12;
+  p.tied = true;
+  const deepnet_result t = amari::run_deepnet(p);
+  const auto th = amari::run_finite(
+      amari::finite_params{.model = p.model, .q0 = p.q0, .c0 = p.c0, .inputs = p.inputs, .layers = p.layers});
+  const double k = bonferroni_k(8, double(p.nets - 1));
+  for (std::int64_t l = 1; l <= p.layers; ++l) {
+    INFO("layer " << l);
+    CHECK_THAT(t.q1_mean[l], within_se(t.q_map[l], t.q1_sem[l], k, (20 + std::abs(th.G1[l])) / double(p.n)));
+  }
+  // N = 32, 1000 nets, 64 layers: the late mean q of the tied net exceeds the untied one's (the
+  // measured N (q_tied - q_untied) ~ 15 +- 2 there). Asserted: the difference of the means over
+  // t in [32, 64] is positive and beyond 4 of its (conservative) standard errors.
+  deepnet_params s = small("tanh", 2.5, 0.3);
+  s.n = 32;
+  s.layers = 64;
+  s.nets = 1000;
+  const deepnet_result u = amari::run_deepnet(s);
+  s.tied = true;
+  const deepnet_result v = amari::run_deepnet(s);
+  double d = 0, se = 0;
+  for (std::int64_t l = 32; l <= 64; ++l) {
+    d += (v.q1_mean[l] - u.q1_mean[l]) / 33.0;
+    se += std::hypot(v.q1_sem[l], u.q1_sem[l]) / 33.0;  // the layers' errors added: correlated layers
+  }
+  INFO("q_tied - q_untied over t in [32, 64]: " << d << " +- " << se);
+  CHECK(d > 4 * se);
 }

@@ -155,6 +155,14 @@ TEST_CASE("layouts: /finite reads back what was written", "[layout]") {
     INFO(a.name);
     CHECK(same(back.result.*a.member, r.*a.member));
   }
+  // The correlation depth (attributes; the default parameters are chaotic: all finite).
+  REQUIRE(std::isfinite(r.xi_c_shift));
+  CHECK(back.result.c_star == r.c_star);
+  CHECK(back.result.chi_c == r.chi_c);
+  CHECK(back.result.xi_c == r.xi_c);
+  CHECK(back.result.c_star_shift == r.c_star_shift);
+  CHECK(back.result.chi_c_shift == r.chi_c_shift);
+  CHECK(back.result.xi_c_shift == r.xi_c_shift);
 }
 
 TEST_CASE("layouts: /meanfield and /dmft read back what was written", "[layout]") {
@@ -193,7 +201,7 @@ TEST_CASE("layouts: /compare reads back what was written", "[layout]") {
   amari::compare_params p;
   p.n = 60;
   p.layers = 3;
-  p.nets = 2;
+  p.nets = 3;  // >= 3: the finite_* rows apply and carry mean_field
   p.draws = 2;
   p.t_end = 8;
   p.iterations = 8;
@@ -212,6 +220,7 @@ TEST_CASE("layouts: /compare reads back what was written", "[layout]") {
     CHECK(back.result.rows[i].name == r.rows[i].name);
     CHECK(same(back.result.rows[i].theory, r.rows[i].theory));
     CHECK(same(back.result.rows[i].sem, r.rows[i].sem));
+    CHECK(same(back.result.rows[i].mean_field, r.rows[i].mean_field));
     CHECK(back.result.rows[i].note == r.rows[i].note);
   }
 }

@@ -94,3 +94,16 @@ def test_finite_is_the_cli_finite():
     j = cli_json("finite", "--sigma-w", "2", "--sigma-b", "0.2", "--layers", "4")
     for key in ("layer", "K", "var_q", "kurtosis", "mean_shift", "V", "G1"):
         np.testing.assert_array_equal(np.asarray(r[key], dtype=float), np.asarray(j[key], dtype=float))
+    # the correlation depth at finite width: scalars, the same as the CLI's
+    for key in ("c_star", "chi_c", "xi_c", "c_star_shift", "chi_c_shift", "xi_c_shift"):
+        assert r[key] == j[key]
+    assert r["xi_c_shift"] == pytest.approx(r["xi_c"] ** 2 * r["chi_c_shift"] / r["chi_c"], rel=1e-14)
+
+
+def test_deepnet_tied_keyword():
+    # tied=... is the vocabulary's `tied` (deepnet --tied): layer 1 is the untied net's, later layers differ
+    t = amari.deepnet(tied=True, n=16, layers=3, nets=3, seed=4)
+    u = amari.deepnet(n=16, layers=3, nets=3, seed=4)
+    assert t["tied"] is True and u["tied"] is False
+    np.testing.assert_allclose(t["q1_mean"][1], u["q1_mean"][1], rtol=1e-13)
+    assert abs(t["q1_mean"][3] - u["q1_mean"][3]) > 1e-6

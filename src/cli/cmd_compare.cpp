@@ -65,6 +65,7 @@ class compare_command final : public command {
       std::printf("  %-17s %12s %12s %12s %10s %7s  %s\n", row.name.c_str(), cell(row.theory).c_str(),
                   cell(row.simulation).c_str(), cell(row.difference).c_str(),
                   row.sem ? fmt::format("{:.2g}", *row.sem).c_str() : "", z.c_str(), row.units.c_str());
+      if (row.mean_field) std::printf("      infinite width (mean field): %s\n", cell(row.mean_field).c_str());
       std::printf("      %s\n", row.note.c_str());
     }
     std::printf("  %.1f s", r.seconds);

@@ -58,8 +58,8 @@ class deepnet_command final : public command {
       return 0;
     }
     if (quiet_) return 0;
-    std::printf("Random deep networks: phi = %s, sigma_w = %s, sigma_b = %s, N = %lld, %lld networks, seed %lld\n",
-                p_.model.phi.spec().c_str(), format_number(p_.model.sigma_w).c_str(), format_number(p_.model.sigma_b).c_str(),
+    std::printf("Random deep networks%s: phi = %s, sigma_w = %s, sigma_b = %s, N = %lld, %lld networks, seed %lld\n",
+                p_.tied ? " with tied weights (the same W, b at every layer)" : "", p_.model.phi.spec().c_str(), format_number(p_.model.sigma_w).c_str(), format_number(p_.model.sigma_b).c_str(),
                 (long long)(r.sweep.widths.empty() ? p_.n : r.sweep.widths.back()), (long long)p_.nets, (long long)p_.seed);
     std::printf("  inputs q0 = %s, c0 = %s; mean +- standard error over networks beside the maps\n",
                 format_number(p_.q0).c_str(), format_number(p_.c0).c_str());

@@ -54,6 +54,12 @@ class finite_command final : public command {
     for (std::int64_t l = 0; l <= r.layers; ++l)
       std::printf("  %5lld  %12.6g  %12.6g  %12.6g  %12.6g  %12.6g  %12.6g\n", (long long)l, r.K[l], r.var_q[l],
                   r.kurtosis[l], r.mean_shift[l], r.c[l], r.c_shift[l]);
+    if (std::isfinite(r.xi_c))
+      std::printf("  correlation depth: c* = %.6g, chi_c = %.6g, xi_c = %.6g layers; at width n: c*_n = c* + %.6g / n,\n"
+                  "  chi_c(n) = chi_c + %.6g / n, xi_c(n) = xi_c + %.6g / n\n",
+                  r.c_star, r.chi_c, r.xi_c, r.c_star_shift, r.chi_c_shift, r.xi_c_shift);
+    else
+      std::printf("  correlation depth: no fixed point c* < 1 (ordered or critical phase): no finite-width xi_c\n");
     if (!output_.empty()) std::printf("  written to %s\n", output_.c_str());
     return 0;
   }

@@ -36,6 +36,8 @@ const param_spec entries[] = {
     {.name = "nets", .kind = K::integer, .help = "independent random deep nets to average over (per width with widths)"},
     {.name = "widths", .kind = K::reals, .unit = "neurons",
      .help = "a width sweep n1,n2,... (instead of n): the measured n-scaled 1/n quantities beside their theory"},
+    {.name = "tied", .kind = K::flag,
+     .help = "deep nets with the same (W, b) at every layer: the discrete-time recurrent net h^l = W phi(h^{l-1}) + b"},
     {.name = "draws", .kind = K::integer, .help = "independent draws of (W, b), run side by side"},
     {.name = "replicas", .kind = K::integer, .help = "initial conditions sharing W and b"},
     {.name = "draw", .kind = K::integer, .help = "which draw d of (W, b) (simulate's draws are d = 0 .. draws - 1)"},

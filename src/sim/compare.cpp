@@ -19,6 +19,7 @@
 #include "amari/theory/meanfield.hpp"
 #include "amari/sim/network.hpp"
 #include "amari/sim/simulate.hpp"
+#include "amari/theory/finite.hpp"
 
 namespace amari {
 
@@ -551,6 +552,52 @@ compare_result run_compare(const compare_params& p, const run_control& ctl) {
                               fmt::format("(1/2) ln chi_1 (depth maps, q* = {:.6g}) vs the untied deep net's "
                                           "(1/2) ln(|v^l|^2/|v^(l-1)|^2), averaged over layers {}..{}",
                                           maps.q_star.value_or(nan_v), first, L)));
+    }
+  }
+
+  // Finite width: the untied deep net at layer L against the 1/N theory (amari/theory/finite.hpp,
+  // exact inputs as the deep net builds them), with the infinite-width value beside it.
+  {
+    const std::int64_t L = p.layers;
+    const double n = double(p.n);
+    const finite_result th = run_finite(
+        finite_params{.model = depth_params(p).model, .q0 = p.q0, .c0 = p.c0, .inputs = input_kind::exact, .layers = L});
+    auto finite_row = [&](std::string name, std::string units, double mean_field, double theory, mean_sem sim,
+                          std::string note) {
+      compare_row r = make_row(std::move(name), std::move(units), theory, sim, std::move(note));
+      if (r.applies()) r.mean_field = mean_field;
+      return r;
+    };
+    const std::string where =
+        fmt::format("at layer L = {}, width N = {}, over {} nets (exact inputs; docs/finite_width.md)", L, p.n, p.nets);
+    if (p.nets < 3) {
+      for (const char* name : {"finite_mean_q", "finite_var_q", "finite_kurtosis", "finite_mean_c"})
+        rows.push_back(na(name, "", "the finite-width rows need nets >= 3 (jackknife standard errors)"));
+    } else if (!std::isfinite(th.K[L]) || !std::isfinite(th.V[L])) {
+      for (const char* name : {"finite_mean_q", "finite_var_q", "finite_kurtosis", "finite_mean_c"})
+        rows.push_back(na(name, "", "the 1/N theory is not finite at layer L (the length map diverges)"));
+    } else {
+      deepnet_result::width_sweep s;
+      measure_width(deep, n, th, s);
+      rows.push_back(finite_row("finite_mean_q", "h^2", th.K[L], th.K[L] + th.G1[L] / n,
+                                mean_sem{deep.q1_mean[L], deep.q1_sem[L]},
+                                "K^L + G1^L / N (mean field: the length map K^L) vs mean of |h^L|^2 / N, " + where));
+      rows.push_back(finite_row("finite_var_q", "h^4", 0.0, th.var_q[L] / n,
+                                mean_sem{s.var_q[L] / n, s.var_q_sem[L] / n},
+                                "(2 K^2 + V) / N at layer L (mean field: 0) vs the unbiased variance of |h^L|^2 / N "
+                                "over the nets (jackknife s.e.), " + where));
+      rows.push_back(finite_row("finite_kurtosis", "", 0.0, th.kurtosis[L] / n,
+                                mean_sem{s.kurtosis[L] / n, s.kurtosis_sem[L] / n},
+                                "3 V / (K^2 N) (mean field: 0, Gaussian) vs mean h^4 / (mean h^2)^2 - 3 of h^L_i "
+                                "over nets and neurons (jackknife s.e.), " + where));
+      if (std::isfinite(th.c_shift[L]))
+        rows.push_back(finite_row("finite_mean_c", "", th.c[L], th.c[L] + th.c_shift[L] / n,
+                                  mean_sem{deep.c_mean[L], deep.c_sem[L]},
+                                  "c^L + c_shift^L / N (mean field: the correlation map c^L) vs mean of the cosine "
+                                  "c^L of the two inputs, " + where));
+      else
+        rows.push_back(na("finite_mean_c", "",
+                          "the 1/N shift of c is not computed where 1 - |c| < 1e-4 (docs/finite_width.md)"));
     }
   }
 

@@ -101,17 +101,31 @@ void run_one(const deepnet_params& p, std::int64_t net, net_record& out) {
   Eigen::MatrixXd X(N, 3), Y(N, 3);
   Eigen::RowVectorXd row(N);
   Eigen::VectorXd b(N);
+  // Tied: W (row-major, each row drawn as the untied net draws the rows of W^1) and b once.
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> W;
+  if (p.tied) {
+    W.resize(N, N);
+    for (Eigen::Index i = 0; i < N; ++i) {
+      fill(row);
+      W.row(i) = row;
+    }
+    fill(b);
+  }
   for (std::int64_t l = 1; l <= L; ++l) {
     p.model.phi.visit([&](const auto& a) {
       X.col(0).array() = a.phi(h1.array());
       X.col(1).array() = a.phi(h2.array());
       X.col(2).array() = a.dphi(h1.array()) * v.array();
     });
-    for (Eigen::Index i = 0; i < N; ++i) {
-      fill(row);
-      Y.row(i).noalias() = row * X;
+    if (p.tied) {
+      for (Eigen::Index i = 0; i < N; ++i) Y.row(i).noalias() = W.row(i) * X;
+    } else {
+      for (Eigen::Index i = 0; i < N; ++i) {
+        fill(row);
+        Y.row(i).noalias() = row * X;
+      }
+      fill(b);
     }
-    fill(b);
     h1 = w_scale * Y.col(0) + p.model.sigma_b * b;
     h2 = w_scale * Y.col(1) + p.model.sigma_b * b;
     Eigen::VectorXd t = w_scale * Y.col(2);
@@ -137,6 +151,7 @@ const param_table<deepnet_params>& deepnet_params::table() {
                             .add("c0", [](P& p) -> auto& { return p.c0; })
                             .add("inputs", [](P& p) -> auto& { return p.inputs; })
                             .add("widths", [](P& p) -> auto& { return p.widths; })
+                            .add("tied", [](P& p) -> auto& { return p.tied; })
                             .add("seed", [](P& p) -> auto& { return p.seed; })
                             .add("threads", [](P& p) -> auto& { return p.threads; });
   return t;
@@ -164,6 +179,14 @@ void deepnet_params::validate() const {
   const double width = widths.empty() ? double(n) : *std::max_element(widths.begin(), widths.end());
   const double need = 5.0 * 8.0 * double(nets) * double(layers + 1) + 13.0 * 8.0 * width * 64.0;
   const double have = double(memory_available());
+  // Tied nets also hold W (N^2 doubles) in every thread that runs a network.
+  const double tied_threads = std::min<double>(double(nets), threads > 0 ? double(threads) : omp_get_max_threads());
+  const double need_w = tied ? 8.0 * width * width * tied_threads : 0.0;
+  if (need + need_w > 0.9 * have && need <= 0.9 * have)
+    throw InvalidArgument(widths.empty() ? "n" : "widths", std::to_string(static_cast<std::int64_t>(width)),
+                          fmt::format("tied nets hold W ({:.1f} GB at this width) in each of {} threads, but only {:.1f} "
+                                      "GB is available: use a smaller width or fewer threads",
+                                      8.0 * width * width / 1e9, tied_threads, have / 1e9));
   if (need > 0.9 * have)
     throw InvalidArgument("nets", std::to_string(nets),
                           fmt::format("with layers = {} the per-network records need {:.1f} GB of memory, but only "
@@ -259,6 +282,8 @@ double jackknife_se(std::int64_t N, F theta_without) {
   return std::sqrt(double(N - 1) / double(N) * ss);
 }
 
+}  // namespace
+
 // One width's row of the sweep, from the networks in r and the theory th.
 void measure_width(const deepnet_result& r, double n, const finite_result& th, deepnet_result::width_sweep& s) {
   const std::int64_t N = r.nets, cols = r.layers + 1;
@@ -294,8 +319,6 @@ void measure_width(const deepnet_result& r, double n, const finite_result& th, d
     s.theory_c_shift.push_back(th.c_shift[l]);
   }
 }
-
-}  // namespace
 
 deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl) {
   p.validate();

@@ -2,6 +2,7 @@
 #include "amari/theory/finite.hpp"
 
 #include <Eigen/Core>
+#include <Eigen/LU>
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -11,6 +12,7 @@
 
 #include "amari/core/error.hpp"
 #include "amari/core/gauss.hpp"
+#include "amari/theory/maps.hpp"
 
 namespace amari {
 
@@ -124,6 +126,37 @@ double correlation_shift(double K11, double K12, double K22, const Eigen::Vector
   return grad.dot(G1) + 0.5 * (H.array() * S.array()).sum();
 }
 
+// One layer of the two-input recursions at K11 = K22 = K (the same q0 for both inputs), given the
+// one-point moments m at K: K12, the vertex V and the mean shift G of the next layer.
+struct two_step {
+  double K12 = 0;
+  Eigen::Matrix3d V, J;  // J: Cw d<F_x>/dK_y at this layer
+  Eigen::Vector3d G;
+  finite_pair_moments t;
+};
+
+two_step two_input_step(const Activation& phi, double Cw, double Cb, const finite_moments& m, double K, double K12,
+                        const Eigen::Matrix3d& V2, const Eigen::Vector3d& G) {
+  two_step r;
+  const finite_pair_moments& t = r.t = finite_two_point(phi, K, K12, K);
+  const double chi = Cw * m.d_phi2;
+  r.K12 = Cb + Cw * t.F12;
+  Eigen::Matrix3d& J = r.J;
+  J.setZero();
+  J(0, 0) = J(2, 2) = chi;
+  for (int y = 0; y < 3; ++y) J(1, y) = Cw * t.d[y];
+  Eigen::Matrix3d C4;  // <F_x F_y> - <F_x><F_y>
+  C4 << m.phi4 - m.phi2 * m.phi2, t.p31 - m.phi2 * t.F12, t.p22 - m.phi2 * m.phi2,  //
+      t.p31 - m.phi2 * t.F12, t.p22 - t.F12 * t.F12, t.p13 - t.F12 * m.phi2,          //
+      t.p22 - m.phi2 * m.phi2, t.p13 - t.F12 * m.phi2, m.phi4 - m.phi2 * m.phi2;
+  r.V = Cw * Cw * C4 + J * V2 * J.transpose();
+  r.G = J * G;
+  r.G(0) += 0.5 * Cw * m.d2_phi2 * V2(0, 0);
+  r.G(2) += 0.5 * Cw * m.d2_phi2 * V2(2, 2);
+  r.G(1) += 0.5 * Cw * (t.d2.array() * V2.array()).sum();
+  return r;
+}
+
 }  // namespace
 
 std::string_view to_string(input_kind k) { return k == input_kind::exact ? "exact" : "gaussian"; }
@@ -182,7 +215,8 @@ finite_result run_finite(const finite_params& p) {
   finite_result r;
   r.layers = L;
   for (auto* v : {&r.K, &r.V, &r.G1, &r.chi_par, &r.var_q, &r.kurtosis, &r.mean_shift, &r.K12, &r.c, &r.G1_12,
-                  &r.V_11_12, &r.V_11_22, &r.V_12_12, &r.cov_q11_q12, &r.cov_q11_q22, &r.var_q12, &r.c_shift})
+                  &r.V_11_12, &r.V_11_22, &r.V_12_12, &r.cov_q11_q12, &r.cov_q11_q22, &r.var_q12, &r.c_shift,
+                  &r.lambda_shift})
     v->assign(n, nan);
 
   // The start (layer 0).
@@ -192,6 +226,10 @@ finite_result run_finite(const finite_params& p) {
   Eigen::Vector3d G = Eigen::Vector3d::Zero();
   double V = V2(0, 0), G1 = 0;
   bool two = true;  // the two-input quantities are still computed
+  // The tangent vector's correlation with h (finite-width chi_1): A^l = n E[a^l^2] / n with
+  // a^l = sum_k phi(h^l_k) phi'(h^l_k) v^l_k; v^0 is a random unit vector, independent of h^0.
+  double A_prev = nan;
+  double A_cur = expect(phi, [](const auto& v) { return (v.phi() * v.dphi()).square(); }, K);
 
   for (std::int64_t l = 0;; ++l) {
     const auto i = static_cast<std::size_t>(l);
@@ -216,6 +254,27 @@ finite_result run_finite(const finite_params& p) {
     }
     if (l == L) break;
 
+    // The per-layer growth of a perturbation at layer l + 1 (docs/finite_width.md, "The
+    // finite-width chi_1"): P = <phi'^2>_K and its K-derivatives, the moments of the h-v correlation.
+    {
+      const auto e = expect(
+          phi,
+          [](const auto& v) {
+            const auto d2 = v.dphi().square();
+            const auto z2 = v.z().square();
+            return std::make_tuple(d2, d2 * (z2 - 1), d2 * (z2 * (z2 - 6) + 3), d2 * v.x().square(), d2.square(),
+                                   (v.phi() * v.dphi()).square(), v.phi() * v.dphi() * v.x());
+          },
+          K);
+      const double P = e[0], P1 = e[1] / (2 * K), P2 = e[2] / (4 * K * K), Q = e[3], R4 = e[4], B = e[5], C = e[6];
+      const double rho2n = l == 0 ? 0.0 : Cw * A_prev / (K * P);  // n E[rho^2], rho = corr(h_j, t_j)
+      r.lambda_shift[i + 1] = 0.5 * ((P1 / P) * G1 + 0.5 * (P2 / P - (P1 / P) * (P1 / P)) * V +
+                                     rho2n * (Q / (K * P) - 1) - (3 * R4 - P * P) / (2 * P * P));
+      const double A_next = B + Cw * C * C / (K * K * P) * A_cur;
+      A_prev = A_cur;
+      A_cur = A_next;
+    }
+
     // One input.
     const finite_moments m = finite_one_point(phi, K);
     const double chi = Cw * m.d_phi2;
@@ -227,22 +286,10 @@ finite_result run_finite(const finite_params& p) {
     // Two inputs (the same q0: K11 = K22 = K at every layer).
     double K12_next = nan;
     if (two && 1 - std::abs(K12 / K) >= c_margin) {
-      const finite_pair_moments t = finite_two_point(phi, K, K12, K);
-      K12_next = Cb + Cw * t.F12;
-      Eigen::Matrix3d J = Eigen::Matrix3d::Zero();
-      J(0, 0) = J(2, 2) = chi;
-      for (int y = 0; y < 3; ++y) J(1, y) = Cw * t.d[y];
-      Eigen::Matrix3d C4;  // <F_x F_y> - <F_x><F_y>
-      C4 << m.phi4 - m.phi2 * m.phi2, t.p31 - m.phi2 * t.F12, t.p22 - m.phi2 * m.phi2,  //
-          t.p31 - m.phi2 * t.F12, t.p22 - t.F12 * t.F12, t.p13 - t.F12 * m.phi2,          //
-          t.p22 - m.phi2 * m.phi2, t.p13 - t.F12 * m.phi2, m.phi4 - m.phi2 * m.phi2;
-      const Eigen::Matrix3d V2_next = Cw * Cw * C4 + J * V2 * J.transpose();
-      Eigen::Vector3d G_next = J * G;
-      G_next(0) += 0.5 * Cw * m.d2_phi2 * V2(0, 0);
-      G_next(2) += 0.5 * Cw * m.d2_phi2 * V2(2, 2);
-      G_next(1) += 0.5 * Cw * (t.d2.array() * V2.array()).sum();
-      V2 = V2_next;
-      G = G_next;
+      const two_step st = two_input_step(phi, Cw, Cb, m, K, K12, V2, G);
+      K12_next = st.K12;
+      V2 = st.V;
+      G = st.G;
     } else {
       two = false;
       if (std::isfinite(K12)) K12_next = Cb + Cw * E_phi_phi(phi, K, K, std::clamp(K12 / K, -1.0, 1.0));
@@ -252,6 +299,75 @@ finite_result run_finite(const finite_params& p) {
     G1 = G1_next;
     K12 = K12_next;
   }
+  const finite_depth_scale d = finite_correlation_depth(p.model);
+  r.c_star = d.c_star;
+  r.chi_c = d.chi_c;
+  r.xi_c = d.xi_c;
+  r.c_star_shift = d.c_star_shift;
+  r.chi_c_shift = d.chi_c_shift;
+  r.xi_c_shift = d.xi_c_shift;
+  return r;
+}
+
+namespace {
+
+// vec(J X J^T) = (J kron J) vec(X) for 3 x 3 matrices (column-major vec, Eigen's storage).
+Eigen::Matrix<double, 9, 9> kron(const Eigen::Matrix3d& J) {
+  Eigen::Matrix<double, 9, 9> k;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) k.block<3, 3>(3 * j, 3 * i) = J(j, i) * J;
+  return k;
+}
+
+Eigen::Matrix3d unvec(const Eigen::Matrix<double, 9, 1>& v) { return Eigen::Map<const Eigen::Matrix3d>(v.data()); }
+Eigen::Matrix<double, 9, 1> vec(const Eigen::Matrix3d& m) { return Eigen::Map<const Eigen::Matrix<double, 9, 1>>(m.data()); }
+
+}  // namespace
+
+finite_depth_scale finite_correlation_depth(const model_params& model) {
+  finite_depth_scale r;
+  const maps_result mr = solve_maps(model);
+  if (!mr.q_star || !(*mr.q_star > 0) || !mr.c_star || !(1 - std::abs(*mr.c_star) >= 10 * c_margin)) return r;
+  const Activation& phi = model.phi;
+  const double Cw = model.sigma_w * model.sigma_w, Cb = model.sigma_b * model.sigma_b;
+  const double K = *mr.q_star;
+  const finite_moments m = finite_one_point(phi, K);
+  const Eigen::Matrix3d zero = Eigen::Matrix3d::Zero();
+  const Eigen::Vector3d zero_v = Eigen::Vector3d::Zero();
+  // The fixed point K12* = c* q*, polished by Newton steps on K12 -> Cb + Cw <phi phi> (slope chi_c).
+  double K12 = *mr.c_star * K;
+  for (int it = 0; it < 3; ++it) {
+    const two_step s = two_input_step(phi, Cw, Cb, m, K, K12, zero, zero_v);
+    K12 -= (s.K12 - K12) / (s.J(1, 1) - 1);
+  }
+  const two_step s0 = two_input_step(phi, Cw, Cb, m, K, K12, zero, zero_v);
+  const Eigen::Matrix3d& J = s0.J;
+  const double chi_c = J(1, 1);  // Cw <phi'(u1) phi'(u2)> at (q*, c*)
+  if (!(chi_c > 0 && chi_c < 1)) return r;
+  r.q_star = K;
+  r.c_star = K12 / K;
+  r.chi_c = chi_c;
+  r.xi_c = -1 / std::log(chi_c);
+  // The fixed point of the vertex and of the mean shift: V* = S + J V* J^T (S: the source, the
+  // step's V at V = 0), G* = J G* + s(V*) (s: the step's G at G = 0).
+  const Eigen::Matrix<double, 9, 9> JJ = kron(J);
+  const Eigen::Matrix<double, 9, 9> I9 = Eigen::Matrix<double, 9, 9>::Identity();
+  const Eigen::Matrix3d V_star = unvec((I9 - JJ).partialPivLu().solve(vec(s0.V)));
+  const two_step sv = two_input_step(phi, Cw, Cb, m, K, K12, V_star, zero_v);
+  const Eigen::Vector3d G_star = (Eigen::Matrix3d::Identity() - J).partialPivLu().solve(sv.G);
+  r.c_star_shift = correlation_shift(K, K12, K, G_star, wick(K, K12, K) + V_star);
+  // The response of the step to K12 at (V*, G*): Y (the vertex) and X (the mean shift of K12), by
+  // central differences.
+  const double h = 1e-4 * K;
+  const two_step up = two_input_step(phi, Cw, Cb, m, K, K12 + h, V_star, G_star);
+  const two_step down = two_input_step(phi, Cw, Cb, m, K, K12 - h, V_star, G_star);
+  const Eigen::Matrix3d Y = (up.V - down.V) / (2 * h);
+  const double X = (up.G(1) - down.G(1)) / (2 * h);
+  // The vertex follows the mode K12 - K12* ~ chi_c^l: dV = (chi_c - J kron J)^{-1} Y.
+  const Eigen::Matrix3d dV = unvec((chi_c * I9 - JJ).partialPivLu().solve(vec(Y)));
+  // The resonant source of G1_12: the O(1/n) shift of the eigenvalue chi_c.
+  r.chi_c_shift = X + 0.5 * Cw * (s0.t.d2.array() * dV.array()).sum();
+  r.xi_c_shift = r.xi_c * r.xi_c * r.chi_c_shift / chi_c;
   return r;
 }
 

@@ -43,7 +43,10 @@ namespace amari::store {
 // 6: the /finite group (`amari finite`); /deepnet gains the `inputs` attribute and, with --widths,
 // the `width` axis and the [width, layer] measurements.
 // 7: `amari sweep --keep`: each grid point's product in /sweep/points/<k>/product, attribute keep.
-inline constexpr std::int64_t format_version = 7;
+// 8: /compare/table gains the `mean_field` column and the finite-width rows; /finite gains
+// lambda_shift and the correlation-depth attributes (c_star, chi_c, xi_c and their 1/n shifts);
+// /deepnet the `tied` attribute.
+inline constexpr std::int64_t format_version = 8;
 
 struct file_options {
   bool force = false;           // overwrite an existing file (otherwise: refuse)

@@ -30,6 +30,14 @@
 //   tied_correlation  tied discrete net's stationary replica correlation     vs c*
 //   tied_lambda       tied discrete net's Lyapunov exponent per iteration    vs (1/2) ln chi_1
 //
+// and the finite-width rows (the untied deep net at layer L against amari/theory/finite.hpp: the
+// theory carries the 1/n corrections, the row's mean_field holds the infinite-width value beside it):
+//
+//   finite_mean_q     mean over nets of q^L = |h^L|^2 / N        vs K^L + G1^L / N     (mean field K^L)
+//   finite_var_q      variance over nets of q^L                  vs (2 K^2 + V) / N    (mean field 0)
+//   finite_kurtosis   excess kurtosis of h^L_i over nets, neurons vs 3 V / (K^2 N)     (mean field 0)
+//   finite_mean_c     mean over nets of c^L                      vs c^L + c_shift / N  (mean field c^L)
+//
 // Rows that do not apply in the phase at hand have no numbers and say why in their note.
 #include <cstdint>
 #include <optional>
@@ -74,6 +82,8 @@ struct compare_row {
   std::optional<double> difference;   // simulation - theory
   std::optional<double> sem;          // standard error of the measurement
   std::string note;                   // how each side is defined, or why the row does not apply
+  std::optional<double> mean_field;   // the finite_* rows: the infinite-width value (theory is then
+                                      // the 1/N-corrected prediction); nullopt for the other rows
   bool applies() const { return theory && simulation; }
 };
 

@@ -3,7 +3,8 @@
 //
 //   h^l = W^l phi(h^{l-1}) + b^l,   l = 1..L,   W^l_ij ~ N(0, sigma_w^2 / N),  b^l_i ~ N(0, sigma_b^2),
 //
-// with fresh (W^l, b^l) at every layer, width N at every layer. Two inputs h^0_1, h^0_2 are built
+// with fresh (W^l, b^l) at every layer, width N at every layer, or (`tied`) with the same (W, b) at
+// every layer: h^l = W phi(h^{l-1}) + b, the discrete-time recurrent net. Two inputs h^0_1, h^0_2 are built
 // with the chosen empirical statistics exactly (Gram-Schmidt on Gaussian vectors; `inputs = exact`,
 // the default), or (`inputs = gaussian`) with i.i.d. normal components of variance q0 and
 // correlation c0 between the inputs, so that q^0 and c^0 fluctuate:
@@ -45,6 +46,8 @@ struct deepnet_params {
   double c0 = 0.5;           // empirical correlation of the two inputs (in [-1, 1])
   input_kind inputs = input_kind::exact;  // exact: the empirical q0, c0; gaussian: i.i.d. normal components
   std::vector<double> widths;             // the width sweep (integers >= 2; empty: one width n)
+  bool tied = false;  // the same (W, b) at every layer (the discrete-time recurrent net): layer 1 is
+                      // the untied net's layer 1 (the same random numbers), later layers reuse it
   std::int64_t seed = 1;     // random seed (>= 0)
   std::int64_t threads = 0;  // OpenMP threads over networks (0: all available)
 
@@ -96,6 +99,11 @@ struct deepnet_result {
 // Runs the networks (OpenMP over networks); polls ctl after each network and throws
 // amari::Interrupted when asked to stop. With p.widths, runs p.nets networks at each width.
 deepnet_result run_deepnet(const deepnet_params& p, const run_control& ctl = {});
+
+// Appends to s the row of width n measured on the networks of r (its per-network arrays, all at
+// width n; r.nets >= 3), beside the theory th at the same parameters: what run_deepnet does for
+// each width of a sweep (also used by `amari compare` for its finite_* rows).
+void measure_width(const deepnet_result& r, double n, const finite_result& th, deepnet_result::width_sweep& s);
 
 // The maps' prediction alone (q_map, c_map, lambda_map of run_deepnet).
 struct depth_trajectory {

@@ -41,6 +41,7 @@
 #include <Eigen/Core>
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,8 @@
 #include "amari/core/params.hpp"
 
 namespace amari {
+
+inline constexpr double finite_nan = std::numeric_limits<double>::quiet_NaN();
 
 // How the network's inputs are drawn (`amari finite` and `amari deepnet`: the vocabulary's `inputs`).
 enum class input_kind {
@@ -88,9 +91,33 @@ struct finite_result {
   std::vector<double> V_11_12, V_11_22, V_12_12;  // n Cov(G_11, G_12), n Cov(G_11, G_22), n Var(G_12)
   std::vector<double> cov_q11_q12, cov_q11_q22, var_q12;  // n Cov of the measured q^l (W(K) + V)
   std::vector<double> c_shift;                 // n (E c^l - c^l_map)
+  // The finite-width chi_1: n (E lambda^l - (1/2) ln(Cw <phi'^2>_{K^{l-1}})), lambda^l the per-layer
+  // growth (1/2) ln(|v^l|^2 / |v^{l-1}|^2) of a perturbation (NaN at l = 0; docs/finite_width.md)
+  std::vector<double> lambda_shift;
+  // The correlation depth at finite width (finite_correlation_depth; NaN where it does not apply).
+  double c_star = finite_nan, chi_c = finite_nan, xi_c = finite_nan;
+  double c_star_shift = finite_nan, chi_c_shift = finite_nan, xi_c_shift = finite_nan;
 };
 
 finite_result run_finite(const finite_params& p);
+
+// The correlation depth scale at finite width (docs/finite_width.md, "The correlation depth").
+// At the maps' fixed point (q*, c*) with c* < 1 (the chaotic phase), E c^l approaches its
+// finite-width limit c*_n = c* + c_star_shift / n like chi_c(n)^l, with
+//   chi_c(n) = chi_c + chi_c_shift / n + O(1/n^2),   chi_c = Cw <phi'(u1) phi'(u2)>_{q*, c*},
+//   xi_c(n)  = -1 / ln chi_c(n) = xi_c + xi_c_shift / n,   xi_c_shift = xi_c^2 chi_c_shift / chi_c
+// (Schoenholz et al. 2017 for xi_c; the shift is the first-order perturbation of the eigenvalue
+// chi_c of the linearised (K, V, G1) recursions, which appears in c_shift^l as a secular term
+// l chi_c^l). Every field is NaN where there is no such fixed point (ordered or critical phase:
+// c* = 1; 1 - |c*| < 1e-3; divergent or collapsed maps).
+struct finite_depth_scale {
+  double q_star = finite_nan, c_star = finite_nan;
+  double chi_c = finite_nan, xi_c = finite_nan;
+  double c_star_shift = finite_nan;  // n (c*_n - c*)
+  double chi_c_shift = finite_nan;   // n (chi_c(n) - chi_c)
+  double xi_c_shift = finite_nan;    // n (xi_c(n) - xi_c)
+};
+finite_depth_scale finite_correlation_depth(const model_params& model);
 
 // The pieces of one layer, for tests: at covariance K (one input), <phi^2>, <phi^4>,
 // d<phi^2>/dK and d^2<phi^2>/dK^2.

@@ -128,8 +128,9 @@ void write(store::file& f, const compare_params& p, const compare_result& r) {
   auto tb = f.group_at(table_group);
   const std::size_t n = r.rows.size();
   std::vector<std::string> names, units, notes;
-  std::vector<double> th, sim, diff, se;
+  std::vector<double> th, sim, diff, se, mf;
   for (const auto& row : r.rows) {
+    mf.push_back(row.mean_field.value_or(nan_v));
     names.push_back(row.name);
     units.push_back(row.units);
     notes.push_back(row.note);
@@ -149,6 +150,9 @@ void write(store::file& f, const compare_params& p, const compare_result& r) {
   tb.write("difference", diff, {.description = "simulation - theory", .dims = {"row"}});
   tb.write("sem", se, {.description = "standard error of the measured value", .dims = {"row"}});
   tb.write("note", notes, {.description = "what each side is, or why the row does not apply", .dims = {"row"}});
+  tb.write("mean_field", mf,
+           {.description = "finite_* rows: the infinite-width value beside the 1/N-corrected theory (NaN: other rows)",
+            .dims = {"row"}});
 }
 
 record read(store::file& f) {
@@ -177,9 +181,11 @@ record read(store::file& f) {
   const auto names = tb.read_strings("name"), units = tb.read_strings("units"), notes = tb.read_strings("note");
   const auto th = tb.read_doubles("theory"), sim = tb.read_doubles("simulation"), diff = tb.read_doubles("difference"),
              se = tb.read_doubles("sem");
+  // (files written before the finite-width rows have no mean_field column)
+  const auto mf = tb.has("mean_field") ? tb.read_doubles("mean_field") : std::vector<double>(names.size(), nan_v);
   for (std::size_t i = 0; i < names.size(); ++i)
     r.rows.push_back({.name = names[i], .units = units[i], .theory = opt(th[i]), .simulation = opt(sim[i]),
-                      .difference = opt(diff[i]), .sem = opt(se[i]), .note = notes[i]});
+                      .difference = opt(diff[i]), .sem = opt(se[i]), .note = notes[i], .mean_field = opt(mf[i])});
   return out;
 }
 
@@ -195,6 +201,7 @@ io::record to_record(const compare_params& p, const compare_result& r) {
                        .add("simulation", row.simulation)
                        .add("difference", row.difference)
                        .add("sem", row.sem)
+                       .add("mean_field", row.mean_field)
                        .add("units", row.units)
                        .add("note", row.note));
   j.add("rows", std::move(rows));

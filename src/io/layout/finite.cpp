@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <fmt/format.h>
+#include <string>
 #include <vector>
 
 #include "amari/core/error.hpp"
@@ -34,6 +35,26 @@ const array_field layer_arrays[] = {
     {"cov_q11_q22", "n Cov(q^l_11, q^l_22) over networks", "h^4", &R::cov_q11_q22},
     {"var_q12", "n Var(q^l_12) over networks, q_12 = h_1 . h_2 / n", "h^4", &R::var_q12},
     {"c_shift", "n (E c^l - c^l of the map), c^l = h_1 . h_2 / (|h_1| |h_2|)", "", &R::c_shift},
+    {"lambda_shift",
+     "n (E lambda^l - (1/2) ln(sigma_w^2 <phi'^2>_{K^{l-1}})), lambda^l the per-layer growth of a perturbation "
+     "(the finite-width chi_1; NaN at l = 0)",
+     "1/layer", &R::lambda_shift},
+};
+
+// The correlation depth at finite width (scalars, attributes of /finite; NaN where not defined).
+struct scalar_field {
+  const char* name;
+  const char* description;
+  const char* units;
+  double R::*member;
+};
+const scalar_field scalars[] = {
+    {"c_star", "the correlation map's fixed point c* (NaN unless c* < 1: chaotic phase)", "", &R::c_star},
+    {"chi_c", "sigma_w^2 <phi'(u1) phi'(u2)> at (q*, c*), the decay rate of c^l - c* per layer", "", &R::chi_c},
+    {"xi_c", "the correlation depth scale -1 / ln chi_c (Schoenholz et al. 2017)", "layers", &R::xi_c},
+    {"c_star_shift", "n (c*_n - c*): the 1/n shift of the limit of E c^l", "", &R::c_star_shift},
+    {"chi_c_shift", "n (chi_c(n) - chi_c): the 1/n shift of the decay rate of E c^l", "", &R::chi_c_shift},
+    {"xi_c_shift", "n (xi_c(n) - xi_c) = xi_c^2 chi_c_shift / chi_c", "layers", &R::xi_c_shift},
 };
 
 }  // namespace
@@ -48,6 +69,7 @@ void write(store::file& f, const finite_params& p, const finite_result& r) {
   g.write_scale("layer", layer, {.description = "layer index l (0: the inputs)"});
   for (const auto& a : layer_arrays)
     g.write(a.name, r.*a.member, {.description = a.description, .units = a.units, .dims = {"layer"}});
+  for (const auto& a : scalars) g.attr(a.name, r.*a.member);
 }
 
 record read(store::file& f) {
@@ -56,7 +78,10 @@ record read(store::file& f) {
   record out;
   out.params = io::read_params(g, finite_params::table());
   out.result.layers = out.params.layers;
-  for (const auto& a : layer_arrays) out.result.*a.member = g.read_doubles(a.name);
+  for (const auto& a : layer_arrays)  // (lambda_shift is absent from files written before it)
+    if (g.has(a.name) || std::string(a.name) != "lambda_shift") out.result.*a.member = g.read_doubles(a.name);
+  for (const auto& a : scalars)  // (absent from files written before the correlation depth)
+    if (g.has_attr(a.name)) out.result.*a.member = g.attr_double(a.name);
   return out;
 }
 
@@ -72,6 +97,13 @@ std::vector<io::summary_entry> summary(store::file& f) {
   out.push_back(io::entry_value("final kurtosis", r.kurtosis.at(l), "", "n x excess kurtosis of h_i", std::nullopt, at));
   out.push_back(io::entry_value("final mean_shift", r.mean_shift.at(l), "h^2", "n (E q - K)", std::nullopt, at));
   out.push_back(io::entry_value("final c_shift", r.c_shift.at(l), "", "n (E c - c of the map)", std::nullopt, at));
+  if (std::isfinite(r.xi_c)) {
+    out.push_back(io::entry_value("xi_c", r.xi_c, "layers", "correlation depth -1 / ln chi_c", std::nullopt, "n = inf"));
+    out.push_back(io::entry_value("xi_c_shift", r.xi_c_shift, "layers", "n (xi_c(n) - xi_c)", std::nullopt,
+                                  "the 1/n correction"));
+    out.push_back(io::entry_value("c_star_shift", r.c_star_shift, "", "n (c*_n - c*)", std::nullopt,
+                                  "the 1/n correction"));
+  }
   return out;
 }
 
@@ -81,6 +113,7 @@ io::record to_record(const finite_params& p, const finite_result& r) {
   for (std::int64_t l = 0; l <= r.layers; ++l) layer[static_cast<std::size_t>(l)] = double(l);
   j.add("layer", std::move(layer));
   for (const auto& a : per_layer()) j.add(a.name, r.*a.member);
+  for (const auto& a : scalars) j.add(a.name, r.*a.member);
   return j;
 }
 

@@ -9,7 +9,7 @@
 //   /compare/autocorrelation  tau; C_sim, C_sim_sem            (when the run has C(tau))
 //   /compare/dmft             tau; delta                        (chaotic phase)
 //   /compare/tied             iteration; m_theory, q_theory, c_theory, m_sim(_sem), q_sim(_sem), c12_sim(_sem)
-//   /compare/table            row; name, units, theory, simulation, difference, sem, note
+//   /compare/table            row; name, units, theory, simulation, difference, sem, note, mean_field
 #include "amari/io/record.hpp"
 #include "amari/io/store.hpp"
 #include "amari/sim/compare.hpp"
@@ -30,7 +30,7 @@ struct record {
 record read(store::file& f);
 
 // The results as `amari compare --json` prints them: the parameters, phase, chi_1, rows [{name,
-// theory, simulation, difference, sem, units, note}] (null where a row does not apply).
+// theory, simulation, difference, sem, mean_field, units, note}] (null where a row does not apply).
 io::record to_record(const compare_params& p, const compare_result& r);
 
 }  // namespace amari::layout::compare
