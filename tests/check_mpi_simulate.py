@@ -117,7 +117,9 @@ with tempfile.TemporaryDirectory() as d:
             check(diff == "", "%s: mpirun -np %d: every dataset and attribute of %s equal %s" % (label, n, groups, diff))
 
     # Kill one rank of a 2-rank run once the file has a checkpoint past the start; resume on 3.
-    LONG = ["--n", "200", "--t-end", "60", "--lyapunov", "--sigma-w", "2", "--seed", "7", "--flush-interval", "0.2"]
+    # (long enough that the job is still running when the file first holds t > 5, on an idle machine
+    # too: a few seconds plainly)
+    LONG = ["--n", "300", "--t-end", "600", "--lyapunov", "--sigma-w", "2", "--seed", "7", "--flush-interval", "0.2"]
     full = subprocess.run([amari, "simulate", "--json", "-o", path("full.h5")] + LONG, env=env, capture_output=True,
                           text=True, timeout=600)
     check(full.returncode == 0, "the uninterrupted run for the kill test")
