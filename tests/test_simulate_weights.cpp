@@ -155,7 +155,8 @@ TEST_CASE("narrow weights: refusals and the memory estimate", "[simulate][weight
                                                   Catch::Contains("--weight-precision float or half"));
 }
 
-TEST_CASE("half weights: the per-network error does not grow from N = 2000 to 8000", "[simulate][weights][heavy]") {
+TEST_CASE("half weights: the per-network error does not grow from N = 2000 to 8000",
+          "[simulate][weights][heavy][long]") {
   // The N-scaling of the test above carried to N = 8000 (heavy: two runs at rtol 1e-10 with a W of
   // 512 MB in double). The prediction is the same: rounding W changes W phi(h) by a relative
   // amount independent of N, so the state's relative error is flat in N and q's does not grow.
@@ -172,7 +173,7 @@ TEST_CASE("half weights: the per-network error does not grow from N = 2000 to 80
 }
 
 TEST_CASE("half weights: the statistics of the chaotic state are those of double weights at N = 4000",
-          "[simulate][weights][heavy]") {
+          "[simulate][weights][heavy][long]") {
   // Issue 16, "Statistics unchanged": tanh, sigma_w = 2, sigma_b = 0, N = 4000; an ensemble of 6
   // networks with W in double and one of 6 *other* networks (independent seeds) with W in half,
   // both with a double state. Rounding W to half is a change of each weight by a relative
