@@ -21,6 +21,7 @@
 
 using amari::param_role;
 using amari::param_value;
+using amari::split_text;
 
 namespace {
 
@@ -130,6 +131,15 @@ TEST_CASE("params: values convert by kind, with the field and what is accepted i
   CHECK(pp.sigma_b.values() == std::vector<double>{0.2});
   amari::phase_params::table().set(pp, "sigma_w", std::string("1:2:3"));
   CHECK(pp.sigma_w.values() == std::vector<double>{1, 1.5, 2});
+}
+
+TEST_CASE("params: a list's text splits into its items, empty ones kept for the caller to refuse", "[params]") {
+  using V = std::vector<std::string>;
+  CHECK(split_text("tanh,erf") == V{"tanh", "erf"});
+  CHECK(split_text("1:2:3") == V{"1:2:3"});
+  CHECK(split_text("a,,b,") == V{"a", "", "b", ""});
+  CHECK(split_text("") == V{""});
+  CHECK(split_text("x\ny", '\n') == V{"x", "y"});
 }
 
 TEST_CASE("params: model parameters go to the file as attributes and come back unchanged", "[params][store]") {

@@ -14,68 +14,7 @@ namespace {
 using namespace pybind11::literals;
 namespace lay = layout::sweep;
 
-// One dataset of /sweep as read (without the GIL).
-struct stored {
-  std::string name;
-  std::vector<std::uint64_t> shape;
-  bool integer = false;
-  std::vector<double> reals;
-  std::vector<std::int64_t> ints;
-  std::optional<std::vector<std::string>> labels;
-};
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  if (s.empty()) return out;
-  std::size_t start = 0;
-  while (true) {
-    const auto at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
-    if (at == std::string::npos) break;
-    start = at + 1;
-  }
-  return out;
-}
-
-struct contents {
-  std::string command;
-  std::vector<std::string> axes;
-  std::int64_t points = 0, done = 0;
-  std::vector<stored> axis_values, results;
-};
-
-// What `amari sweep --json` prints (layout::sweep::to_record), as arrays of their shapes.
-contents read_sweep(store::file& f) {
-  contents c;
-  auto g = f.group_at(lay::group);
-  c.command = g.attr_string("command");
-  c.axes = split(g.attr_string("axes"), ',');
-  c.points = g.attr_int("points");
-  const auto done = lay::points_done(f, c.points);
-  c.done = std::count(done.begin(), done.end(), true);
-  auto read = [&](const std::string& name) {
-    stored s;
-    s.name = name;
-    const auto info = f.info(std::string(lay::group) + "/" + name);
-    s.shape = info.shape;
-    s.integer = info.type.rfind("int", 0) == 0 || info.type.rfind("uint", 0) == 0;
-    if (s.integer) s.ints = g.read_ints(name);
-    else s.reals = g.read_doubles(name);
-    if (g.has_attr_of(name, "labels"))
-      s.labels = split(g.attr_string_of(name, "labels"), info.is_scale ? ',' : '\n');
-    return s;
-  };
-  for (const auto& a : c.axes) c.axis_values.push_back(read(a));
-  for (const auto& name : g.children()) {
-    if (name == "points" || name == "arguments") continue;
-    if (std::find(c.axes.begin(), c.axes.end(), name) != c.axes.end()) continue;
-    if (f.info(std::string(lay::group) + "/" + name).is_group) continue;
-    c.results.push_back(read(name));
-  }
-  return c;
-}
-
-py::object to_numpy(const stored& s) {
+py::object to_numpy(const lay::stored_array& s) {
   std::vector<py::ssize_t> shape(s.shape.begin(), s.shape.end());
   if (s.labels) {
     // Texts: the labels at their indices (None where a point has none: index -1).
@@ -146,7 +85,7 @@ py::dict sweep(const std::string& command, const std::vector<std::string>& args,
   }
   std::optional<store::file> f;  // closed before the scratch file is removed
   python_control ctl(std::move(progress));
-  contents c;
+  lay::contents c;
   try {
     run_released(ctl, [&](const run_control& control) {
       if (!resume.empty()) {
@@ -167,7 +106,7 @@ py::dict sweep(const std::string& command, const std::vector<std::string>& args,
                               }};
       s.run_points(s.left(), point);
       s.finish(control);
-      c = read_sweep(*f);
+      c = lay::read(*f);
       f->close();
       return 0;
     });
@@ -180,9 +119,11 @@ py::dict sweep(const std::string& command, const std::vector<std::string>& args,
   }
   py::dict out;
   out["command"] = c.command;
-  out["dims"] = py::cast(c.axes);
+  std::vector<std::string> dims;
+  for (const auto& a : c.axes) dims.push_back(a.name);
+  out["dims"] = py::cast(dims);
   py::dict axes;
-  for (const auto& a : c.axis_values) {
+  for (const auto& a : c.axes) {
     if (a.labels) {
       py::array labels = py::array(py::cast(*a.labels));
       axes[py::str(a.name)] = labels;

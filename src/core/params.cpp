@@ -350,6 +350,16 @@ std::string format_toml(const param_value& v) {
       v);
 }
 
+std::vector<std::string> split_text(std::string_view text, char sep) {
+  std::vector<std::string> out;
+  for (std::size_t start = 0;;) {
+    const auto at = text.find(sep, start);
+    out.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) return out;
+    start = at + 1;
+  }
+}
+
 std::string did_you_mean(std::string_view word, std::span<const std::string> known) {
   std::string best;
   std::size_t best_d = std::string::npos;

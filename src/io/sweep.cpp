@@ -23,25 +23,13 @@ namespace {
 constexpr std::array<std::string_view, 7> sweep_options = {"output", "json", "quiet", "force",
                                                            "resume", "keep", "config"};
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto at = s.find(',', start);
-    out.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
-    if (at == std::string::npos) break;
-    start = at + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::span<const std::string_view> own_options() { return sweep_options; }
 
 std::vector<param_value> option_values(const param_spec& spec, const std::string& text) {
   std::vector<param_value> out;
-  for (const auto& item : split_list(text)) {
+  for (const auto& item : split_text(text)) {
     const bool numeric = spec.kind == param_kind::real || spec.kind == param_kind::integer;
     if (numeric && item.find(':') != std::string::npos) {
       const grid_axis a = grid_axis::parse(item, spec.name);

@@ -127,6 +127,9 @@ std::string format_value(const param_value& v);
 // The value as TOML ("2.5", "1000", "true", "\"tanh\"", "[0.0, 1.0]"): what a front end writes into
 // the `config` attribute of an output file, one "key = value" line per parameter.
 std::string format_toml(const param_value& v);
+// The items of a list as text, as the front ends and files write them: "tanh,erf" -> {"tanh", "erf"},
+// "a,,b" -> {"a", "", "b"}, "" -> {""} (an empty item is kept so that the caller can refuse it).
+std::vector<std::string> split_text(std::string_view text, char sep = ',');
 // "one of ..." words for error messages: "a number", "an integer", ...
 std::string_view kind_words(param_kind k);
 

@@ -26,17 +26,6 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
   return out;
 }
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
-    if (at == std::string::npos) break;
-    start = at + 1;
-  }
-  return out;
-}
 
 std::string point_path(std::int64_t k) { return std::string(points_group) + "/" + std::to_string(k); }
 
@@ -440,63 +429,79 @@ stored_plan read_plan(store::file& f) {
 
 namespace {
 
-// Row-major values of `shape` as nested arrays (the innermost as numbers, or texts via labels).
-io::value nest(const std::vector<double>& v, const std::vector<std::uint64_t>& shape, std::size_t dim,
-               std::size_t& at, const std::vector<std::string>* labels) {
-  if (shape.empty()) {
-    const double x = v[at++];
-    if (labels) return x >= 0 && x < static_cast<double>(labels->size()) ? io::value((*labels)[std::size_t(x)]) : io::value();
-    return io::value(x);
-  }
-  if (dim + 1 == shape.size() && !labels) {
-    std::vector<double> row(v.begin() + static_cast<std::ptrdiff_t>(at),
-                            v.begin() + static_cast<std::ptrdiff_t>(at + shape[dim]));
-    at += shape[dim];
+// Row-major values of `a` from dimension `dim` as nested arrays (the innermost as numbers, or texts
+// via the labels).
+io::value nest(const stored_array& a, std::size_t dim, std::size_t& at) {
+  const auto text = [&](double x) {
+    const auto& labels = *a.labels;
+    return x >= 0 && x < static_cast<double>(labels.size()) ? io::value(labels[std::size_t(x)]) : io::value();
+  };
+  if (a.shape.empty()) return a.labels ? text(a.at(at++)) : io::value(a.at(at++));
+  io::value::array out;
+  if (dim + 1 == a.shape.size() && !a.labels) {
+    std::vector<double> row(a.shape[dim]);
+    for (auto& x : row) x = a.at(at++);
     return io::value(std::move(row));
   }
-  io::value::array out;
-  for (std::uint64_t i = 0; i < shape[dim]; ++i) {
-    if (dim + 1 == shape.size()) {
-      const double x = v[at++];
-      out.push_back(x >= 0 && x < static_cast<double>(labels->size()) ? io::value((*labels)[std::size_t(x)]) : io::value());
-    } else {
-      out.push_back(nest(v, shape, dim + 1, at, labels));
-    }
-  }
+  for (std::uint64_t i = 0; i < a.shape[dim]; ++i)
+    out.push_back(dim + 1 == a.shape.size() ? text(a.at(at++)) : nest(a, dim + 1, at));
   return io::value(std::move(out));
 }
 
 }  // namespace
 
-io::record to_record(store::file& f) {
+contents read(store::file& f) {
   const stored_plan sp = read_plan(f);
   auto g = f.group_at(group);
-  io::record out;
-  out.add("command", sp.command);
-  const std::vector<std::string> axes = split(g.attr_string("axes"), ',');
-  out.add("dims", std::vector<std::string>(axes.begin(), axes.end() - (axes.size() == 1 && axes[0].empty())));
-  io::record ax;
-  for (const auto& a : axes) {
-    if (a.empty()) continue;
-    if (g.has_attr_of(a, "labels")) ax.add(a, split(g.attr_string_of(a, "labels"), ','));
-    else if (f.info(std::string(group) + "/" + a).type == "int64") ax.add(a, g.read_ints(a));
-    else ax.add(a, g.read_doubles(a));
-  }
-  out.add("axes", std::move(ax));
-  const std::int64_t points = g.attr_int("points");
-  const auto done = points_done(f, points);
-  out.add("points", points);
-  out.add("done", static_cast<std::int64_t>(std::count(done.begin(), done.end(), true)));
+  contents c;
+  c.command = sp.command;
+  std::vector<std::string> axes;
+  for (auto& a : split_text(g.attr_string("axes")))
+    if (!a.empty()) axes.push_back(std::move(a));
+  c.points = g.attr_int("points");
+  const auto done = points_done(f, c.points);
+  c.done = std::count(done.begin(), done.end(), true);
+  const auto load = [&](const std::string& name) {
+    stored_array s;
+    s.name = name;
+    const auto info = f.info(std::string(group) + "/" + name);
+    s.shape = info.shape;
+    s.integer = info.type.rfind("int", 0) == 0 || info.type.rfind("uint", 0) == 0;
+    if (s.integer) s.ints = g.read_ints(name);
+    else s.reals = g.read_doubles(name);
+    // An axis of texts lists its values (','); a result of texts lists the texts its values index ('\n').
+    if (g.has_attr_of(name, "labels")) s.labels = split_text(g.attr_string_of(name, "labels"), info.is_scale ? ',' : '\n');
+    return s;
+  };
+  for (const auto& a : axes) c.axes.push_back(load(a));
   for (const auto& name : g.children()) {
-    const std::string path = std::string(group) + "/" + name;
     if (name == "points" || name == "arguments") continue;
-    const auto info = f.info(path);
-    if (info.is_group || std::find(axes.begin(), axes.end(), name) != axes.end()) continue;
-    const auto v = g.read_doubles(name);
+    if (std::find(axes.begin(), axes.end(), name) != axes.end()) continue;
+    if (f.info(std::string(group) + "/" + name).is_group) continue;
+    c.results.push_back(load(name));
+  }
+  return c;
+}
+
+io::record to_record(store::file& f) {
+  const contents c = read(f);
+  io::record out;
+  out.add("command", c.command);
+  std::vector<std::string> dims;
+  io::record ax;
+  for (const auto& a : c.axes) {
+    dims.push_back(a.name);
+    if (a.labels) ax.add(a.name, *a.labels);
+    else if (a.integer) ax.add(a.name, a.ints);
+    else ax.add(a.name, a.reals);
+  }
+  out.add("dims", std::move(dims));
+  out.add("axes", std::move(ax));
+  out.add("points", c.points);
+  out.add("done", c.done);
+  for (const auto& r : c.results) {
     std::size_t at = 0;
-    std::optional<std::vector<std::string>> labels;
-    if (g.has_attr_of(name, "labels") && !info.is_scale) labels = split(g.attr_string_of(name, "labels"), '\n');
-    out.add(name, nest(v, info.shape, 0, at, labels ? &*labels : nullptr));
+    out.add(r.name, nest(r, 0, at));
   }
   return out;
 }
@@ -505,7 +510,7 @@ std::vector<io::summary_entry> summary(store::file& f) {
   std::vector<io::summary_entry> out;
   auto g = f.group_at(group);
   out.push_back(io::entry_words("command", "amari " + g.attr_string("command")));
-  for (const auto& a : split(g.attr_string("axes"), ',')) {
+  for (const auto& a : split_text(g.attr_string("axes"))) {
     if (a.empty()) continue;
     std::string text;
     if (g.has_attr_of(a, "labels")) {

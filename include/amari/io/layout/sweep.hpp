@@ -20,6 +20,7 @@
 //
 // Wall-clock figures are not results (files of equal sweeps are equal dataset for dataset).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,27 @@ struct stored_plan {
   bool keep = false;
 };
 stored_plan read_plan(store::file& f);
+
+// One dataset of /sweep as stored: its shape and values (integers kept as integers) and, for texts,
+// the labels its values index (-1: none at that point).
+struct stored_array {
+  std::string name;
+  std::vector<std::uint64_t> shape;
+  bool integer = false;
+  std::vector<double> reals;
+  std::vector<std::int64_t> ints;
+  std::optional<std::vector<std::string>> labels;
+  double at(std::size_t i) const { return integer ? static_cast<double>(ints[i]) : reals[i]; }
+};
+// /sweep as read back by every front end: the command, the axes (outermost first), the number of
+// points and of those complete, and every result over the grid (the grid's axes, then its own).
+struct contents {
+  std::string command;
+  std::vector<stored_array> axes;
+  std::int64_t points = 0, done = 0;
+  std::vector<stored_array> results;
+};
+contents read(store::file& f);
 
 // What `amari sweep --json` prints: command, axes {name: values}, and every result of /sweep over
 // the grid (nested arrays, the axes outermost).
