@@ -1,13 +1,18 @@
 #!/usr/bin/python3
 """tests/check_mpi_simulate.py AMARI MPIEXEC: one network over the ranks of an MPI job.
 
-1. `amari simulate` (dopri5, two replicas, two draws, two Lyapunov exponents) run plainly and
-   under mpirun with 1, 2 and 3 ranks prints the same JSON (wall times aside) and writes the same
-   datasets and attributes, byte for byte (wall times aside). So does rk4 in float with W in half.
-2. A rank killed with SIGKILL during a 2-rank run ends the job (no hang); the file opens with its
-   last checkpoint, and `--resume` on 3 ranks completes it to the uninterrupted run's results.
-3. Bad input under mpirun: n smaller than the number of ranks, and a command that does not spread
-   over ranks, are refused with one line, exit code 2, no file.
+1. `amari simulate` (dopri5, two replicas, three draws, two Lyapunov exponents) run plainly and
+   under mpirun prints the same JSON (wall times aside) and writes the same datasets and
+   attributes, byte for byte (wall times aside): on 1 rank; on 2 (two groups of one rank: the
+   draws split 2 + 1); on 3 (three groups, a draw each); and on 4 in two groups of two ranks (the
+   draws split, each network's rows over a group). So does rk4 in float with W in half (one draw:
+   its rows over all the ranks, on 1 to 4).
+2. A rank killed with SIGKILL during a 2-rank run of two draws (a draw per rank) ends the job (no
+   hang); the file opens with its last checkpoint, and `--resume` on 3 ranks (one group sharing
+   the rows) completes it to the uninterrupted run's results.
+3. Bad input under mpirun: n smaller than the number of ranks, ranks_per_group that does not
+   divide the ranks, and a command that does not spread over ranks, are refused with one line,
+   exit code 2, no file.
 Exit status 0 when all hold.
 """
 import json
@@ -89,7 +94,7 @@ def same_groups(a, b, groups):
 
 
 RUNS = {
-    "dopri5": ["--n", "150", "--t-end", "12", "--replicas", "2", "--draws", "2", "--lyapunov", "--lyapunov-k", "2",
+    "dopri5": ["--n", "150", "--t-end", "12", "--replicas", "2", "--draws", "3", "--lyapunov", "--lyapunov-k", "2",
                "--sigma-w", "1.8", "--sigma-b", "0.2", "--seed", "3"],
     "rk4-half": ["--n", "149", "--t-end", "8", "--stepper", "rk4", "--precision", "float", "--weight-precision",
                  "half", "--replicas", "3", "--lyapunov", "--seed", "4"],
@@ -105,10 +110,12 @@ with tempfile.TemporaryDirectory() as d:
         check(plain.returncode == 0, "%s: the plain run (%s)" % (label, plain.stderr.strip()[-300:]))
         ref = without_times(plain.stdout)
         groups = [g for g in GROUPS if g != "/lyapunov" or "lyapunov" in ref]
-        for n in (1, 2, 3):
+        # (one draw: its rows over the 4 ranks; three: two groups of two)
+        four = ["--ranks-per-group", "2"] if "--draws" in args else []
+        for n, grouping in ((1, []), (2, []), (3, []), (4, four)):
             out = path("%s-mpi%d.h5" % (label, n))
-            r = subprocess.run(mpirun(n, ["simulate", "--json", "-o", out] + args), env=env, capture_output=True,
-                               text=True, timeout=600)
+            r = subprocess.run(mpirun(n, ["simulate", "--json", "-o", out] + args + grouping), env=env,
+                               capture_output=True, text=True, timeout=600)
             check(r.returncode == 0, "%s: mpirun -np %d runs (%s)" % (label, n, r.stderr.strip()[-300:]))
             if r.returncode != 0:
                 continue
@@ -119,7 +126,7 @@ with tempfile.TemporaryDirectory() as d:
     # Kill one rank of a 2-rank run once the file has a checkpoint past the start; resume on 3.
     # (long enough that the job is still running when the file first holds t > 5, on an idle machine
     # too: a few seconds plainly)
-    LONG = ["--n", "300", "--t-end", "600", "--lyapunov", "--sigma-w", "2", "--seed", "7", "--flush-interval", "0.2"]
+    LONG = ["--n", "300", "--t-end", "600", "--draws", "2", "--lyapunov", "--sigma-w", "2", "--seed", "7", "--flush-interval", "0.2"]
     full = subprocess.run([amari, "simulate", "--json", "-o", path("full.h5")] + LONG, env=env, capture_output=True,
                           text=True, timeout=600)
     check(full.returncode == 0, "the uninterrupted run for the kill test")
@@ -162,5 +169,11 @@ with tempfile.TemporaryDirectory() as d:
                          capture_output=True, text=True, timeout=120)
     check(bad.returncode == 2 and bad.stderr.count("amari: n = 2") == 1 and not os.path.exists(path("x.h5")),
           "n = 2 on 3 ranks: refused once, exit 2, no file (%s)" % bad.stderr.strip()[-300:])
+
+    bad = subprocess.run(mpirun(4, ["simulate", "--n", "50", "--draws", "4", "--ranks-per-group", "3", "--t-end", "1",
+                                    "-o", path("y.h5")]), env=env, capture_output=True, text=True, timeout=120)
+    check(bad.returncode == 2 and bad.stderr.count("amari: ranks_per_group = 3: must divide") == 1 and
+          not os.path.exists(path("y.h5")),
+          "ranks_per_group = 3 on 4 ranks: refused once, exit 2, no file (%s)" % bad.stderr.strip()[-300:])
 
 sys.exit(1 if failures else 0)

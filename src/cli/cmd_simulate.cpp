@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
@@ -41,6 +42,7 @@ class simulate_command final : public command {
     o.add("h0", h0_);
     o.add("weights", weights_);
     o.add("bias", bias_);
+    o.add("ranks_per_group", ranks_per_group_);
     o.add("output", output_, "output HDF5 file (/trajectory ..., docs/FORMAT.md); refused if it exists, unless --force");
     o.add("force", force_);
     o.add("resume", resume_);
@@ -65,7 +67,7 @@ class simulate_command final : public command {
     }
     p_.validate();
     distribute();
-    require_memory(p_, dist_ ? dist_->share.rows.count : -1, dist_ ? dist_->w->node_size() : 1);
+    check_memory();
     Eigen::MatrixXd h0;
     if (!h0_.empty()) {
       if (const auto colon = h0_.rfind(':'); colon != std::string::npos && colon > 0)
@@ -108,42 +110,114 @@ class simulate_command final : public command {
     void on_sample(const sample&) override {}
   };
 
-  // One network over the ranks of an MPI job (docs/parallel.md, "One network on several ranks"):
-  // rank r holds the rows N r / P .. N (r + 1) / P - 1 of W, draws them alone, and after every
-  // product gathers the others' rows of the result, so that every rank holds the whole state and
-  // takes the same steps. Which rank holds a row changes none of its bits (kernels.hpp): the run
-  // is the plain run's, on any number of ranks.
+  // The ranks of an MPI job (docs/parallel.md, "One simulation on several ranks") in groups of
+  // consecutive ranks. The groups share the draws: group j integrates the draws d with d % groups
+  // == j, and after every sample every rank receives every draw's observables (draw_share). The
+  // ranks of a group share each of its networks by rows: rank r of P' holds the rows N r / P' ..
+  // N (r + 1) / P' - 1 of W, draws them alone, and after every product gathers the others' rows of
+  // the result (row_share). Which rank holds a draw or a row changes none of its bits: the run is
+  // the plain run's, on any number of ranks and in any grouping.
   struct distribution {
     const mpi::world* w = nullptr;
-    std::vector<int> count, first;
+    std::unique_ptr<mpi::group> g;
+    std::vector<int> count, first;  // the group's ranks' rows
     row_share share;
+    draw_share draws;
     std::atomic<int> stop{0};  // the stop request, agreed by every rank at every sample
   };
 
   bool root() const { return !dist_ || dist_->w->rank() == 0; }
 
-  void distribute() {
-    const mpi::world* w = mpi::current();
-    if (!w || !w->active() || w->size() < 2) return;
-    const std::int64_t n = p_.net.n, ranks = w->size();
-    if (n < ranks)
+  // The rows of W a rank holds when a group of `size` ranks shares a network (the largest share).
+  std::int64_t rows_per_rank(std::int64_t size) const { return (p_.net.n + size - 1) / size; }
+
+  // The group size: ranks_per_group when given (a divisor of the ranks, leaving a draw for every
+  // group), otherwise the smallest such divisor with which every rank of a node fits in memory
+  // (the largest, when none does: its memory check then says what is missing).
+  std::int64_t group_size(std::int64_t ranks, int node_ranks) const {
+    const std::int64_t n = p_.net.n, D = p_.draws, g = ranks_per_group_;
+    if (g != 0) {
+      if (g < 0 || ranks % g != 0)
+        throw InvalidArgument("ranks_per_group", std::to_string(g),
+                              fmt::format("must divide the number of MPI ranks ({}{}); 0 chooses", ranks,
+                                          ranks == 1 ? ": a plain start" : ""));
+      if (ranks / g > D)
+        throw InvalidArgument("ranks_per_group", std::to_string(g),
+                              fmt::format("makes {} groups of ranks for draws = {}: every group needs a draw; "
+                                          "accepted: a divisor of {} of at least {}",
+                                          ranks / g, D, ranks, (ranks + D - 1) / D));
+      if (n < g)
+        throw InvalidArgument("n", std::to_string(n),
+                              fmt::format("must be at least ranks_per_group ({}) to spread W over them", g));
+      return g;
+    }
+    std::int64_t chosen = 0;
+    for (std::int64_t s = 1; s <= ranks && chosen == 0; ++s) {
+      if (ranks % s != 0 || ranks / s > D || n < s) continue;
+      simulate_params mine = p_;
+      mine.draws = draws_per_group(D, ranks / s);
+      const std::uint64_t have = memory_available();
+      if (have == std::numeric_limits<std::uint64_t>::max() ||
+          memory_needed(mine, rows_per_rank(s)) * static_cast<std::uint64_t>(node_ranks) <= have / 10 * 9)
+        chosen = s;
+    }
+    if (chosen == 0 && n < ranks)
       throw InvalidArgument("n", std::to_string(n),
                             fmt::format("must be at least the number of MPI ranks ({}) to spread W over them", ranks));
+    return chosen == 0 ? ranks : chosen;
+  }
+
+  void distribute() {
+    const mpi::world* w = mpi::current();
+    const bool job = w && w->active() && w->size() > 1;
+    const std::int64_t ranks = job ? w->size() : 1;
+    const std::int64_t size = group_size(ranks, job ? w->node_size() : 1);
+    if (!job) return;
     dist_ = std::make_unique<distribution>();
-    dist_->w = w;
-    for (std::int64_t r = 0; r < ranks; ++r) {
-      const std::int64_t a = n * r / ranks, b = n * (r + 1) / ranks;
-      dist_->first.push_back(static_cast<int>(a));
-      dist_->count.push_back(static_cast<int>(b - a));
-    }
     distribution* d = dist_.get();
-    d->share.rows = {d->first[std::size_t(w->rank())], d->count[std::size_t(w->rank())]};
-    d->share.exchange = [d](double* y, std::int64_t rows, std::int64_t cols) {
-      d->w->allgather_rows(y, rows, cols, d->count, d->first);
-    };
-    d->share.exchange_float = [d](float* y, std::int64_t rows, std::int64_t cols) {
-      d->w->allgather_rows(y, rows, cols, d->count, d->first);
-    };
+    d->w = w;
+    d->g = w->split(static_cast<int>(size));
+    const std::int64_t n = p_.net.n;
+    if (size > 1) {
+      for (std::int64_t r = 0; r < size; ++r) {
+        const std::int64_t a = n * r / size, b = n * (r + 1) / size;
+        d->first.push_back(static_cast<int>(a));
+        d->count.push_back(static_cast<int>(b - a));
+      }
+      d->share.rows = {d->first[std::size_t(d->g->rank())], d->count[std::size_t(d->g->rank())]};
+      d->share.exchange = [d](double* y, std::int64_t rows, std::int64_t cols) {
+        d->g->allgather_rows(y, rows, cols, d->count, d->first);
+      };
+      d->share.exchange_float = [d](float* y, std::int64_t rows, std::int64_t cols) {
+        d->g->allgather_rows(y, rows, cols, d->count, d->first);
+      };
+    }
+    if (d->g->count() > 1) {
+      const std::int64_t groups = d->g->count();
+      d->draws.group = d->g->index();
+      d->draws.groups = groups;
+      // Each rank sends the rows of its group's draws (padded to the largest group's number); the
+      // first rank of each group is the one read.
+      d->draws.gather = [d, groups, size](double* values, std::int64_t D, std::int64_t per) {
+        const std::int64_t most = draws_per_group(D, groups);
+        std::vector<double> mine(static_cast<std::size_t>(most * per)), all(mine.size() * std::size_t(d->w->size()));
+        for (std::int64_t i = 0, dd = d->draws.group; dd < D; ++i, dd += groups)
+          std::copy_n(values + dd * per, per, mine.begin() + i * per);
+        d->w->allgather(mine.data(), most * per, all.data());
+        for (std::int64_t j = 0; j < groups; ++j)
+          for (std::int64_t i = 0, dd = j; dd < D; ++i, dd += groups)
+            std::copy_n(all.begin() + (j * size * most + i) * per, per, values + dd * per);
+      };
+      d->draws.max = [d](int v) { return d->w->max(v); };
+    }
+  }
+
+  // The memory check of this rank's share, counting the ranks of its node.
+  void check_memory() const {
+    if (!dist_) return require_memory(p_);
+    simulate_params mine = p_;
+    if (dist_->g->count() > 1) mine.draws = draws_per_group(p_.draws, dist_->g->count());
+    require_memory(mine, dist_->g->size() > 1 ? dist_->share.rows.count : -1, dist_->w->node_size());
   }
 
   // Runs `setup` on rank 0 (all of it in a plain run); in a distributed run every rank then throws
@@ -174,7 +248,8 @@ class simulate_command final : public command {
     if (!dist_) return simulate(p_, obs, control, in);
     // Every rank stops at the same sample: the library asks for a stop after reporting progress at
     // every sample, so the ranks agree on it there.
-    in.share = &dist_->share;
+    if (dist_->g->size() > 1) in.share = &dist_->share;
+    if (dist_->g->count() > 1) in.draws = &dist_->draws;
     control.stop = &dist_->stop;
     control.progress = [this, report = bar.callback()](double done, double total) {
       dist_->stop = dist_->w->max(stop_flag().load());
@@ -198,10 +273,13 @@ class simulate_command final : public command {
     std::string allowed;
     for (const auto& e : simulate_params::table().entries())
       if (e.spec->role == param_role::runtime) allowed += e.spec->option() + ", ";
-    allowed += vocabulary("json").option() + ", " + vocabulary("quiet").option();
+    allowed += vocabulary("ranks_per_group").option() + ", " + vocabulary("json").option() + ", " +
+               vocabulary("quiet").option();
     for (const auto& name : inv.options.given_names()) {
       const param_spec& s = vocabulary(name);
-      if (s.role == param_role::runtime || name == "json" || name == "quiet" || name == "resume") continue;
+      if (s.role == param_role::runtime || name == "json" || name == "quiet" || name == "resume" ||
+          name == "ranks_per_group")
+        continue;
       throw InvalidArgument(fmt::format(
           "--resume continues a run with the parameters stored in its file: {} cannot be changed (only {} apply)",
           s.option(), allowed));
@@ -226,7 +304,7 @@ class simulate_command final : public command {
       ck = read_checkpoint(probe, p_);
     }
     distribute();
-    require_memory(p_, dist_ ? dist_->share.rows.count : -1, dist_ ? dist_->w->node_size() : 1);
+    check_memory();
     std::optional<store::file> f;
     if (dist_) {
       std::string sync;
@@ -297,6 +375,7 @@ class simulate_command final : public command {
   simulate_params p_;
   std::string h0_, weights_, bias_, output_ = "simulate.h5", resume_;
   bool force_ = false, json_ = false, quiet_ = false;
+  std::int64_t ranks_per_group_ = 0;
   std::unique_ptr<distribution> dist_;  // null in a plain run
 };
 

@@ -1,6 +1,7 @@
 // MPI in the front end (mpi.hpp).
 #include "mpi.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -103,24 +104,51 @@ int world::max(int value) const {
   return out;
 }
 
+struct group::comm {
+  MPI_Comm c = MPI_COMM_NULL;
+};
+
+group::group(std::unique_ptr<comm> c, int index, int count, int rank, int size)
+    : comm_(std::move(c)), index_(index), count_(count), rank_(rank), size_(size) {}
+
+group::~group() {
+  if (comm_ && comm_->c != MPI_COMM_NULL) MPI_Comm_free(&comm_->c);
+}
+
 namespace {
 template <class T>
 void gather_rows(T* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count, const std::vector<int>& first,
-                 MPI_Datatype type) {
+                 MPI_Datatype type, MPI_Comm comm) {
   for (std::int64_t c = 0; c < cols; ++c)
-    check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, y + c * n, count.data(), first.data(), type,
-                         MPI_COMM_WORLD),
+    check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, y + c * n, count.data(), first.data(), type, comm),
           "MPI_Allgatherv");
 }
 }  // namespace
 
-void world::allgather_rows(double* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
+void group::allgather_rows(double* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
                            const std::vector<int>& first) const {
-  gather_rows(y, n, cols, count, first, MPI_DOUBLE);
+  gather_rows(y, n, cols, count, first, MPI_DOUBLE, comm_->c);
 }
-void world::allgather_rows(float* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
+void group::allgather_rows(float* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
                            const std::vector<int>& first) const {
-  gather_rows(y, n, cols, count, first, MPI_FLOAT);
+  gather_rows(y, n, cols, count, first, MPI_FLOAT, comm_->c);
+}
+
+void world::allgather(const double* mine, std::int64_t count, double* all) const {
+  check(MPI_Allgather(mine, static_cast<int>(count), MPI_DOUBLE, all, static_cast<int>(count), MPI_DOUBLE,
+                      MPI_COMM_WORLD),
+        "MPI_Allgather");
+}
+
+std::unique_ptr<group> world::split(int ranks_per_group) const {
+  auto c = std::make_unique<group::comm>();
+  const int index = rank_ / ranks_per_group;
+  check(MPI_Comm_split(MPI_COMM_WORLD, index, rank_, &c->c), "MPI_Comm_split");
+  MPI_Comm_set_errhandler(c->c, MPI_ERRORS_RETURN);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(c->c, &rank);
+  MPI_Comm_size(c->c, &size);
+  return std::unique_ptr<group>(new group(std::move(c), index, size_ / ranks_per_group, rank, size));
 }
 
 void world::abort(int code) const {
@@ -145,8 +173,16 @@ message world::receive() const { return {}; }
 std::optional<message> world::try_receive() const { return std::nullopt; }
 void world::broadcast(std::string&, int) const {}
 int world::max(int value) const { return value; }
-void world::allgather_rows(double*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
-void world::allgather_rows(float*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
+struct group::comm {};
+group::group(std::unique_ptr<comm> c, int index, int count, int rank, int size)
+    : comm_(std::move(c)), index_(index), count_(count), rank_(rank), size_(size) {}
+group::~group() = default;
+void group::allgather_rows(double*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
+void group::allgather_rows(float*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
+void world::allgather(const double* mine, std::int64_t count, double* all) const { std::copy_n(mine, count, all); }
+std::unique_ptr<group> world::split(int) const {
+  return std::unique_ptr<group>(new group(std::make_unique<group::comm>(), 0, 1, 0, 1));
+}
 void world::abort(int code) const { std::_Exit(code); }
 
 #endif

@@ -8,6 +8,7 @@
 // MPI_Init. Built without MPI (no MPI found by CMake), a launched `amari` refuses to run rather
 // than run P copies of the same job.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,33 @@ struct message {
   int source = 0;
   int tag = 0;
   std::string bytes;
+};
+
+// The ranks of one group of a job: `size` consecutive ranks of the world, the `index`-th of `count`
+// groups (MPI_Comm_split). Made by world::split; every rank of the world holds its own group.
+class group {
+ public:
+  ~group();
+  group(const group&) = delete;
+  group& operator=(const group&) = delete;
+  int index() const { return index_; }
+  int count() const { return count_; }
+  int rank() const { return rank_; }  // within the group
+  int size() const { return size_; }
+  // Rank r's (of the group) block of rows of an n x cols column-major matrix y (rows first[r] ..
+  // first[r] + count[r] - 1 of each column) to every rank of the group, in place (MPI_Allgatherv,
+  // one call per column).
+  void allgather_rows(double* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
+                      const std::vector<int>& first) const;
+  void allgather_rows(float* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
+                      const std::vector<int>& first) const;
+
+ private:
+  friend class world;
+  struct comm;
+  group(std::unique_ptr<comm> c, int index, int count, int rank, int size);
+  std::unique_ptr<comm> comm_;
+  int index_ = 0, count_ = 1, rank_ = 0, size_ = 1;
 };
 
 // The job's ranks (MPI_COMM_WORLD). One per process, made by main() before anything else.
@@ -45,12 +73,12 @@ class world {
   void broadcast(std::string& bytes, int root) const;
   // The largest of every rank's value (MPI_Allreduce, MPI_MAX), on every rank.
   int max(int value) const;
-  // Rank r's block of rows of an n x cols column-major matrix y (rows first[r] .. first[r] +
-  // count[r] - 1 of each column) to every rank, in place (MPI_Allgatherv, one call per column).
-  void allgather_rows(double* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
-                      const std::vector<int>& first) const;
-  void allgather_rows(float* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
-                      const std::vector<int>& first) const;
+  // Every rank's `count` values to every rank: all[r count .. (r + 1) count - 1] are rank r's
+  // (MPI_Allgather).
+  void allgather(const double* mine, std::int64_t count, double* all) const;
+  // The ranks in groups of `ranks_per_group` consecutive ranks (which must divide size()); called
+  // by every rank.
+  std::unique_ptr<group> split(int ranks_per_group) const;
   // Ends the whole job (every rank) with this exit code: what a rank does on an error that the
   // others cannot know about, so that none of them waits forever.
   [[noreturn]] void abort(int code) const;

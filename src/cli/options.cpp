@@ -118,6 +118,11 @@ void OptionSet::add(std::string_view name, bool& target, const std::string& help
           [&target] { return param_value(target); }, help);
 }
 
+void OptionSet::add(std::string_view name, std::int64_t& target, const std::string& help) {
+  declare(vocabulary(name), [&target](const param_value& v) { target = std::get<std::int64_t>(v); },
+          [&target] { return param_value(target); }, help);
+}
+
 void OptionSet::add_positional(const std::string& name, std::string& target, const std::string& help) {
   app_.add_option(name, target, help)->required();
 }

@@ -37,6 +37,7 @@ class OptionSet {
   // h0, resume, ...). `help`, when given, replaces the vocabulary's text for this command.
   void add(std::string_view name, std::string& target, const std::string& help = "");
   void add(std::string_view name, bool& target, const std::string& help = "");
+  void add(std::string_view name, std::int64_t& target, const std::string& help = "");
   // A required positional argument, e.g. the FILE of `amari inspect FILE` (command line only: not
   // a config key).
   void add_positional(const std::string& name, std::string& target, const std::string& help);

@@ -80,6 +80,10 @@ const param_spec entries[] = {
     {.name = "acf_neurons", .kind = K::integer, .unit = "neurons", .help = "neurons used for C(tau) (the first ones)"},
     // How the computation runs.
     {.name = "threads", .kind = K::integer, .help = "threads (0: all cores); results do not depend on it", .role = R::runtime},
+    {.name = "ranks_per_group", .kind = K::integer,
+     .help = "under mpirun: the ranks that share one network's rows of W; the job's groups share the draws (0: "
+             "the fewest that fit in memory)",
+     .role = R::front_end},
     {.name = "flush_interval", .kind = K::real, .unit = "s", .help = "wall time between flushes and checkpoints of the output file",
      .role = R::runtime},
     // Inputs and outputs of the front ends.

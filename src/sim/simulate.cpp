@@ -600,6 +600,32 @@ class draw_run {
 
 // ---------------------------------------------------------------------------------------------
 
+// A draw's checkpoint as one row of doubles and back (draw_share::gather copies rows): the
+// scalars, then each vector after its length. The rows of a run's draws have the same length.
+std::vector<double> pack(const draw_checkpoint& c) {
+  std::vector<double> out{c.t, c.dt_next, static_cast<double>(c.steps), static_cast<double>(c.rhs_evals),
+                          static_cast<double>(c.next_sample), c.t_old, c.dt_step, c.lyap_next, c.lyap_last};
+  for (const auto* v : {&c.state, &c.deriv, &c.state_old, &c.deriv_old, &c.pending_lyap, &c.lyap}) {
+    out.push_back(static_cast<double>(v->size()));
+    out.insert(out.end(), v->begin(), v->end());
+  }
+  return out;
+}
+draw_checkpoint unpack(const double* row) {
+  draw_checkpoint c;
+  c.t = row[0], c.dt_next = row[1];
+  c.steps = static_cast<std::int64_t>(row[2]), c.rhs_evals = static_cast<std::int64_t>(row[3]);
+  c.next_sample = static_cast<std::int64_t>(row[4]);
+  c.t_old = row[5], c.dt_step = row[6], c.lyap_next = row[7], c.lyap_last = row[8];
+  const double* at = row + 9;
+  for (auto* v : {&c.state, &c.deriv, &c.state_old, &c.deriv_old, &c.pending_lyap, &c.lyap}) {
+    const auto len = static_cast<std::size_t>(*at++);
+    v->assign(at, at + len);
+    at += len;
+  }
+  return c;
+}
+
 template <class S>
 simulate_result run(const simulate_params& p, simulation_observer& obs, const run_control& control,
                     const simulate_inputs& in) {
@@ -650,17 +676,40 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
     }
   }
 
-  std::vector<std::unique_ptr<draw_run<S>>> draws;
-  for (std::int64_t d = 0; d < D; ++d)
-    draws.push_back(std::make_unique<draw_run<S>>(p, d, threads, in.h0,
-                                                  in.resume ? &in.resume->draws[d] : nullptr, k0, in.network,
-                                                  in.share));
+  // This process's draws (all of them unless they are spread over groups: draw_share); `draws`
+  // holds null for the others.
+  const draw_share* ds = in.draws;
+  const auto mine = [ds](std::int64_t d) { return !ds || ds->owns(d); };
+  std::vector<std::unique_ptr<draw_run<S>>> draws(static_cast<std::size_t>(D));
+  std::vector<draw_run<S>*> local;
+  for (std::int64_t d = 0; d < D; ++d) {
+    if (!mine(d)) continue;
+    draws[d] = std::make_unique<draw_run<S>>(p, d, threads, in.h0, in.resume ? &in.resume->draws[d] : nullptr, k0,
+                                             in.network, in.share);
+    local.push_back(draws[d].get());
+  }
   const double setup_seconds = std::chrono::duration<double>(clock::now() - start).count();
+  // Rows [D][per] of every draw's values, this process's filled, gathered from the others'.
+  const auto gather_rows = [&](std::vector<double>& rows, std::int64_t per) {
+    if (ds) ds->gather(rows.data(), D, per);
+  };
 
   auto make_checkpoint = [&](std::int64_t next) {
     checkpoint c;
     c.next_sample = next;
-    for (auto& d : draws) c.draws.push_back(d->save());
+    if (!ds) {
+      for (auto& d : draws) c.draws.push_back(d->save());
+    } else {
+      std::vector<std::vector<double>> own(static_cast<std::size_t>(D));
+      for (std::int64_t d = 0; d < D; ++d)
+        if (draws[d]) own[d] = pack(draws[d]->save());
+      const auto per = static_cast<std::int64_t>(own[local.empty() ? 0 : std::size_t(ds->group)].size());
+      std::vector<double> rows(static_cast<std::size_t>(D * per));
+      for (std::int64_t d = 0; d < D; ++d)
+        if (draws[d]) std::copy(own[d].begin(), own[d].end(), rows.begin() + d * per);
+      gather_rows(rows, per);
+      for (std::int64_t d = 0; d < D; ++d) c.draws.push_back(unpack(rows.data() + d * per));
+    }
     c.stationary = stationary.state();
     if (L > 0) c.acf = acf.state();
     return c;
@@ -668,58 +717,91 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
   // Samples held from a version-1 checkpoint have no place in a new one: the run emits them (a
   // few samples) before it writes a checkpoint.
   auto holding = [&] {
-    return std::any_of(draws.begin(), draws.end(), [](const auto& d) { return d->holds_samples(); });
+    return std::any_of(local.begin(), local.end(), [](const auto* d) { return d->holds_samples(); });
   };
 
   sample s;
   s.draws = D, s.replicas = R, s.neurons = K, s.lyapunov_k = kl;
   auto last_flush = clock::now();
   mean_sem q_final;
-  std::vector<sample_view> views(static_cast<std::size_t>(D));
   std::vector<double> stationary_row(static_cast<std::size_t>(D * R * 4));
   int stop_signal = 0;
 
+  // A draw's row of the sample: its time, whether its integration failed, then m, q, q2, phi_mean
+  // [R], the traces [R][K], q_ab and c_ab [R][R], the running Lyapunov estimates [R][k] and the
+  // C(tau) neurons [R][acf_m].
+  const std::int64_t per = 2 + 4 * R + R * K + 2 * R * R + R * kl + R * acf_m;
+  std::vector<double> rows(static_cast<std::size_t>(D * per));
+
   for (std::int64_t k = k0; k < n_samples; ++k) {
+    std::string failure;
     try {
-      for (auto& d : draws)
+      for (auto* d : local)
         while (!d->has_pending()) d->advance();
     } catch (const NumericalError& e) {
+      failure = e.what();
+    }
+    const bool in_window = k >= window.first;
+    for (std::int64_t d = 0; d < D; ++d) {
+      if (!draws[d]) continue;
+      double* row = rows.data() + d * per;
+      row[1] = failure.empty() ? 0 : 1;
+      if (!failure.empty()) continue;
+      const sample_view v = draws[d]->front();
+      row[0] = v.t;
+      double *m = row + 2, *q = m + R, *q2 = q + R, *phi_mean = q2 + R, *traces = phi_mean + R;
+      double *q_ab = traces + R * K, *c_ab = q_ab + R * R, *lyap = c_ab + R * R, *acf_h = lyap + R * kl;
+      const Eigen::MatrixXd& h = *v.h;
+      for (std::int64_t r = 0; r < R; ++r) {
+        const auto col = h.col(r).array();
+        m[r] = col.mean();
+        q[r] = (col - m[r]).square().mean();
+        q2[r] = col.square().mean();
+        phi_mean[r] = p.net.model.phi.visit([&](const auto& f) { return double(f.phi(col).mean()); });
+        for (std::int64_t i = 0; i < K; ++i) traces[r * K + i] = h(i, r);
+      }
+      const Eigen::MatrixXd qab = h.transpose().lazyProduct(h) / static_cast<double>(N);
+      for (std::int64_t a = 0; a < R; ++a)
+        for (std::int64_t b = 0; b < R; ++b) {
+          q_ab[a * R + b] = qab(a, b);
+          c_ab[a * R + b] = qab(a, b) / std::sqrt(qab(a, a) * qab(b, b));
+        }
+      std::copy(v.lyap->begin(), v.lyap->end(), lyap);
+      for (std::int64_t r = 0; r < R; ++r) std::copy_n(h.col(r).data(), acf_m, acf_h + r * acf_m);
+    }
+    gather_rows(rows, per);
+    std::int64_t failed = -1;
+    for (std::int64_t d = 0; d < D && failed < 0; ++d)
+      if (rows[d * per + 1] != 0) failed = d;
+    if (failed >= 0) {
       // The samples so far reach the file (on_abort flushes); the last good checkpoint stays.
       const std::string msg = fmt::format(
-          "{}: the network diverges{}; the samples up to t = {:.6g} are kept", e.what(),
+          "{}: the network diverges{}; the samples up to t = {:.6g} are kept",
+          failure.empty() ? fmt::format("draw {} became non-finite (on another process)", failed) : failure,
           p.net.model.phi.bounded() ? "" : " (an unbounded activation with too strong coupling?)",
           static_cast<double>(k - 1) * p.dt_out);
       obs.on_abort("failed", msg);
       throw NumericalError(msg);
     }
-    for (std::int64_t d = 0; d < D; ++d) views[d] = draws[d]->front();
     s.index = k;
-    s.t = views[0].t;
+    s.t = rows[0];
     s.m.assign(D * R, 0), s.q.assign(D * R, 0), s.q2.assign(D * R, 0), s.phi_mean.assign(D * R, 0);
     s.q_ab.assign(D * R * R, 0), s.c_ab.assign(D * R * R, 0);
     s.traces.assign(D * R * K, 0);
     s.lyapunov.assign(D * R * kl, nan);
-    const bool in_window = k >= window.first;
     for (std::int64_t d = 0; d < D; ++d) {
-      const Eigen::MatrixXd& h = *views[d].h;
-      for (std::int64_t r = 0; r < R; ++r) {
-        const auto col = h.col(r).array();
-        const double m = col.mean();
-        s.m[d * R + r] = m;
-        s.q[d * R + r] = (col - m).square().mean();
-        s.q2[d * R + r] = col.square().mean();
-        s.phi_mean[d * R + r] = p.net.model.phi.visit([&](const auto& f) { return double(f.phi(col).mean()); });
-        for (std::int64_t i = 0; i < K; ++i) s.traces[(d * R + r) * K + i] = h(i, r);
-      }
-      const Eigen::MatrixXd qab = h.transpose().lazyProduct(h) / static_cast<double>(N);
-      for (std::int64_t a = 0; a < R; ++a)
-        for (std::int64_t b = 0; b < R; ++b) {
-          s.q_ab[(d * R + a) * R + b] = qab(a, b);
-          s.c_ab[(d * R + a) * R + b] = qab(a, b) / std::sqrt(qab(a, a) * qab(b, b));
-        }
-      std::copy(views[d].lyap->begin(), views[d].lyap->end(), s.lyapunov.begin() + d * R * kl);
-      if (in_window && L > 0)
-        for (std::int64_t r = 0; r < R; ++r) std::copy_n(h.col(r).data(), acf_m, acf_row.data() + (d * R + r) * acf_m);
+      const double* row = rows.data() + d * per;
+      const double *m = row + 2, *q = m + R, *q2 = q + R, *phi_mean = q2 + R, *traces = phi_mean + R;
+      const double *q_ab = traces + R * K, *c_ab = q_ab + R * R, *lyap = c_ab + R * R, *acf_h = lyap + R * kl;
+      std::copy_n(m, R, s.m.begin() + d * R);
+      std::copy_n(q, R, s.q.begin() + d * R);
+      std::copy_n(q2, R, s.q2.begin() + d * R);
+      std::copy_n(phi_mean, R, s.phi_mean.begin() + d * R);
+      std::copy_n(traces, R * K, s.traces.begin() + d * R * K);
+      std::copy_n(q_ab, R * R, s.q_ab.begin() + d * R * R);
+      std::copy_n(c_ab, R * R, s.c_ab.begin() + d * R * R);
+      std::copy_n(lyap, R * kl, s.lyapunov.begin() + d * R * kl);
+      if (in_window && L > 0) std::copy_n(acf_h, R * acf_m, acf_row.data() + d * R * acf_m);
     }
     bool finite = true;
     for (std::int64_t j = 0; j < D * R; ++j) finite = finite && std::isfinite(s.q[j]) && std::isfinite(s.m[j]);
@@ -732,7 +814,7 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
       obs.on_abort("failed", msg);
       throw NumericalError(msg);
     }
-    for (auto& d : draws) d->pop();
+    for (auto* d : local) d->pop();
     if (in_window) {
       for (std::int64_t j = 0; j < D * R; ++j) {
         stationary_row[j * 4 + 0] = s.m[j];
@@ -748,22 +830,48 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
     control.report(static_cast<double>(k + 1), static_cast<double>(n_samples));
     if (k + 1 < n_samples) {
       if (!stop_signal) stop_signal = control.stop_requested();
-      if (holding()) continue;
+      // With the draws spread, every process takes part in a checkpoint: they agree on when.
+      const bool due = std::chrono::duration<double>(clock::now() - last_flush).count() >= p.flush_interval;
+      const int wants = (holding() ? 2 : 0) | (due ? 1 : 0);
+      const int agreed = ds ? ds->max(wants) : wants;
+      if (agreed & 2) continue;
       if (stop_signal) {
         obs.on_flush(make_checkpoint(k + 1));
         const std::string msg = fmt::format("interrupted at t = {:.6g}; continue with --resume", s.t);
         obs.on_abort("interrupted", msg);
         throw Interrupted(stop_signal, msg);
       }
-      if (std::chrono::duration<double>(clock::now() - last_flush).count() >= p.flush_interval) {
+      if (agreed & 1) {
         obs.on_flush(make_checkpoint(k + 1));
         last_flush = clock::now();
       }
     }
   }
 
+  // Every draw's step counts and Lyapunov sums (those of the others' draws gathered).
+  const std::int64_t width = 2 + static_cast<std::int64_t>(local.front()->lyapunov().state().size());
+  std::vector<double> ends(static_cast<std::size_t>(D * width));
+  for (std::int64_t d = 0; d < D; ++d) {
+    if (!draws[d]) continue;
+    ends[d * width] = static_cast<double>(draws[d]->steps());
+    ends[d * width + 1] = static_cast<double>(draws[d]->rhs_evals());
+    const auto st = draws[d]->lyapunov().state();
+    std::copy(st.begin(), st.end(), ends.begin() + d * width + 2);
+  }
+  gather_rows(ends, width);
+  std::vector<rate_accumulator> rates(static_cast<std::size_t>(D));
+  for (std::int64_t d = 0; d < D; ++d) {
+    if (draws[d]) {
+      rates[d] = draws[d]->lyapunov();
+    } else {
+      rates[d] = rate_accumulator(R * kl, p.transient_time(), p.t_end);
+      rates[d].restore(std::span<const double>(ends.data() + d * width + 2, static_cast<std::size_t>(width - 2)));
+    }
+  }
+
   simulate_result res;
-  for (auto& d : draws) res.steps += d->steps(), res.rhs_evals += d->rhs_evals();
+  for (std::int64_t d = 0; d < D; ++d)
+    res.steps += static_cast<std::int64_t>(ends[d * width]), res.rhs_evals += static_cast<std::int64_t>(ends[d * width + 1]);
   res.samples = n_samples;
   res.t_reached = p.t_end;
   res.q_final = q_final;
@@ -776,11 +884,9 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
 
   // Lyapunov exponents: per draw and replica with their batch-means errors, and over the ensemble.
   if (kl > 0) {
-    std::vector<rate_accumulator> rates;
-    for (auto& d : draws) {
-      rates.push_back(d->lyapunov());
+    for (const auto& acc : rates) {
       for (std::int64_t j = 0; j < R * kl; ++j) {
-        const mean_sem e = d->lyapunov().estimate(j);
+        const mean_sem e = acc.estimate(j);
         res.lyapunov_each.push_back(e.mean);
         res.lyapunov_each_sem.push_back(e.sem);
       }
@@ -834,7 +940,12 @@ simulate_result simulate(const simulate_params& p, simulation_observer& obs, con
         !(p.precision == precision_kind::float32 ? bool(in.share->exchange_float) : bool(in.share->exchange)))
       throw std::logic_error("amari: simulate: a row_share without rows inside W or without its exchange");
   }
-  require_memory(p, in.share ? in.share->rows.count : -1);
+  if (in.draws && (in.draws->groups < 1 || in.draws->groups > p.draws || in.draws->group < 0 ||
+                   in.draws->group >= in.draws->groups || !in.draws->gather || !in.draws->max))
+    throw std::logic_error("amari: simulate: a draw_share without draws for every group or without its gather");
+  simulate_params mem = p;
+  if (in.draws) mem.draws = draws_per_group(p.draws, in.draws->groups);
+  require_memory(mem, in.share ? in.share->rows.count : -1);
   // The threads are ours (the kernel, the row-parallel algebra): Eigen's own parallel GEMM (in
   // the QR of the tangent vectors) would only compete with them.
   struct eigen_threads_guard {

@@ -239,6 +239,8 @@ std::uint64_t memory_needed(const simulate_params& p, std::int64_t rows) {
   return total;
 }
 
+std::int64_t draws_per_group(std::int64_t draws, std::int64_t groups) { return (draws + groups - 1) / groups; }
+
 void require_memory(const simulate_params& p, std::int64_t rows, int processes) {
   const std::uint64_t need = memory_needed(p, rows) * static_cast<std::uint64_t>(processes), have = memory_available();
   if (have == std::numeric_limits<std::uint64_t>::max() || need <= have / 10 * 9) return;

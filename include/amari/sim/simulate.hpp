@@ -112,6 +112,9 @@ std::uint64_t memory_needed(const simulate_params& p, std::int64_t rows = -1);
 // Throws InvalidArgument ("n = 30000 with draws = 1 in double needs 7.2 GB ...") when the run does
 // not fit in 90% of the available memory; `processes` on this machine each holding `rows` rows.
 void require_memory(const simulate_params& p, std::int64_t rows = -1, int processes = 1);
+// The number of draws a process integrates when the draws are spread over `groups` groups (the
+// largest share): what its memory holds.
+std::int64_t draws_per_group(std::int64_t draws, std::int64_t groups);
 
 // One sample time, all draws and replicas. Arrays are row-major over [draw][replica](...).
 struct sample {
@@ -221,11 +224,30 @@ struct row_share {
   std::function<void(float* y, std::int64_t n, std::int64_t cols)> exchange_float;
 };
 
+// The draws spread over groups of processes (the rank groups of an MPI job, in the CLI). A process
+// integrates the draws d with d % groups == group -- each its own network, keyed by (seed, d) as
+// in a plain run -- and after every sample the values every draw contributes to the ensemble (its
+// observables; at a flush, its checkpoint; at the end, its step counts and Lyapunov sums) are
+// copied to every process by `gather`. Everything computed from them is the single process's
+// arithmetic on the same numbers, in the same order: the run is the plain run's, bit for bit.
+// Every group needs at least one draw (groups <= draws).
+struct draw_share {
+  std::int64_t group = 0, groups = 1;
+  bool owns(std::int64_t d) const { return d % groups == group; }
+  // values: [draws][per_draw], row-major. On entry the rows of this process's draws are filled; on
+  // return every row is (a copy of its owner's). Called by every process at the same point.
+  std::function<void(double* values, std::int64_t draws, std::int64_t per_draw)> gather;
+  // The largest of every process's value: how the processes agree on when to write a checkpoint
+  // (each keeps its own clock). Called by every process at the same point.
+  std::function<int(int)> max;
+};
+
 struct simulate_inputs {
   const Eigen::MatrixXd* h0 = nullptr;     // N x 1 (every replica) or N x R initial states
   const checkpoint* resume = nullptr;      // continue from this checkpoint
   const user_network* network = nullptr;   // the user's W and/or b (user_network.hpp); null: drawn
   const row_share* share = nullptr;        // null: this process holds all of W
+  const draw_share* draws = nullptr;       // null: this process integrates every draw
 };
 
 // Runs the simulation. Throws InvalidArgument (bad parameters, too little memory), NumericalError
