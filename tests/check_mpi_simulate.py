@@ -10,7 +10,12 @@
 2. A rank killed with SIGKILL during a 2-rank run of two draws (a draw per rank) ends the job (no
    hang); the file opens with its last checkpoint, and `--resume` on 3 ranks (one group sharing
    the rows) completes it to the uninterrupted run's results.
-3. Bad input under mpirun: n smaller than the number of ranks, ranks_per_group that does not
+3. The user's W (--weights) under mpirun, each rank reading only its rows (an HDF5 hyperslab, the
+   rows' bytes of a .npy) and rank 0 the checksum and moments by blocks: the same JSON and
+   datasets (the /network provenance included) as plainly, on 2 and 3 ranks. A plain run of it
+   interrupted by SIGINT resumes on 2 ranks to the uninterrupted run's results; with W changed
+   since, the resume is refused (exit 2, one line).
+4. Bad input under mpirun: n smaller than the number of ranks, ranks_per_group that does not
    divide the ranks, and a command that does not spread over ranks, are refused with one line,
    exit code 2, no file.
 Exit status 0 when all hold.
@@ -164,6 +169,69 @@ with tempfile.TemporaryDirectory() as d:
         check(a == b, "the resumed run's JSON equals the uninterrupted one's %s" % [k for k in b if a.get(k) != b[k]])
         diff = same_groups(path("full.h5"), path("cut.h5"), ["/trajectory", "/lyapunov", "/stationary"])
         check(diff == "", "the resumed run's datasets equal the uninterrupted one's %s" % diff)
+
+    # The user's W: an HDF5 dataset and a C-order .npy.
+    rng = np.random.default_rng(11)
+    N = 120
+    W = rng.normal(0.0, 1.7 / np.sqrt(N), size=(N, N))
+    with h5py.File(path("w.h5"), "w") as h:
+        h["W"] = W
+    np.save(path("w.npy"), W.astype(np.float32))
+    USER = {"h5": ["--weights", path("w.h5") + ":/W", "--t-end", "10", "--replicas", "2", "--lyapunov",
+                   "--seed", "5"],
+            "npy-half": ["--weights", path("w.npy"), "--t-end", "6", "--stepper", "rk4", "--weight-precision",
+                         "half", "--precision", "float", "--seed", "6"]}
+    for label, args in USER.items():
+        plain = subprocess.run([amari, "simulate", "--json", "-o", path(label + "-plain.h5")] + args, env=env,
+                               capture_output=True, text=True, timeout=600)
+        check(plain.returncode == 0, "weights %s: the plain run (%s)" % (label, plain.stderr.strip()[-300:]))
+        ref = without_times(plain.stdout)
+        for n in (2, 3):
+            out = path("%s-mpi%d.h5" % (label, n))
+            r = subprocess.run(mpirun(n, ["simulate", "--json", "-o", out] + args), env=env, capture_output=True,
+                               text=True, timeout=600)
+            check(r.returncode == 0, "weights %s: mpirun -np %d runs (%s)" % (label, n, r.stderr.strip()[-300:]))
+            if r.returncode != 0:
+                continue
+            check(without_times(r.stdout) == ref, "weights %s: mpirun -np %d: the JSON equals the plain run's" % (label, n))
+            diff = same_groups(path(label + "-plain.h5"), out, GROUPS + ["/network"])
+            check(diff == "", "weights %s: mpirun -np %d: every dataset and attribute equal %s" % (label, n, diff))
+
+    # A plain run of the user's W interrupted by SIGINT, resumed on 2 ranks (about 2 s plainly on an
+    # idle machine: still running when its file first holds t > 5).
+    with h5py.File(path("w400.h5"), "w") as h:
+        h["W"] = rng.normal(0.0, 1.7 / np.sqrt(400), size=(400, 400))
+    ULONG = ["--weights", path("w400.h5") + ":/W", "--t-end", "1000", "--lyapunov", "--seed", "8",
+             "--flush-interval", "0.2"]
+    full = subprocess.run([amari, "simulate", "--json", "-o", path("ufull.h5")] + ULONG, env=env,
+                          capture_output=True, text=True, timeout=600)
+    job = subprocess.Popen([amari, "simulate", "--quiet", "-o", path("ucut.h5")] + ULONG, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while job.poll() is None and time.time() < deadline and samples_written(path("ucut.h5")) <= 50:
+        time.sleep(0.05)
+    job.send_signal(signal.SIGINT)
+    job.wait(timeout=120)
+    check(job.returncode != 0 and samples_written(path("ucut.h5")) < 10001,
+          "the plain run of the user's W was interrupted (exit %s)" % job.returncode)
+    import shutil
+    shutil.copy(path("ucut.h5"), path("ucut2.h5"))
+    res = subprocess.run(mpirun(2, ["simulate", "--json", "--resume", path("ucut.h5")]), env=env,
+                         capture_output=True, text=True, timeout=600)
+    check(res.returncode == 0, "--resume of the user's W on 2 ranks (%s)" % res.stderr.strip()[-300:])
+    if res.returncode == 0:
+        a, b = without_times(res.stdout), without_times(full.stdout)
+        for k in ("transient", "acf_lag", "weight_precision"):
+            a.pop(k), b.pop(k)
+        check(a == b, "the resumed run's JSON equals the uninterrupted one's %s" % [k for k in b if a.get(k) != b[k]])
+        diff = same_groups(path("ufull.h5"), path("ucut.h5"), ["/trajectory", "/lyapunov", "/stationary", "/network"])
+        check(diff == "", "the resumed run's datasets equal the uninterrupted one's %s" % diff)
+    with h5py.File(path("w400.h5"), "r+") as h:
+        h["W"][3, 4] = h["W"][3, 4] + 1e-3
+    res = subprocess.run(mpirun(2, ["simulate", "--json", "--resume", path("ucut2.h5")]), env=env,
+                         capture_output=True, text=True, timeout=600)
+    check(res.returncode == 2 and res.stderr.count("amari: weights = ") == 1 and "checksum" in res.stderr,
+          "--resume on 2 ranks with W changed since: refused once, exit 2 (%s)" % res.stderr.strip()[-300:])
 
     bad = subprocess.run(mpirun(3, ["simulate", "--n", "2", "--record-neurons", "1", "--t-end", "1", "-o", path("x.h5")]), env=env,
                          capture_output=True, text=True, timeout=120)

@@ -296,6 +296,46 @@ TEST_CASE("the checksum is FNV-1a 64 over little-endian float64, as Python compu
   CHECK(amari::checksum_text(amari::fnv1a64_checksum(v32)) == "fnv1a64:7d21a9ec53817cb7");
 }
 
+TEST_CASE("rows of W read alone (HDF5 hyperslab, .npy in either order) equal those of W read whole", "[user_network]") {
+  for (const std::string& spec : {fixtures + "user_network.h5:/W", fixtures + "W.npy", fixtures + "W32_fortran.npy"}) {
+    INFO(spec);
+    const auto whole = amari::read_array("weights", spec);
+    const auto head = amari::read_array("weights", spec, {0, 0});
+    CHECK(head.shape == whole.shape);
+    CHECK(head.values.empty());
+    const auto part = amari::read_array("weights", spec, {13, 9});
+    CHECK(part.shape == whole.shape);
+    CHECK(part.first_row == 13);
+    CHECK(part.values == std::vector<double>(whole.values.begin() + 13 * 40, whole.values.begin() + 22 * 40));
+    // The view of those rows reads W(i, j) at the whole matrix's indices.
+    amari::loaded_network net{part, {}, std::nullopt};
+    const user_network u = net.view();
+    CHECK(u.weights.held_first() == 13);
+    CHECK(u.weights.held_end() == 22);
+    CHECK(u.weights(17, 5) == whole.values[17 * 40 + 5]);
+    // Blocks of whole rows in order give the array back, and the checksum and moments of W held whole.
+    std::vector<double> again;
+    amari::for_each_row_block("weights", spec, 7 * 40, [&](const amari::array_data& a) {
+      CHECK(a.values.size() <= 7 * 40);
+      again.insert(again.end(), a.values.begin(), a.values.end());
+    });
+    CHECK(again == whole.values);
+    amari::loaded_network all{whole, {}, std::nullopt};
+    const amari::weights_summary direct = amari::summarize_weights(all.view().weights);
+    const amari::weights_summary streamed = amari::weights_summary_of(spec);
+    CHECK(streamed.checksum == direct.checksum);
+    CHECK(streamed.checksum == amari::fnv1a64_checksum(all.view().weights));
+    CHECK(streamed.mean == direct.mean);  // the same additions in the same order: the same bits
+    CHECK(streamed.ss == direct.ss);
+    try {
+      (void)amari::read_array("weights", spec, {35, 6});
+      FAIL("rows beyond the array were read");
+    } catch (const amari::InvalidArgument& e) {
+      CHECK(std::string(e.what()).find("has 40 rows: rows [35, 41) do not exist") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("arrays from HDF5 files of any writer and from .npy files", "[user_network]") {
   const auto W = amari::read_array("weights", fixtures + "user_network.h5:/W");
   CHECK(W.dtype == "float64");
@@ -340,7 +380,7 @@ TEST_CASE("arrays from HDF5 files of any writer and from .npy files", "[user_net
 TEST_CASE("the theories use the empirical moments of a given W and b, and say so", "[user_network]") {
   const auto W = amari::read_array("weights", fixtures + "user_network.h5:/W");
   const auto b = amari::read_array("bias", fixtures + "user_network.h5:/b");
-  amari::loaded_network net{W, b};
+  amari::loaded_network net{W, b, std::nullopt};
   const user_network u = net.view();
   simulate_params p = rk4_params(40);
   const amari::empirical_model m = amari::measure_model(p.net, u);

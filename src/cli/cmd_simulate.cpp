@@ -58,8 +58,11 @@ class simulate_command final : public command {
     // The user's own W and b (docs/simulate.md, "Your own network"): N from W unless --n is given.
     loaded_network user;
     user_network u;
+    // Under mpirun W's rows are read once the ranks know which they hold: first its shape alone.
+    const mpi::world* w = mpi::current();
+    const bool job = w && w->active() && w->size() > 1;
     if (!weights_.empty() || !bias_.empty()) {
-      user = read_user_network(weights_, bias_);
+      user = read_user_network(weights_, bias_, job ? row_range{0, 0} : row_range{});
       u = user.view();
       const auto names = inv.options.given_names();
       apply_user_network(p_, u, std::set<std::string>(names.begin(), names.end()));
@@ -68,6 +71,17 @@ class simulate_command final : public command {
     p_.validate();
     distribute();
     check_memory();
+    if (dist_ && !weights_.empty()) {
+      // Each rank reads its rows (an HDF5 hyperslab, or the rows' bytes of a .npy); rank 0, which
+      // writes W's checksum and solves the theories at W's moments, reads the file once more in
+      // blocks for them (the same numbers as from W held whole).
+      agree_all([&] {
+        user.weights = read_array("weights", weights_, held_rows());
+        if (root()) user.summary = weights_summary_of(weights_);
+        u = user.view();
+        validate_user_network(p_, u);
+      });
+    }
     Eigen::MatrixXd h0;
     if (!h0_.empty()) {
       if (const auto colon = h0_.rfind(':'); colon != std::string::npos && colon > 0)
@@ -168,7 +182,7 @@ class simulate_command final : public command {
   }
 
   void distribute() {
-    const mpi::world* w = mpi::current();
+    const mpi::world* w = mpi::current();  // (an MPI job of several ranks, or none)
     const bool job = w && w->active() && w->size() > 1;
     const std::int64_t ranks = job ? w->size() : 1;
     const std::int64_t size = group_size(ranks, job ? w->node_size() : 1);
@@ -218,6 +232,30 @@ class simulate_command final : public command {
     simulate_params mine = p_;
     if (dist_->g->count() > 1) mine.draws = draws_per_group(p_.draws, dist_->g->count());
     require_memory(mine, dist_->g->size() > 1 ? dist_->share.rows.count : -1, dist_->w->node_size());
+  }
+
+  // The rows of W this rank holds (all of them in a group of one).
+  row_range held_rows() const {
+    return dist_ && dist_->g->size() > 1 ? dist_->share.rows : row_range{0, p_.net.n};
+  }
+
+  // Runs `step` on every rank of a distributed run; if it failed on any, every rank throws what
+  // the lowest such rank threw (bad input: exit 2; another failure: 1), and rank 0 says it.
+  void agree_all(const std::function<void()>& step) {
+    std::string outcome = "0";
+    try {
+      step();
+    } catch (const InvalidArgument& e) {
+      outcome = std::string("2") + e.what();
+    } catch (const std::exception& e) {
+      outcome = std::string("1") + e.what();
+    }
+    const int ranks = dist_->w->size();
+    const int first = ranks - dist_->w->max(outcome[0] != '0' ? ranks - dist_->w->rank() : 0);
+    if (first == ranks) return;
+    dist_->w->broadcast(outcome, first);
+    if (outcome[0] == '2') throw InvalidArgument(outcome.substr(1));
+    throw Error(outcome.substr(1));
   }
 
   // Runs `setup` on rank 0 (all of it in a plain run); in a distributed run every rank then throws
@@ -296,7 +334,6 @@ class simulate_command final : public command {
       const std::string status = probe.status();
       if (status == "complete")
         throw InvalidArgument("resume", resume_, "is a complete run: there is nothing to resume");
-      user = layout::network::read_provenance(probe);
       p_ = read_simulate_params(probe);
       p_.threads = threads;
       p_.flush_interval = flush;
@@ -305,6 +342,13 @@ class simulate_command final : public command {
     }
     distribute();
     check_memory();
+    // (under mpirun each rank reads its rows of the user's W, and rank 0 checks the checksum)
+    const auto read_network = [&] {
+      auto probe = store::file::open_read(resume_);
+      user = layout::network::read_provenance(probe, dist_ ? held_rows() : row_range{}, root());
+    };
+    if (dist_) agree_all(read_network);
+    else read_network();
     std::optional<store::file> f;
     if (dist_) {
       std::string sync;

@@ -1,6 +1,7 @@
 // Arrays from files (include/amari/io/arrays.hpp).
 #include "amari/io/arrays.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <fmt/format.h>
@@ -79,30 +80,60 @@ npy_header parse_npy_header(const std::string& field, const std::string& spec, c
   return out;
 }
 
-array_data read_npy(const std::string& field, const std::string& spec) {
+// Little-endian float64 or float32 bytes to doubles, whatever the machine's order.
+void decode(const char* p, std::uint64_t count, std::size_t item, double* out) {
+  for (std::uint64_t k = 0; k < count; ++k) {
+    std::uint64_t bits = 0;
+    for (std::size_t b = 0; b < item; ++b) bits |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[k * item + b])) << (8 * b);
+    if (item == 8) {
+      double x;
+      std::memcpy(&x, &bits, 8);
+      out[k] = x;
+    } else {
+      const auto b32 = static_cast<std::uint32_t>(bits);
+      float x;
+      std::memcpy(&x, &b32, 4);
+      out[k] = static_cast<double>(x);
+    }
+  }
+}
+
+// The rows `rows` of the first dimension (all when rows.count < 0), without reading the others
+// (C order; a Fortran-order array is read whole and its rows kept).
+array_data read_npy(const std::string& field, const std::string& spec, row_range rows) {
   array_data a;
   a.spec = spec, a.path = spec;
   std::ifstream in(spec, std::ios::binary);
   if (!in) throw InvalidArgument(field, spec, "cannot be opened for reading (no such file, or no permission)");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto bad = [&](const std::string& why) {
     return InvalidArgument(field, spec, fmt::format("is not a readable .npy file: {}", why));
   };
-  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw bad("it does not start with \\x93NUMPY");
-  const auto major = static_cast<unsigned char>(bytes[6]);
+  in.seekg(0, std::ios::end);
+  const auto file_size = static_cast<std::uint64_t>(in.tellg());
+  in.seekg(0);
+  auto read_at = [&](std::uint64_t at, std::uint64_t length) {
+    std::string bytes(static_cast<std::size_t>(length), '\0');
+    in.seekg(static_cast<std::streamoff>(at));
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(length))) throw bad("it is truncated");
+    return bytes;
+  };
+  if (file_size < 10) throw bad("it does not start with \\x93NUMPY");
+  const std::string lead = read_at(0, std::min<std::uint64_t>(file_size, 12));
+  if (lead.compare(0, 6, "\x93NUMPY") != 0) throw bad("it does not start with \\x93NUMPY");
+  const auto major = static_cast<unsigned char>(lead[6]);
   std::size_t header_len = 0, offset = 0;
   if (major == 1) {
-    header_len = static_cast<unsigned char>(bytes[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(bytes[9])) << 8);
+    header_len = static_cast<unsigned char>(lead[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(lead[9])) << 8);
     offset = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) throw bad("it is truncated");
-    for (int k = 0; k < 4; ++k) header_len |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + k])) << (8 * k);
+    if (lead.size() < 12) throw bad("it is truncated");
+    for (int k = 0; k < 4; ++k) header_len |= static_cast<std::size_t>(static_cast<unsigned char>(lead[8 + k])) << (8 * k);
     offset = 12;
   } else {
     throw bad(fmt::format("format version {} (amari reads 1, 2 and 3)", major));
   }
-  if (bytes.size() < offset + header_len) throw bad("its header is truncated");
-  const npy_header h = parse_npy_header(field, spec, bytes.substr(offset, header_len));
+  if (file_size < offset + header_len) throw bad("its header is truncated");
+  const npy_header h = parse_npy_header(field, spec, read_at(offset, header_len));
   std::size_t item = 0;
   if (h.descr == "<f8") {
     item = 8, a.dtype = "float64";
@@ -117,36 +148,35 @@ array_data read_npy(const std::string& field, const std::string& spec) {
   a.shape = h.shape;
   std::uint64_t count = 1;
   for (auto d : h.shape) count *= static_cast<std::uint64_t>(d);
-  const std::size_t data_at = offset + header_len;
-  if (bytes.size() - data_at != count * item)
+  const std::uint64_t data_at = offset + header_len;
+  if (file_size - data_at != count * item)
     throw bad(fmt::format("its shape ({} entries of {} bytes) does not match its {} bytes of data", count, item,
-                          bytes.size() - data_at));
-  std::vector<double> raw(count);
-  const char* p = bytes.data() + data_at;
-  for (std::uint64_t k = 0; k < count; ++k) {
-    // Little-endian on disk: assemble the bits in that order, whatever the machine's order.
-    std::uint64_t bits = 0;
-    for (std::size_t b = 0; b < item; ++b) bits |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[k * item + b])) << (8 * b);
-    if (item == 8) {
-      double x;
-      std::memcpy(&x, &bits, 8);
-      raw[k] = x;
-    } else {
-      const auto b32 = static_cast<std::uint32_t>(bits);
-      float x;
-      std::memcpy(&x, &b32, 4);
-      raw[k] = static_cast<double>(x);
-    }
-  }
+                          file_size - data_at));
+  // The rows wanted, of `per_row` numbers each.
+  const std::uint64_t rows_all = h.shape.empty() ? 1 : static_cast<std::uint64_t>(h.shape[0]);
+  const std::uint64_t per_row = rows_all == 0 ? 0 : count / rows_all;
+  const std::uint64_t first = rows.count < 0 ? 0 : static_cast<std::uint64_t>(rows.first);
+  const std::uint64_t take = rows.count < 0 ? rows_all : static_cast<std::uint64_t>(rows.count);
+  if (first + take > rows_all)
+    throw InvalidArgument(field, spec, fmt::format("has {} rows: rows [{}, {}) do not exist", rows_all, first, first + take));
+  a.first_row = static_cast<std::int64_t>(first);
   if (!h.fortran || h.shape.size() < 2) {
-    a.values = std::move(raw);
+    a.values.resize(take * per_row);
+    const std::string bytes = read_at(data_at + first * per_row * item, take * per_row * item);
+    decode(bytes.data(), take * per_row, item, a.values.data());
     return a;
   }
-  // Fortran order: the first index varies fastest. Reorder to C order.
+  // Fortran order: the first index varies fastest. Reorder the rows wanted to C order.
+  std::vector<double> raw(count);
+  {
+    const std::string bytes = read_at(data_at, count * item);
+    decode(bytes.data(), count, item, raw.data());
+  }
   const std::size_t nd = h.shape.size();
-  a.values.resize(count);
+  a.values.resize(take * per_row);
   std::vector<std::int64_t> idx(nd, 0);
-  for (std::uint64_t k = 0; k < count; ++k) {  // k runs over C order
+  idx[0] = static_cast<std::int64_t>(first);
+  for (std::uint64_t k = 0; k < take * per_row; ++k) {  // k runs over C order from row `first`
     std::uint64_t f = 0, stride = 1;
     for (std::size_t d = 0; d < nd; ++d) f += static_cast<std::uint64_t>(idx[d]) * stride, stride *= static_cast<std::uint64_t>(h.shape[d]);
     a.values[k] = raw[f];
@@ -158,7 +188,7 @@ array_data read_npy(const std::string& field, const std::string& spec) {
   return a;
 }
 
-array_data read_hdf5(const std::string& field, const std::string& spec) {
+array_data read_hdf5(const std::string& field, const std::string& spec, row_range rows) {
   const auto colon = spec.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
     throw InvalidArgument(field, spec,
@@ -181,7 +211,17 @@ array_data read_hdf5(const std::string& field, const std::string& spec) {
     for (auto d : info.shape) a.shape.push_back(static_cast<std::int64_t>(d));
     const auto slash = abs.rfind('/');
     auto g = f.group_at(slash == 0 ? "/" : abs.substr(0, slash));
-    a.values = g.read_doubles(abs.substr(slash + 1));
+    const std::uint64_t rows_all = info.shape.empty() ? 1 : info.shape[0];
+    if (rows.count < 0 || info.shape.empty()) {
+      a.values = g.read_doubles(abs.substr(slash + 1));
+    } else {
+      if (static_cast<std::uint64_t>(rows.first + rows.count) > rows_all)
+        throw InvalidArgument(field, spec, fmt::format("has {} rows: rows [{}, {}) do not exist", rows_all, rows.first,
+                                                       rows.first + rows.count));
+      a.values = g.read_rows(abs.substr(slash + 1), static_cast<std::uint64_t>(rows.first),
+                             static_cast<std::uint64_t>(rows.count));
+      a.first_row = rows.first;
+    }
   } catch (const IoError& e) {
     throw InvalidArgument(field, spec, fmt::format("cannot be read as a dataset of numbers: {}", e.what()));
   }
@@ -190,16 +230,45 @@ array_data read_hdf5(const std::string& field, const std::string& spec) {
 
 }  // namespace
 
-array_data read_array(const std::string& field, const std::string& spec) {
-  if (ends_with(spec, ".npy")) return read_npy(field, spec);
-  return read_hdf5(field, spec);
+array_data read_array(const std::string& field, const std::string& spec, row_range rows) {
+  if (ends_with(spec, ".npy")) return read_npy(field, spec, rows);
+  return read_hdf5(field, spec, rows);
+}
+
+weights_summary weights_summary_of(const std::string& weights_spec) {
+  // (blocks of about 2^24 numbers: 128 MB)
+  constexpr std::int64_t block = std::int64_t{1} << 24;
+  const array_data head = read_array("weights", weights_spec, {0, 0});
+  std::int64_t entries = 1;
+  for (auto d : head.shape) entries *= d;
+  weights_summarizer s(entries);
+  for_each_row_block("weights", weights_spec, block, [&](const array_data& a) {
+    s.first(a.values.data(), static_cast<std::int64_t>(a.values.size()));
+  });
+  for_each_row_block("weights", weights_spec, block, [&](const array_data& a) {
+    s.second(a.values.data(), static_cast<std::int64_t>(a.values.size()));
+  });
+  return s.result();
+}
+
+void for_each_row_block(const std::string& field, const std::string& spec, std::int64_t elements,
+                        const std::function<void(const array_data&)>& fn) {
+  const array_data head = read_array(field, spec, {0, 0});
+  const std::int64_t rows = head.shape.empty() ? 1 : head.shape[0];
+  std::int64_t per_row = 1;
+  for (std::size_t d = 1; d < head.shape.size(); ++d) per_row *= head.shape[d];
+  const std::int64_t block = std::max<std::int64_t>(1, elements / std::max<std::int64_t>(per_row, 1));
+  for (std::int64_t first = 0; first < rows; first += block) fn(read_array(field, spec, {first, std::min(block, rows - first)}));
 }
 
 user_network loaded_network::view() const {
   user_network u;
-  if (!weights.values.empty()) {
+  if (weights.shape.size() == 2) {
     u.weights = c_order_view(weights.values.data(), weights.shape[0], weights.shape[1]);
+    u.weights.first_row = weights.first_row;
+    u.weights.held = static_cast<std::int64_t>(weights.values.size()) / std::max<std::int64_t>(weights.shape[1], 1);
     u.weights_source = weights.spec.empty() ? "memory" : weights.spec;
+    u.summary = summary;
   }
   if (!bias.values.empty()) {
     u.bias = bias.values.data();
@@ -209,10 +278,10 @@ user_network loaded_network::view() const {
   return u;
 }
 
-loaded_network read_user_network(const std::string& weights_spec, const std::string& bias_spec) {
+loaded_network read_user_network(const std::string& weights_spec, const std::string& bias_spec, row_range rows) {
   loaded_network out;
   if (!weights_spec.empty()) {
-    out.weights = read_array("weights", weights_spec);
+    out.weights = read_array("weights", weights_spec, rows);
     const auto& s = out.weights.shape;
     if (s.size() != 2 || s[0] < 1 || s[1] < 1) {
       std::string shape;

@@ -72,7 +72,7 @@ void validate_user_network(const simulate_params& p, const user_network& u) {
     if (p.draws != 1)
       throw InvalidArgument("draws", std::to_string(p.draws),
                             fmt::format("must be 1 with weights ({}): there is one given W", src));
-    for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t i = w.held_first(); i < w.held_end(); ++i)
       for (std::int64_t j = 0; j < n; ++j)
         if (!std::isfinite(w(i, j)))
           throw InvalidArgument("weights", src,
@@ -110,10 +110,38 @@ inline std::uint64_t fnv_add(std::uint64_t h, double x) {
 }  // namespace
 
 std::uint64_t fnv1a64_checksum(const weights_view& w) {
+  if (!w.whole()) throw std::logic_error("amari: the checksum of W needs every row (weights_summary)");
   std::uint64_t h = fnv_offset;
   for (std::int64_t i = 0; i < w.rows; ++i)
     for (std::int64_t j = 0; j < w.cols; ++j) h = fnv_add(h, w(i, j));
   return h;
+}
+
+void weights_summarizer::first(const double* values, std::int64_t count) {
+  for (std::int64_t k = 0; k < count; ++k) {
+    checksum_ = fnv_add(checksum_, values[k]);
+    sum_ += values[k];
+  }
+}
+void weights_summarizer::second(const double* values, std::int64_t count) {
+  const double mean = sum_ / static_cast<double>(entries_);
+  for (std::int64_t k = 0; k < count; ++k) ss_ += (values[k] - mean) * (values[k] - mean);
+}
+weights_summary weights_summarizer::result() const {
+  return {checksum_, sum_ / static_cast<double>(entries_), ss_};
+}
+
+weights_summary summarize_weights(const weights_view& w) {
+  if (!w.whole()) throw std::logic_error("amari: summarize_weights needs every row of W");
+  weights_summarizer s(w.rows * w.cols);
+  std::vector<double> row(static_cast<std::size_t>(w.cols));
+  for (int pass = 0; pass < 2; ++pass)
+    for (std::int64_t i = 0; i < w.rows; ++i) {
+      for (std::int64_t j = 0; j < w.cols; ++j) row[std::size_t(j)] = w(i, j);
+      if (pass == 0) s.first(row.data(), w.cols);
+      else s.second(row.data(), w.cols);
+    }
+  return s.result();
 }
 
 std::uint64_t fnv1a64_checksum(const double* data, std::int64_t n) {
@@ -141,6 +169,8 @@ network<S> make_network(const network_params& p, std::int64_t draw, int threads,
   }
   const std::int64_t n = p.n, first = rows.first, last = rows.count < 0 ? n : first + rows.count;
   const weights_view& w = u->weights;
+  if (first < w.held_first() || last > w.held_end())
+    throw std::logic_error("amari: make_network: the rows of W wanted are not all held by the user's view");
   network<S> net{weights<S>(n, storage, acc, first, last - first), Eigen::Matrix<S, Eigen::Dynamic, 1>(n)};
   // The one copy: from the user's array, in its strides and type, a row at a time into the storage
   // (weights::set_row rounds it there, as it rounds a drawn row).
@@ -152,10 +182,10 @@ network<S> make_network(const network_params& p, std::int64_t draw, int threads,
 #pragma omp for schedule(dynamic, 16)
     for (std::int64_t i = first; i < last; ++i) {
       if (w.single) {
-        const float* src = static_cast<const float*>(w.data) + i * w.row_stride;
+        const float* src = static_cast<const float*>(w.data) + (i - w.first_row) * w.row_stride;
         for (std::int64_t j = 0; j < n; ++j) row[std::size_t(j)] = src[j * w.col_stride];
       } else {
-        const double* src = static_cast<const double*>(w.data) + i * w.row_stride;
+        const double* src = static_cast<const double*>(w.data) + (i - w.first_row) * w.row_stride;
         for (std::int64_t j = 0; j < n; ++j) row[std::size_t(j)] = src[j * w.col_stride];
       }
       try {
@@ -223,15 +253,9 @@ empirical_model measure_model(const network_params& p, const user_network& u) {
   const auto n = static_cast<double>(p.n);
   if (u.has_weights()) {
     // Two passes (mean, then the centred sum of squares) for accuracy.
-    double sum = 0;
-    for (std::int64_t i = 0; i < u.weights.rows; ++i)
-      for (std::int64_t j = 0; j < u.weights.cols; ++j) sum += u.weights(i, j);
-    const double mean = sum / (n * n);
-    double ss = 0;
-    for (std::int64_t i = 0; i < u.weights.rows; ++i)
-      for (std::int64_t j = 0; j < u.weights.cols; ++j) ss += (u.weights(i, j) - mean) * (u.weights(i, j) - mean);
-    out.model.w0 = n * mean;
-    out.model.sigma_w = std::sqrt(n * ss / (n * n));
+    const weights_summary w = u.summary ? *u.summary : summarize_weights(u.weights);
+    out.model.w0 = n * w.mean;
+    out.model.sigma_w = std::sqrt(n * w.ss / (n * n));
     measured.push_back(fmt::format("w0 = N mean(W) = {}, sigma_w = sqrt(N var(W)) = {}", format_number(out.model.w0),
                                    format_number(out.model.sigma_w)));
   }

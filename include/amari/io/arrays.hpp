@@ -9,9 +9,12 @@
 // little-endian '<f8' and '<f4'). Anything else -- integers, float16, big-endian .npy, complex,
 // strings, Python objects -- is refused with one line naming the field, the source and the type.
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "amari/sim/network.hpp"
 #include "amari/sim/user_network.hpp"
 
 namespace amari {
@@ -22,21 +25,36 @@ struct array_data {
   std::string dtype;                 // "float64" | "float32"
   std::string spec;                  // as given: "FILE:DATASET" or "FILE.npy"
   std::string path, dataset;         // the file, and the dataset within it ("" for .npy)
+  std::int64_t first_row = 0;        // values hold the rows first_row, ... of the first dimension
 };
 
 // Reads `spec`; `field` names the parameter in the errors (InvalidArgument: the spec is not
-// FILE:DATASET, the file or dataset is missing or unreadable, the type is not accepted).
-array_data read_array(const std::string& field, const std::string& spec);
+// FILE:DATASET, the file or dataset is missing or unreadable, the type is not accepted). With
+// `rows`, only those rows of the first dimension are read (shape stays the whole array's): an
+// HDF5 hyperslab, or the rows' bytes of a C-order .npy (a Fortran-order .npy is read whole and
+// its rows kept); {0, 0} reads the shape and type alone.
+array_data read_array(const std::string& field, const std::string& spec, row_range rows = {});
+// The array in consecutive blocks of whole rows of about `elements` numbers each, in row order:
+// a large array read with bounded memory.
+void for_each_row_block(const std::string& field, const std::string& spec, std::int64_t elements,
+                        const std::function<void(const array_data&)>& fn);
 
 // The user's network from files, owning its arrays; `view()` points into them (valid while this
 // object, or the one it is moved into, lives).
 struct loaded_network {
-  array_data weights, bias;        // empty values: not given
+  array_data weights, bias;        // no shape: not given
+  // W's checksum and moments when weights holds some of its rows only (computed by streaming the
+  // file: weights_summary_of); view() hands it on.
+  std::optional<weights_summary> summary;
   user_network view() const;
 };
 // Reads --weights and --bias (either spec may be empty: not given). Shapes are checked against
 // n by apply_user_network / validate_user_network, not here; a W that is not 2-D or a b that is
 // not 1-D is refused here.
-loaded_network read_user_network(const std::string& weights_spec, const std::string& bias_spec);
+// With `rows`, only those rows of W are read (b always whole).
+loaded_network read_user_network(const std::string& weights_spec, const std::string& bias_spec, row_range rows = {});
+// The checksum and moments of the W in a file, read a block of rows at a time (bounded memory),
+// the same numbers as summarize_weights of the whole W held in memory.
+weights_summary weights_summary_of(const std::string& weights_spec);
 
 }  // namespace amari

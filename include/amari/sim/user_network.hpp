@@ -17,6 +17,7 @@
 // Fortran-order copy of one matrix.
 #include <Eigen/Core>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -29,17 +30,48 @@ namespace amari {
 // data + i * row_stride + j * col_stride elements (C order: row_stride = cols, col_stride = 1;
 // Fortran order: row_stride = 1, col_stride = rows).
 struct weights_view {
-  const void* data = nullptr;      // nullptr: W is drawn
+  const void* data = nullptr;      // nullptr: W is drawn (unless it holds no rows: held = 0)
   bool single = false;             // float32 entries (else float64)
   std::int64_t rows = 0, cols = 0;
   std::int64_t row_stride = 0, col_stride = 0;  // in elements
+  // The rows the view holds: first_row .. first_row + held - 1 (held < 0: all), when a process
+  // holds some rows of a W too large to hold whole (the rows of an MPI rank); data points at the
+  // first of them.
+  std::int64_t first_row = 0, held = -1;
 
-  bool given() const { return data != nullptr; }
+  bool given() const { return data != nullptr || rows > 0; }
+  bool whole() const { return held < 0 || (first_row == 0 && held == rows); }
+  std::int64_t held_first() const { return held < 0 ? 0 : first_row; }
+  std::int64_t held_end() const { return held < 0 ? rows : first_row + held; }
   double operator()(std::int64_t i, std::int64_t j) const {
-    const std::int64_t k = i * row_stride + j * col_stride;
+    const std::int64_t k = (i - first_row) * row_stride + j * col_stride;
     return single ? static_cast<double>(static_cast<const float*>(data)[k]) : static_cast<const double*>(data)[k];
   }
 };
+
+// W's checksum (the provenance below) and the moments measure_model takes from it, accumulated
+// row by row in order -- the same numbers whether W is held whole or read in blocks from its file.
+struct weights_summary {
+  std::uint64_t checksum = 0;
+  double mean = 0;  // mean of the entries
+  double ss = 0;    // sum of the squared deviations from the mean
+};
+// Two passes over W's rows in order (the mean first, then the deviations from it, for accuracy):
+// every block of rows to first(), then every block again to second().
+class weights_summarizer {
+ public:
+  explicit weights_summarizer(std::int64_t entries) : entries_(entries) {}
+  void first(const double* values, std::int64_t count);   // row-major entries
+  void second(const double* values, std::int64_t count);
+  weights_summary result() const;
+
+ private:
+  std::int64_t entries_;
+  std::uint64_t checksum_ = 0xcbf29ce484222325ULL;
+  double sum_ = 0, ss_ = 0;
+};
+// Of a view that holds every row.
+weights_summary summarize_weights(const weights_view& w);
 
 // A C-order view of a row-major float64 array of rows x cols.
 weights_view c_order_view(const double* data, std::int64_t rows, std::int64_t cols);
@@ -50,6 +82,8 @@ struct user_network {
   std::int64_t bias_size = 0;
   // Provenance: "memory" or "FILE:DATASET" (what --weights / --bias said).
   std::string weights_source, bias_source;
+  // W's checksum and moments, given when the view holds only some of W's rows.
+  std::optional<weights_summary> summary;
 
   bool has_weights() const { return weights.given(); }
   bool has_bias() const { return bias != nullptr; }

@@ -84,8 +84,9 @@ void write_provenance(store::file& f, const user_network& u) {
   if (u.has_weights()) {
     const std::string src = u.weights_source.empty() ? "memory" : u.weights_source;
     g.attr("weights_source", src);
-    g.attr("weights_checksum", checksum_text(fnv1a64_checksum(u.weights)));
+    g.attr("weights_checksum", checksum_text(u.summary ? u.summary->checksum : fnv1a64_checksum(u.weights)));
     if (src == "memory") {
+      if (!u.weights.whole()) throw std::logic_error("amari: write_provenance: W from memory must be held whole");
       const auto n = static_cast<std::uint64_t>(u.weights.rows);
       std::vector<double> w(static_cast<std::size_t>(n * n));
       for (std::int64_t i = 0; i < u.weights.rows; ++i)
@@ -107,7 +108,7 @@ void write_provenance(store::file& f, const user_network& u) {
   }
 }
 
-loaded_network read_provenance(store::file& f) {
+loaded_network read_provenance(store::file& f, row_range rows, bool verify) {
   loaded_network out;
   if (!f.has(group)) return out;
   auto g = f.group_at(group);
@@ -116,15 +117,24 @@ loaded_network read_provenance(store::file& f) {
                   array_data& a) {
     const std::string src = g.attr_string(source_attr);
     if (src == "drawn") return;
+    const bool part = std::string(field) == "weights" && rows.count >= 0;
     if (src == "memory") {
-      a.values = g.read_doubles(dataset);
+      if (part) {
+        a.values = g.read_rows(dataset, static_cast<std::uint64_t>(rows.first), static_cast<std::uint64_t>(rows.count));
+        a.first_row = rows.first;
+      } else {
+        a.values = g.read_doubles(dataset);
+      }
       for (auto d : g.shape(dataset)) a.shape.push_back(static_cast<std::int64_t>(d));
       a.dtype = "float64";
       return;  // spec stays empty: "memory"
     }
-    a = read_array(field, src);
+    a = read_array(field, src, part ? rows : row_range{});
+    if (part && !verify) return;
     const std::string recorded = g.attr_string(checksum_attr);
-    const std::string now = checksum_text(fnv1a64_checksum(a.values.data(), static_cast<std::int64_t>(a.values.size())));
+    const std::string now = checksum_text(
+        part ? weights_summary_of(src).checksum
+             : fnv1a64_checksum(a.values.data(), static_cast<std::int64_t>(a.values.size())));
     if (now != recorded)
       throw InvalidArgument(field, src,
                             fmt::format("has checksum {}, but the run in {} was made with {}: the array changed since, "
