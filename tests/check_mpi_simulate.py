@@ -15,7 +15,9 @@
    datasets (the /network provenance included) as plainly, on 2 and 3 ranks. A plain run of it
    interrupted by SIGINT resumes on 2 ranks to the uninterrupted run's results; with W changed
    since, the resume is refused (exit 2, one line).
-4. Bad input under mpirun: n smaller than the number of ranks, ranks_per_group that does not
+4. A user's W too large for memory is refused before it is read (counting the rows each process
+   would read), plainly and on 2 ranks.
+5. Bad input under mpirun: n smaller than the number of ranks, ranks_per_group that does not
    divide the ranks, and a command that does not spread over ranks, are refused with one line,
    exit code 2, no file.
 Exit status 0 when all hold.
@@ -232,6 +234,19 @@ with tempfile.TemporaryDirectory() as d:
                          capture_output=True, text=True, timeout=600)
     check(res.returncode == 2 and res.stderr.count("amari: weights = ") == 1 and "checksum" in res.stderr,
           "--resume on 2 ranks with W changed since: refused once, exit 2 (%s)" % res.stderr.strip()[-300:])
+
+    # A user's W too large for memory (a chunked dataset never written: a small file) is refused
+    # before it is read, plainly and under mpirun, counting its rows as read.
+    with h5py.File(path("huge.h5"), "w") as h:
+        h.create_dataset("W", shape=(300000, 300000), dtype="f4", chunks=(1000, 1000))
+    for cmd in ([amari], mpirun(2, [])):
+        r = subprocess.run(cmd + ["simulate", "--weights", path("huge.h5") + ":/W", "--weight-precision", "half",
+                                  "--precision", "float", "--t-end", "1", "-o", path("huge-run.h5")],
+                           env=env, capture_output=True, text=True, timeout=120)
+        check(r.returncode == 2 and r.stderr.count("amari: n = 300000") == 1 and
+              "of the user's W read as float64" in r.stderr and not os.path.exists(path("huge-run.h5")),
+              "a user's W of 300000^2 is refused before reading, %s (%s)" % (
+                  "plainly" if len(cmd) == 1 else "on 2 ranks", r.stderr.strip()[-300:]))
 
     bad = subprocess.run(mpirun(3, ["simulate", "--n", "2", "--record-neurons", "1", "--t-end", "1", "-o", path("x.h5")]), env=env,
                          capture_output=True, text=True, timeout=120)

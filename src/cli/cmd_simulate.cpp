@@ -58,11 +58,10 @@ class simulate_command final : public command {
     // The user's own W and b (docs/simulate.md, "Your own network"): N from W unless --n is given.
     loaded_network user;
     user_network u;
-    // Under mpirun W's rows are read once the ranks know which they hold: first its shape alone.
-    const mpi::world* w = mpi::current();
-    const bool job = w && w->active() && w->size() > 1;
+    // W's rows are read once the memory check has counted them (and, under mpirun, once the ranks
+    // know which rows they hold): first its shape alone.
     if (!weights_.empty() || !bias_.empty()) {
-      user = read_user_network(weights_, bias_, job ? row_range{0, 0} : row_range{});
+      user = read_user_network(weights_, bias_, row_range{0, 0});
       u = user.view();
       const auto names = inv.options.given_names();
       apply_user_network(p_, u, std::set<std::string>(names.begin(), names.end()));
@@ -70,17 +69,19 @@ class simulate_command final : public command {
     }
     p_.validate();
     distribute();
-    check_memory();
-    if (dist_ && !weights_.empty()) {
-      // Each rank reads its rows (an HDF5 hyperslab, or the rows' bytes of a .npy); rank 0, which
-      // writes W's checksum and solves the theories at W's moments, reads the file once more in
-      // blocks for them (the same numbers as from W held whole).
-      agree_all([&] {
+    check_memory(!weights_.empty());
+    if (!weights_.empty()) {
+      // Each rank reads its rows (an HDF5 hyperslab, or the rows' bytes of a .npy); rank 0 of a
+      // job, which writes W's checksum and solves the theories at W's moments, reads the file once
+      // more in blocks for them (the same numbers as from W held whole).
+      const auto load = [&] {
         user.weights = read_array("weights", weights_, held_rows());
-        if (root()) user.summary = weights_summary_of(weights_);
+        if (dist_ && root()) user.summary = weights_summary_of(weights_);
         u = user.view();
         validate_user_network(p_, u);
-      });
+      };
+      if (dist_) agree_all(load);
+      else load();
     }
     Eigen::MatrixXd h0;
     if (!h0_.empty()) {
@@ -226,12 +227,14 @@ class simulate_command final : public command {
     }
   }
 
-  // The memory check of this rank's share, counting the ranks of its node.
-  void check_memory() const {
-    if (!dist_) return require_memory(p_);
+  // The memory check of this rank's share, counting the ranks of its node (and, with the user's
+  // W, its rows as read).
+  void check_memory(bool user_weights) const {
+    const std::int64_t user_rows = user_weights ? held_rows().count : 0;
+    if (!dist_) return require_memory(p_, -1, 1, user_rows);
     simulate_params mine = p_;
     if (dist_->g->count() > 1) mine.draws = draws_per_group(p_.draws, dist_->g->count());
-    require_memory(mine, dist_->g->size() > 1 ? dist_->share.rows.count : -1, dist_->w->node_size());
+    require_memory(mine, dist_->g->size() > 1 ? dist_->share.rows.count : -1, dist_->w->node_size(), user_rows);
   }
 
   // The rows of W this rank holds (all of them in a group of one).
@@ -329,6 +332,7 @@ class simulate_command final : public command {
     // and the checkpoint; then rank 0 alone opens the file to continue it.
     loaded_network user;
     checkpoint ck;
+    bool user_weights = false;
     {
       auto probe = store::file::open_read(resume_);
       const std::string status = probe.status();
@@ -339,9 +343,10 @@ class simulate_command final : public command {
       p_.flush_interval = flush;
       p_.validate();
       ck = read_checkpoint(probe, p_);
+      user_weights = layout::network::has_user_weights(probe);
     }
     distribute();
-    check_memory();
+    check_memory(user_weights);
     // (under mpirun each rank reads its rows of the user's W, and rank 0 checks the checksum)
     const auto read_network = [&] {
       auto probe = store::file::open_read(resume_);

@@ -241,18 +241,24 @@ std::uint64_t memory_needed(const simulate_params& p, std::int64_t rows) {
 
 std::int64_t draws_per_group(std::int64_t draws, std::int64_t groups) { return (draws + groups - 1) / groups; }
 
-void require_memory(const simulate_params& p, std::int64_t rows, int processes) {
-  const std::uint64_t need = memory_needed(p, rows) * static_cast<std::uint64_t>(processes), have = memory_available();
+void require_memory(const simulate_params& p, std::int64_t rows, int processes, std::int64_t user_rows) {
+  const std::uint64_t user = static_cast<std::uint64_t>(user_rows) * static_cast<std::uint64_t>(p.net.n) * 8;
+  const std::uint64_t need = (memory_needed(p, rows) + user) * static_cast<std::uint64_t>(processes),
+                      have = memory_available();
   if (have == std::numeric_limits<std::uint64_t>::max() || need <= have / 10 * 9) return;
   auto gb = [](std::uint64_t b) { return fmt::format("{:.1f} GB", static_cast<double>(b) / 1e9); };
   const std::string where =
       processes > 1 ? fmt::format(" on {} ranks of this machine, {} rows of W each,", processes, rows) : "";
+  const std::string given =
+      user > 0 ? fmt::format(" and {} of the user's W read as float64", gb(user * static_cast<std::uint64_t>(processes)))
+               : "";
   throw InvalidArgument(fmt::format(
       "n = {} with draws = {}, replicas = {} in {} precision with {} weights{} needs {} of memory ({} per "
-      "weight matrix), but only {} is available: use a smaller n, fewer draws, or narrower weights "
-      "(--weight-precision float or half)",
+      "weight matrix{}), but only {} is available: use a smaller n, fewer draws, narrower weights "
+      "(--weight-precision float or half){}",
       p.net.n, p.draws, p.replicas, to_string(p.precision), to_string(p.weight_storage()), where, gb(need),
-      gb(weight_bytes(p.net.n, p.weight_storage())), gb(have)));
+      gb(weight_bytes(p.net.n, p.weight_storage())), given, gb(have),
+      user > 0 ? ", or more MPI ranks on more machines (each reads only its rows of the user's W)" : ""));
 }
 
 }  // namespace amari

@@ -110,8 +110,10 @@ struct simulate_params {
 // each W (a network spread over several processes: row_share).
 std::uint64_t memory_needed(const simulate_params& p, std::int64_t rows = -1);
 // Throws InvalidArgument ("n = 30000 with draws = 1 in double needs 7.2 GB ...") when the run does
-// not fit in 90% of the available memory; `processes` on this machine each holding `rows` rows.
-void require_memory(const simulate_params& p, std::int64_t rows = -1, int processes = 1);
+// not fit in 90% of the available memory; `processes` on this machine each holding `rows` rows,
+// and each `user_rows` rows of the user's W as read from its file (float64: 8 N bytes a row)
+// while its network is built.
+void require_memory(const simulate_params& p, std::int64_t rows = -1, int processes = 1, std::int64_t user_rows = 0);
 // The number of draws a process integrates when the draws are spread over `groups` groups (the
 // largest share): what its memory holds.
 std::int64_t draws_per_group(std::int64_t draws, std::int64_t groups);

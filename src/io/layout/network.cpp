@@ -108,6 +108,12 @@ void write_provenance(store::file& f, const user_network& u) {
   }
 }
 
+bool has_user_weights(store::file& f) {
+  if (!f.has(group)) return false;
+  auto g = f.group_at(group);
+  return g.has_attr("weights_source") && g.attr_string("weights_source") != "drawn";
+}
+
 loaded_network read_provenance(store::file& f, row_range rows, bool verify) {
   loaded_network out;
   if (!f.has(group)) return out;

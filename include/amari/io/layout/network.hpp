@@ -36,6 +36,8 @@ void write_provenance(store::file& f, const user_network& u);
 // The user's network of a simulation file, to resume it: arrays stored in the file, or re-read
 // from their files, whose checksums must match the recorded ones (InvalidArgument, field weights
 // or bias, otherwise). Nothing given (no /network, or both drawn): an empty loaded_network.
+// Whether a simulation file's W was the user's (from a file or from memory), not drawn.
+bool has_user_weights(store::file& f);
 // With `rows`, only those rows of W are read (the rows of an MPI rank); its checksum is then that
 // of the whole file read in blocks, and checked only when `verify` (by one rank of a job).
 loaded_network read_provenance(store::file& f, row_range rows = {}, bool verify = true);
