@@ -9,7 +9,8 @@
    its rows over all the ranks, on 1 to 4).
 2. A rank killed with SIGKILL during a 2-rank run of two draws (a draw per rank) ends the job (no
    hang); the file opens with its last checkpoint, and `--resume` on 3 ranks (one group sharing
-   the rows) completes it to the uninterrupted run's results.
+   the rows) completes it to the uninterrupted run's results. SIGINT to mpirun of such a run
+   stops every rank at one sample, marks the file interrupted, and a plain `--resume` completes it.
 3. The user's W (--weights) under mpirun, each rank reading only its rows (an HDF5 hyperslab, the
    rows' bytes of a .npy) and rank 0 the checksum and moments by blocks: the same JSON and
    datasets (the /network provenance included) as plainly, on 2 and 3 ranks. A plain run of it
@@ -170,6 +171,35 @@ with tempfile.TemporaryDirectory() as d:
             a.pop(k), b.pop(k)
         check(a == b, "the resumed run's JSON equals the uninterrupted one's %s" % [k for k in b if a.get(k) != b[k]])
         diff = same_groups(path("full.h5"), path("cut.h5"), ["/trajectory", "/lyapunov", "/stationary"])
+        check(diff == "", "the resumed run's datasets equal the uninterrupted one's %s" % diff)
+
+    # SIGINT to mpirun of 2 ranks (a draw each): every rank stops at the same sample, the file is
+    # marked interrupted, and a plain --resume completes it to the uninterrupted run's results.
+    # (long enough to be running when the file first holds t > 5: about 10 s plainly on an idle machine)
+    SIG = ["--n", "300", "--t-end", "3000", "--draws", "2", "--sigma-w", "2", "--seed", "9", "--flush-interval", "0.2"]
+    sig_full = subprocess.run([amari, "simulate", "--quiet", "-o", path("sig_full.h5")] + SIG, env=env,
+                              capture_output=True, text=True, timeout=900)
+    check(sig_full.returncode == 0, "the uninterrupted run for the SIGINT test")
+    job = subprocess.Popen(mpirun(2, ["simulate", "--quiet", "-o", path("sig.h5")] + SIG), env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while job.poll() is None and time.time() < deadline and samples_written(path("sig.h5")) <= 50:
+        time.sleep(0.05)
+    job.send_signal(signal.SIGINT)
+    try:
+        job.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        job.kill()
+    with h5py.File(path("sig.h5"), "r") as h:
+        status = h.attrs["status"]
+        status = status.decode() if isinstance(status, bytes) else status
+    check(job.returncode != 0 and status == "interrupted",
+          "SIGINT to mpirun: the job stops, its file marked %s (exit %s)" % (status, job.returncode))
+    res = subprocess.run([amari, "simulate", "--json", "--resume", path("sig.h5")], env=env, capture_output=True,
+                         text=True, timeout=600)
+    check(res.returncode == 0, "a plain --resume completes the run of 2 ranks (%s)" % res.stderr.strip()[-300:])
+    if res.returncode == 0:
+        diff = same_groups(path("sig_full.h5"), path("sig.h5"), ["/trajectory", "/stationary"])
         check(diff == "", "the resumed run's datasets equal the uninterrupted one's %s" % diff)
 
     # The user's W: an HDF5 dataset and a C-order .npy.

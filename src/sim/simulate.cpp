@@ -729,8 +729,9 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
 
   // A draw's row of the sample: its time, whether its integration failed, then m, q, q2, phi_mean
   // [R], the traces [R][K], q_ab and c_ab [R][R], the running Lyapunov estimates [R][k] and the
-  // C(tau) neurons [R][acf_m].
-  const std::int64_t per = 2 + 4 * R + R * K + 2 * R * R + R * kl + R * acf_m;
+  // C(tau) neurons [R][acf_m] (in the stationary window, with C(tau); none otherwise).
+  const std::int64_t acf_cols = L > 0 ? acf_m : 0;
+  const std::int64_t per = 2 + 4 * R + R * K + 2 * R * R + R * kl + R * acf_cols;
   std::vector<double> rows(static_cast<std::size_t>(D * per));
 
   for (std::int64_t k = k0; k < n_samples; ++k) {
@@ -767,7 +768,8 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
           c_ab[a * R + b] = qab(a, b) / std::sqrt(qab(a, a) * qab(b, b));
         }
       std::copy(v.lyap->begin(), v.lyap->end(), lyap);
-      for (std::int64_t r = 0; r < R; ++r) std::copy_n(h.col(r).data(), acf_m, acf_h + r * acf_m);
+      if (in_window)
+        for (std::int64_t r = 0; r < R; ++r) std::copy_n(h.col(r).data(), acf_cols, acf_h + r * acf_cols);
     }
     gather_rows(rows, per);
     std::int64_t failed = -1;
