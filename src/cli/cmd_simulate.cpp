@@ -69,11 +69,13 @@ class simulate_command final : public command {
     }
     p_.validate();
     distribute();
-    check_memory(!weights_.empty());
+    // (each node checks its own memory; a node that is short says so through rank 0)
+    if (dist_) agree_all([&] { check_memory(!weights_.empty()); });
+    else check_memory(!weights_.empty());
     if (!weights_.empty()) {
       // Each rank reads its rows (an HDF5 hyperslab, or the rows' bytes of a .npy); rank 0 of a
-      // job, which writes W's checksum and solves the theories at W's moments, reads the file once
-      // more in blocks for them (the same numbers as from W held whole).
+      // job, which writes W's checksum and solves the theories at W's moments, reads the file
+      // twice more in blocks for them (the same numbers as from W held whole).
       const auto load = [&] {
         user.weights = read_array("weights", weights_, held_rows());
         if (dist_ && root()) user.summary = weights_summary_of(weights_);
@@ -148,14 +150,17 @@ class simulate_command final : public command {
 
   // The group size: ranks_per_group when given (a divisor of the ranks, leaving a draw for every
   // group), otherwise the smallest such divisor with which every rank of a node fits in memory
-  // (the largest, when none does: its memory check then says what is missing).
+  // (the largest, when none does: its memory check then says what is missing). A plain run is a
+  // group of one whatever ranks_per_group says (a config written under mpirun replays plainly).
   std::int64_t group_size(std::int64_t ranks, int node_ranks) const {
     const std::int64_t n = p_.net.n, D = p_.draws, g = ranks_per_group_;
+    if (g < 0)
+      throw InvalidArgument("ranks_per_group", std::to_string(g), "must be 0 (chosen) or a divisor of the MPI ranks");
+    if (ranks == 1) return 1;
     if (g != 0) {
-      if (g < 0 || ranks % g != 0)
+      if (ranks % g != 0)
         throw InvalidArgument("ranks_per_group", std::to_string(g),
-                              fmt::format("must divide the number of MPI ranks ({}{}); 0 chooses", ranks,
-                                          ranks == 1 ? ": a plain start" : ""));
+                              fmt::format("must divide the number of MPI ranks ({}); 0 chooses", ranks));
       if (ranks / g > D)
         throw InvalidArgument("ranks_per_group", std::to_string(g),
                               fmt::format("makes {} groups of ranks for draws = {}: every group needs a draw; "
@@ -166,28 +171,34 @@ class simulate_command final : public command {
                               fmt::format("must be at least ranks_per_group ({}) to spread W over them", g));
       return g;
     }
-    std::int64_t chosen = 0;
-    for (std::int64_t s = 1; s <= ranks && chosen == 0; ++s) {
-      if (ranks % s != 0 || ranks / s > D || n < s) continue;
-      simulate_params mine = p_;
-      mine.draws = draws_per_group(D, ranks / s);
-      const std::uint64_t have = memory_available();
-      if (have == std::numeric_limits<std::uint64_t>::max() ||
-          memory_needed(mine, rows_per_rank(s)) * static_cast<std::uint64_t>(node_ranks) <= have / 10 * 9)
-        chosen = s;
-    }
-    if (chosen == 0 && n < ranks)
+    // The sizes that are possible whatever the memory (the same on every rank), then the smallest
+    // that fits (which depends on this node's memory: distribute() agrees on it).
+    std::vector<std::int64_t> valid;
+    for (std::int64_t s = 1; s <= ranks; ++s)
+      if (ranks % s == 0 && ranks / s <= D && n >= s) valid.push_back(s);
+    if (valid.empty())
       throw InvalidArgument("n", std::to_string(n),
                             fmt::format("must be at least the number of MPI ranks ({}) to spread W over them", ranks));
-    return chosen == 0 ? ranks : chosen;
+    const std::uint64_t have = memory_available();
+    for (std::int64_t s : valid) {
+      simulate_params mine = p_;
+      mine.draws = draws_per_group(D, ranks / s);
+      if (have == std::numeric_limits<std::uint64_t>::max() ||
+          memory_needed(mine, rows_per_rank(s)) * static_cast<std::uint64_t>(node_ranks) <= have / 10 * 9)
+        return s;
+    }
+    return valid.back();
   }
 
   void distribute() {
     const mpi::world* w = mpi::current();  // (an MPI job of several ranks, or none)
     const bool job = w && w->active() && w->size() > 1;
     const std::int64_t ranks = job ? w->size() : 1;
-    const std::int64_t size = group_size(ranks, job ? w->node_size() : 1);
+    std::int64_t size = group_size(ranks, job ? w->node_size() : 1);
     if (!job) return;
+    // The nodes' memories may differ, and so the size each rank chose: the largest is the smallest
+    // that fits on every node (a larger group holds fewer rows and draws per rank).
+    size = w->max(static_cast<int>(size));
     dist_ = std::make_unique<distribution>();
     distribution* d = dist_.get();
     d->w = w;
@@ -211,17 +222,17 @@ class simulate_command final : public command {
       const std::int64_t groups = d->g->count();
       d->draws.group = d->g->index();
       d->draws.groups = groups;
-      // Each rank sends the rows of its group's draws (padded to the largest group's number); the
-      // first rank of each group is the one read.
+      // The first rank of each group sends the rows of its group's draws (padded to the largest
+      // group's number; the group's other ranks hold the same rows and send nothing).
       d->draws.gather = [d, groups, size](double* values, std::int64_t D, std::int64_t per) {
         const std::int64_t most = draws_per_group(D, groups);
-        std::vector<double> mine(static_cast<std::size_t>(most * per)), all(mine.size() * std::size_t(d->w->size()));
+        std::vector<double> mine(static_cast<std::size_t>(most * per)), all(mine.size() * std::size_t(groups));
         for (std::int64_t i = 0, dd = d->draws.group; dd < D; ++i, dd += groups)
           std::copy_n(values + dd * per, per, mine.begin() + i * per);
-        d->w->allgather(mine.data(), most * per, all.data());
+        d->w->allgather_groups(mine.data(), most, per, static_cast<int>(size), all.data());
         for (std::int64_t j = 0; j < groups; ++j)
           for (std::int64_t i = 0, dd = j; dd < D; ++i, dd += groups)
-            std::copy_n(all.begin() + (j * size * most + i) * per, per, values + dd * per);
+            std::copy_n(all.begin() + (j * most + i) * per, per, values + dd * per);
       };
       d->draws.max = [d](int v) { return d->w->max(v); };
     }
@@ -233,8 +244,13 @@ class simulate_command final : public command {
     const std::int64_t user_rows = user_weights ? held_rows().count : 0;
     if (!dist_) return require_memory(p_, -1, 1, user_rows);
     simulate_params mine = p_;
-    if (dist_->g->count() > 1) mine.draws = draws_per_group(p_.draws, dist_->g->count());
-    require_memory(mine, dist_->g->size() > 1 ? dist_->share.rows.count : -1, dist_->w->node_size(), user_rows);
+    std::uint64_t others = 0;  // the other groups' checkpoints, gathered at every flush
+    if (dist_->g->count() > 1) {
+      mine.draws = draws_per_group(p_.draws, dist_->g->count());
+      others = static_cast<std::uint64_t>(p_.draws - mine.draws) * checkpoint_bytes(p_);
+    }
+    require_memory(mine, dist_->g->size() > 1 ? dist_->share.rows.count : -1, dist_->w->node_size(), user_rows,
+                   others);
   }
 
   // The rows of W this rank holds (all of them in a group of one).
@@ -301,7 +317,7 @@ class simulate_command final : public command {
     } catch (const Interrupted&) {
       throw;  // every rank, at the same sample
     } catch (const NumericalError&) {
-      throw;  // the same arithmetic on every rank: every rank meets it
+      throw;  // every rank meets it at the same sample (the failure travels with the sample)
     } catch (const std::exception& e) {
       // What only this rank met (a write of rank 0's file, memory): end the job, not just this rank.
       std::fprintf(stderr, "amari: rank %d: %s\n", dist_->w->rank(), e.what());
@@ -346,7 +362,8 @@ class simulate_command final : public command {
       user_weights = layout::network::has_user_weights(probe);
     }
     distribute();
-    check_memory(user_weights);
+    if (dist_) agree_all([&] { check_memory(user_weights); });
+    else check_memory(user_weights);
     // (under mpirun each rank reads its rows of the user's W, and rank 0 checks the checksum)
     const auto read_network = [&] {
       auto probe = store::file::open_read(resume_);

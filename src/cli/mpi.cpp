@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
+#include <fmt/format.h>
 
 #include "amari/core/error.hpp"
 
@@ -134,10 +136,24 @@ void group::allgather_rows(float* y, std::int64_t n, std::int64_t cols, const st
   gather_rows(y, n, cols, count, first, MPI_FLOAT, comm_->c);
 }
 
-void world::allgather(const double* mine, std::int64_t count, double* all) const {
-  check(MPI_Allgather(mine, static_cast<int>(count), MPI_DOUBLE, all, static_cast<int>(count), MPI_DOUBLE,
-                      MPI_COMM_WORLD),
-        "MPI_Allgather");
+void world::allgather_groups(const double* mine, std::int64_t blocks, std::int64_t block, int ranks_per_group,
+                             double* all) const {
+  constexpr std::int64_t most = std::numeric_limits<int>::max();
+  const std::int64_t groups = size_ / ranks_per_group;
+  if (block > most || blocks * groups > most)
+    throw Error(fmt::format("MPI: a gather of {} blocks of {} numbers is beyond MPI's int counts", blocks * groups, block));
+  MPI_Datatype type;
+  check(MPI_Type_contiguous(static_cast<int>(block), MPI_DOUBLE, &type), "MPI_Type_contiguous");
+  check(MPI_Type_commit(&type), "MPI_Type_commit");
+  std::vector<int> count(static_cast<std::size_t>(size_), 0), first(static_cast<std::size_t>(size_), 0);
+  for (int r = 0; r < size_; ++r) {
+    first[std::size_t(r)] = static_cast<int>(r / ranks_per_group * blocks);
+    if (r % ranks_per_group == 0) count[std::size_t(r)] = static_cast<int>(blocks);
+  }
+  const int rc = MPI_Allgatherv(mine, count[std::size_t(rank_)], type, all, count.data(), first.data(), type,
+                                MPI_COMM_WORLD);
+  MPI_Type_free(&type);
+  check(rc, "MPI_Allgatherv");
 }
 
 std::unique_ptr<group> world::split(int ranks_per_group) const {
@@ -179,7 +195,9 @@ group::group(std::unique_ptr<comm> c, int index, int count, int rank, int size)
 group::~group() = default;
 void group::allgather_rows(double*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
 void group::allgather_rows(float*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
-void world::allgather(const double* mine, std::int64_t count, double* all) const { std::copy_n(mine, count, all); }
+void world::allgather_groups(const double* mine, std::int64_t blocks, std::int64_t block, int, double* all) const {
+  std::copy_n(mine, blocks * block, all);
+}
 std::unique_ptr<group> world::split(int) const {
   return std::unique_ptr<group>(new group(std::make_unique<group::comm>(), 0, 1, 0, 1));
 }

@@ -73,9 +73,12 @@ class world {
   void broadcast(std::string& bytes, int root) const;
   // The largest of every rank's value (MPI_Allreduce, MPI_MAX), on every rank.
   int max(int value) const;
-  // Every rank's `count` values to every rank: all[r count .. (r + 1) count - 1] are rank r's
-  // (MPI_Allgather).
-  void allgather(const double* mine, std::int64_t count, double* all) const;
+  // The first rank of every group of `ranks_per_group` consecutive ranks sends `blocks` blocks of
+  // `block` values; every rank receives them all: all[(j blocks + i) block ..] is block i of group
+  // j's first rank (MPI_Allgatherv over a contiguous type of `block` values; the others send
+  // nothing).
+  void allgather_groups(const double* mine, std::int64_t blocks, std::int64_t block, int ranks_per_group,
+                        double* all) const;
   // The ranks in groups of `ranks_per_group` consecutive ranks (which must divide size()); called
   // by every rank.
   std::unique_ptr<group> split(int ranks_per_group) const;

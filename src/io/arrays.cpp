@@ -160,27 +160,37 @@ array_data read_npy(const std::string& field, const std::string& spec, row_range
   if (first + take > rows_all)
     throw InvalidArgument(field, spec, fmt::format("has {} rows: rows [{}, {}) do not exist", rows_all, first, first + take));
   a.first_row = static_cast<std::int64_t>(first);
+  a.values.resize(take * per_row);
+  if (take == 0) return a;
+  // `n` items from the byte offset `at` into out, decoded in chunks of at most 2^23 items (64 MB of
+  // float64), so that the bytes never take as much memory as the numbers.
+  std::string bytes;
+  auto read_items = [&](std::uint64_t at, std::uint64_t n, double* out) {
+    constexpr std::uint64_t chunk = std::uint64_t{1} << 23;
+    for (std::uint64_t k = 0; k < n; k += chunk) {
+      const std::uint64_t m = std::min(chunk, n - k);
+      bytes.resize(static_cast<std::size_t>(m * item));
+      in.seekg(static_cast<std::streamoff>(at + k * item));
+      if (!in.read(bytes.data(), static_cast<std::streamsize>(m * item))) throw bad("it is truncated");
+      decode(bytes.data(), m, item, out + k);
+    }
+  };
   if (!h.fortran || h.shape.size() < 2) {
-    a.values.resize(take * per_row);
-    const std::string bytes = read_at(data_at + first * per_row * item, take * per_row * item);
-    decode(bytes.data(), take * per_row, item, a.values.data());
+    read_items(data_at + first * per_row * item, take * per_row, a.values.data());
     return a;
   }
-  // Fortran order: the first index varies fastest. Reorder the rows wanted to C order.
-  std::vector<double> raw(count);
-  {
-    const std::string bytes = read_at(data_at, count * item);
-    decode(bytes.data(), count, item, raw.data());
-  }
+  // Fortran order: the first index varies fastest, so the rows wanted are one run of `take` items
+  // for each combination of the other indices (counted with the second index fastest); each run
+  // goes to its column of the C-order rows.
   const std::size_t nd = h.shape.size();
-  a.values.resize(take * per_row);
-  std::vector<std::int64_t> idx(nd, 0);
-  idx[0] = static_cast<std::int64_t>(first);
-  for (std::uint64_t k = 0; k < take * per_row; ++k) {  // k runs over C order from row `first`
-    std::uint64_t f = 0, stride = 1;
-    for (std::size_t d = 0; d < nd; ++d) f += static_cast<std::uint64_t>(idx[d]) * stride, stride *= static_cast<std::uint64_t>(h.shape[d]);
-    a.values[k] = raw[f];
-    for (std::size_t d = nd; d-- > 0;) {
+  std::vector<std::int64_t> idx(nd, 0);  // idx[1..]: the other indices of run c
+  std::vector<double> run(static_cast<std::size_t>(take));
+  for (std::uint64_t c = 0; c < per_row; ++c) {
+    std::uint64_t col = 0;  // the C-order offset of these indices within a row
+    for (std::size_t d = 1; d < nd; ++d) col = col * static_cast<std::uint64_t>(h.shape[d]) + static_cast<std::uint64_t>(idx[d]);
+    read_items(data_at + (c * rows_all + first) * item, take, run.data());
+    for (std::uint64_t i = 0; i < take; ++i) a.values[i * per_row + col] = run[i];
+    for (std::size_t d = 1; d < nd; ++d) {
       if (++idx[d] < h.shape[d]) break;
       idx[d] = 0;
     }
@@ -235,7 +245,7 @@ array_data read_array(const std::string& field, const std::string& spec, row_ran
   return read_hdf5(field, spec, rows);
 }
 
-weights_summary weights_summary_of(const std::string& weights_spec) {
+weights_summary weights_summary_of(const std::string& weights_spec, bool moments) {
   // (blocks of about 2^24 numbers: 128 MB)
   constexpr std::int64_t block = std::int64_t{1} << 24;
   const array_data head = read_array("weights", weights_spec, {0, 0});
@@ -245,9 +255,10 @@ weights_summary weights_summary_of(const std::string& weights_spec) {
   for_each_row_block("weights", weights_spec, block, [&](const array_data& a) {
     s.first(a.values.data(), static_cast<std::int64_t>(a.values.size()));
   });
-  for_each_row_block("weights", weights_spec, block, [&](const array_data& a) {
-    s.second(a.values.data(), static_cast<std::int64_t>(a.values.size()));
-  });
+  if (moments)
+    for_each_row_block("weights", weights_spec, block, [&](const array_data& a) {
+      s.second(a.values.data(), static_cast<std::int64_t>(a.values.size()));
+    });
   return s.result();
 }
 

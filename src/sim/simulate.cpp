@@ -735,18 +735,23 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
   std::vector<double> rows(static_cast<std::size_t>(D * per));
 
   for (std::int64_t k = k0; k < n_samples; ++k) {
+    // (a draw whose integration fails flags its row; the process's later draws are not advanced)
     std::string failure;
-    try {
-      for (auto* d : local)
-        while (!d->has_pending()) d->advance();
-    } catch (const NumericalError& e) {
-      failure = e.what();
+    std::int64_t failed_here = -1;
+    for (std::int64_t d = 0; d < D && failure.empty(); ++d) {
+      if (!draws[d]) continue;
+      try {
+        while (!draws[d]->has_pending()) draws[d]->advance();
+      } catch (const NumericalError& e) {
+        failure = e.what();
+        failed_here = d;
+      }
     }
     const bool in_window = k >= window.first;
     for (std::int64_t d = 0; d < D; ++d) {
       if (!draws[d]) continue;
       double* row = rows.data() + d * per;
-      row[1] = failure.empty() ? 0 : 1;
+      row[1] = d == failed_here ? 1 : 0;
       if (!failure.empty()) continue;
       const sample_view v = draws[d]->front();
       row[0] = v.t;
@@ -779,7 +784,10 @@ simulate_result run(const simulate_params& p, simulation_observer& obs, const ru
       // The samples so far reach the file (on_abort flushes); the last good checkpoint stays.
       const std::string msg = fmt::format(
           "{}: the network diverges{}; the samples up to t = {:.6g} are kept",
-          failure.empty() ? fmt::format("draw {} became non-finite (on another process)", failed) : failure,
+          failed == failed_here ? failure
+                                : fmt::format("the integration of draw {} (on another process) failed: a non-finite "
+                                              "state or a vanishing step",
+                                              failed),
           p.net.model.phi.bounded() ? "" : " (an unbounded activation with too strong coupling?)",
           static_cast<double>(k - 1) * p.dt_out);
       obs.on_abort("failed", msg);

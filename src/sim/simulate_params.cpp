@@ -218,6 +218,12 @@ sample_window stationary_window(const simulate_params& p) {
   return {first, std::max<std::int64_t>(0, p.samples() - first)};
 }
 
+std::uint64_t checkpoint_bytes(const simulate_params& p) {
+  // A checkpoint holds up to four N x C states in double (h, its derivative, the last step's
+  // start); the observer's staging copies them up to twice more.
+  return 3 * 4 * static_cast<std::uint64_t>(p.net.n) * static_cast<std::uint64_t>(p.columns()) * 8;
+}
+
 std::uint64_t memory_needed(const simulate_params& p, std::int64_t rows) {
   const bool single = p.precision == precision_kind::float32;
   const std::uint64_t s = single ? 4 : 8;
@@ -225,9 +231,7 @@ std::uint64_t memory_needed(const simulate_params& p, std::int64_t rows) {
   const auto d = static_cast<std::uint64_t>(p.draws), r = static_cast<std::uint64_t>(p.replicas);
   std::uint64_t per_draw = weight_bytes(p.net.n, p.weight_storage(), rows);
   per_draw += 24 * n * (c + 8) * s;  // integrator states (dopri5 holds ~16 of them) and the panel
-  // A checkpoint holds up to four N x C states in double (h, its derivative, the last step's
-  // start); the observer's staging copies them up to twice more.
-  per_draw += 3 * 4 * n * c * 8;
+  per_draw += checkpoint_bytes(p);
   std::uint64_t total = d * per_draw;
   // The C(tau) ring buffer (the last L samples of the C(tau) neurons), once in the run and up to
   // three times in a checkpoint on its way to the file. Nothing grows with the run's length.
@@ -241,9 +245,10 @@ std::uint64_t memory_needed(const simulate_params& p, std::int64_t rows) {
 
 std::int64_t draws_per_group(std::int64_t draws, std::int64_t groups) { return (draws + groups - 1) / groups; }
 
-void require_memory(const simulate_params& p, std::int64_t rows, int processes, std::int64_t user_rows) {
+void require_memory(const simulate_params& p, std::int64_t rows, int processes, std::int64_t user_rows,
+                    std::uint64_t extra) {
   const std::uint64_t user = static_cast<std::uint64_t>(user_rows) * static_cast<std::uint64_t>(p.net.n) * 8;
-  const std::uint64_t need = (memory_needed(p, rows) + user) * static_cast<std::uint64_t>(processes),
+  const std::uint64_t need = (memory_needed(p, rows) + user + extra) * static_cast<std::uint64_t>(processes),
                       have = memory_available();
   if (have == std::numeric_limits<std::uint64_t>::max() || need <= have / 10 * 9) return;
   auto gb = [](std::uint64_t b) { return fmt::format("{:.1f} GB", static_cast<double>(b) / 1e9); };

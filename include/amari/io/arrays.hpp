@@ -31,8 +31,8 @@ struct array_data {
 // Reads `spec`; `field` names the parameter in the errors (InvalidArgument: the spec is not
 // FILE:DATASET, the file or dataset is missing or unreadable, the type is not accepted). With
 // `rows`, only those rows of the first dimension are read (shape stays the whole array's): an
-// HDF5 hyperslab, or the rows' bytes of a C-order .npy (a Fortran-order .npy is read whole and
-// its rows kept); {0, 0} reads the shape and type alone.
+// HDF5 hyperslab, or the rows' bytes of a .npy (a run per row in C order, per column in Fortran
+// order; decoded in chunks of 64 MB); {0, 0} reads the shape and type alone.
 array_data read_array(const std::string& field, const std::string& spec, row_range rows = {});
 // The array in consecutive blocks of whole rows of about `elements` numbers each, in row order:
 // a large array read with bounded memory.
@@ -54,7 +54,8 @@ struct loaded_network {
 // With `rows`, only those rows of W are read (b always whole).
 loaded_network read_user_network(const std::string& weights_spec, const std::string& bias_spec, row_range rows = {});
 // The checksum and moments of the W in a file, read a block of rows at a time (bounded memory),
-// the same numbers as summarize_weights of the whole W held in memory.
-weights_summary weights_summary_of(const std::string& weights_spec);
+// the same numbers as summarize_weights of the whole W held in memory: two passes over the file,
+// or one for the checksum alone (`moments` false: mean and ss are then not computed).
+weights_summary weights_summary_of(const std::string& weights_spec, bool moments = true);
 
 }  // namespace amari

@@ -112,8 +112,13 @@ std::uint64_t memory_needed(const simulate_params& p, std::int64_t rows = -1);
 // Throws InvalidArgument ("n = 30000 with draws = 1 in double needs 7.2 GB ...") when the run does
 // not fit in 90% of the available memory; `processes` on this machine each holding `rows` rows,
 // and each `user_rows` rows of the user's W as read from its file (float64: 8 N bytes a row)
-// while its network is built.
-void require_memory(const simulate_params& p, std::int64_t rows = -1, int processes = 1, std::int64_t user_rows = 0);
+// while its network is built, and `extra` bytes more (the other processes' checkpoints that a
+// draw_share gathers).
+void require_memory(const simulate_params& p, std::int64_t rows = -1, int processes = 1, std::int64_t user_rows = 0,
+                    std::uint64_t extra = 0);
+// The bytes a checkpoint of one draw takes on its way to the file (the part of memory_needed that
+// a process holds for every draw at a flush when the draws are spread: draw_share).
+std::uint64_t checkpoint_bytes(const simulate_params& p);
 // The number of draws a process integrates when the draws are spread over `groups` groups (the
 // largest share): what its memory holds.
 std::int64_t draws_per_group(std::int64_t draws, std::int64_t groups);

@@ -139,7 +139,7 @@ loaded_network read_provenance(store::file& f, row_range rows, bool verify) {
     if (part && !verify) return;
     const std::string recorded = g.attr_string(checksum_attr);
     const std::string now = checksum_text(
-        part ? weights_summary_of(src).checksum
+        part ? weights_summary_of(src, false).checksum
              : fnv1a64_checksum(a.values.data(), static_cast<std::int64_t>(a.values.size())));
     if (now != recorded)
       throw InvalidArgument(field, src,
