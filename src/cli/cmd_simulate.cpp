@@ -258,24 +258,8 @@ class simulate_command final : public command {
     return dist_ && dist_->g->size() > 1 ? dist_->share.rows : row_range{0, p_.net.n};
   }
 
-  // Runs `step` on every rank of a distributed run; if it failed on any, every rank throws what
-  // the lowest such rank threw (bad input: exit 2; another failure: 1), and rank 0 says it.
-  void agree_all(const std::function<void()>& step) {
-    std::string outcome = "0";
-    try {
-      step();
-    } catch (const InvalidArgument& e) {
-      outcome = std::string("2") + e.what();
-    } catch (const std::exception& e) {
-      outcome = std::string("1") + e.what();
-    }
-    const int ranks = dist_->w->size();
-    const int first = ranks - dist_->w->max(outcome[0] != '0' ? ranks - dist_->w->rank() : 0);
-    if (first == ranks) return;
-    dist_->w->broadcast(outcome, first);
-    if (outcome[0] == '2') throw InvalidArgument(outcome.substr(1));
-    throw Error(outcome.substr(1));
-  }
+  // `step` on every rank of a distributed run, failing on all if it failed on any (mpi::agree_all).
+  void agree_all(const std::function<void()>& step) const { mpi::agree_all(*dist_->w, step); }
 
   // Runs `setup` on rank 0 (all of it in a plain run); in a distributed run every rank then throws
   // what it threw (bad input: exit 2; another failure: 1), so that none waits for a rank 0 that

@@ -101,7 +101,9 @@ class sweep_command final : public command {
       plan = make_plan(rest.front(), {rest.begin() + 1, rest.end()});
       plan.keep = keep_;
     }
-    validate_all(plan, distributed ? w->node_size() : 1);
+    // (each node checks its own memory: a node that is short says so through rank 0)
+    if (distributed) mpi::agree_all(*w, [&] { validate_all(plan, w->node_size()); });
+    else validate_all(plan, 1);
 
     // Rank 0 owns the file; the others learn from it which points are left (or why there is none).
     std::optional<store::file> file;

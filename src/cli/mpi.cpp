@@ -36,6 +36,23 @@ bool launched() {
 
 const world* current() { return the_world; }
 
+void agree_all(const world& w, const std::function<void()>& step) {
+  std::string outcome = "0";
+  try {
+    step();
+  } catch (const InvalidArgument& e) {
+    outcome = std::string("2") + e.what();
+  } catch (const std::exception& e) {
+    outcome = std::string("1") + e.what();
+  }
+  const int ranks = w.size();
+  const int first = ranks - w.max(outcome[0] != '0' ? ranks - w.rank() : 0);
+  if (first == ranks) return;
+  w.broadcast(outcome, first);
+  if (outcome[0] == '2') throw InvalidArgument(outcome.substr(1));
+  throw Error(outcome.substr(1));
+}
+
 #ifdef AMARI_MPI
 
 namespace {

@@ -8,6 +8,7 @@
 // MPI_Init. Built without MPI (no MPI found by CMake), a launched `amari` refuses to run rather
 // than run P copies of the same job.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,5 +94,10 @@ class world {
 
 // The process's world (null before main made it).
 const world* current();
+
+// Runs `step` on every rank (called by every rank at the same point); if it threw on any, every
+// rank throws what the lowest such rank threw -- InvalidArgument (bad input: exit code 2) or Error
+// -- so that rank 0, which alone speaks, says it once, and no rank waits for one that gave up.
+void agree_all(const world& w, const std::function<void()>& step);
 
 }  // namespace amari::cli::mpi
