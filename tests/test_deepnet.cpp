@@ -287,6 +287,82 @@ TEST_CASE("deepnet: 100 networks follow the maps, perturbations grow like (1/2) 
   }
 }
 
+// sampling = conditional (deepnet.hpp): each layer's pre-activations drawn from their exact
+// Gaussian law given the layer below, instead of drawing W^l. Its nets must be the weights' nets in
+// distribution: compared here through independent ensembles (seeds 7 and 8, 20000 nets each, width
+// 16, where the finite-width effects are large) on the per-layer mean of q^l, c^l and lambda^l and
+// the variance of q^l, each a difference of two independent estimates over (se_a^2 + se_b^2)^(1/2);
+// 4 quantities x 5 layers, Bonferroni (tolerance.hpp). The variance's standard error is that of a
+// sample variance, ((m4 - s^4) / N)^(1/2) with m4 the fourth central moment.
+TEST_CASE("deepnet: conditional sampling gives the weights' nets in distribution", "[deepnet]") {
+  deepnet_params p = small("tanh", 2.5, 0.3);
+  p.n = 16;
+  p.layers = 5;
+  p.nets = 20000;
+  p.seed = 7;
+  const deepnet_result w = amari::run_deepnet(p);
+  p.sampling = amari::deepnet_sampling::conditional;
+  p.seed = 8;
+  const deepnet_result c = amari::run_deepnet(p);
+  const std::int64_t cols = p.layers + 1;
+  const double k = bonferroni_k(4 * int(p.layers), double(p.nets - 1));
+  struct est {
+    double value, se;
+  };
+  auto variance = [&](const std::vector<double>& x, std::int64_t l) {
+    const double N = double(p.nets);
+    double m = 0;
+    for (std::int64_t i = 0; i < p.nets; ++i) m += x[i * cols + l];
+    m /= N;
+    double m2 = 0, m4 = 0;
+    for (std::int64_t i = 0; i < p.nets; ++i) {
+      const double d = x[i * cols + l] - m;
+      m2 += d * d, m4 += d * d * d * d;
+    }
+    m2 /= N, m4 /= N;
+    return est{m2 * N / (N - 1), std::sqrt((m4 - m2 * m2) / N)};
+  };
+  for (std::int64_t l = 1; l <= p.layers; ++l) {
+    const est pairs[][2] = {{{w.q1_mean[l], w.q1_sem[l]}, {c.q1_mean[l], c.q1_sem[l]}},
+                            {{w.c_mean[l], w.c_sem[l]}, {c.c_mean[l], c.c_sem[l]}},
+                            {{w.lambda_mean[l], w.lambda_sem[l]}, {c.lambda_mean[l], c.lambda_sem[l]}},
+                            {variance(w.q1, l), variance(c.q1, l)}};
+    const char* names[] = {"mean q", "mean c", "mean lambda", "Var q"};
+    for (int i = 0; i < 4; ++i) {
+      const auto& [a, b] = pairs[i];
+      INFO(names[i] << " at layer " << l << ": weights " << a.value << " +- " << a.se << ", conditional " << b.value
+                    << " +- " << b.se);
+      CHECK_THAT(b.value - a.value, within_se(0.0, std::hypot(a.se, b.se), k));
+    }
+  }
+}
+
+TEST_CASE("deepnet: conditional sampling is reproducible, thread-independent, exact at c0 = 1", "[deepnet]") {
+  deepnet_params p = small("tanh", 2.0, 0.2);
+  p.sampling = amari::deepnet_sampling::conditional;
+  p.threads = 1;
+  const deepnet_result a = amari::run_deepnet(p);
+  p.threads = 2;
+  const deepnet_result b = amari::run_deepnet(p);
+  CHECK(same_bits(a.q1, b.q1));
+  CHECK(same_bits(a.c, b.c));
+  CHECK(same_bits(a.lambda, b.lambda));
+  // Other nets than the weights' (another law of drawing), the same inputs (layer 0).
+  p.sampling = amari::deepnet_sampling::weights;
+  const deepnet_result w = amari::run_deepnet(p);
+  CHECK(a.q1[1] != w.q1[1]);
+  CHECK(a.q1[0] == w.q1[0]);
+  // Two equal inputs (c0 = 1) make a rank-deficient X: the two stay equal to rounding (the QR
+  // leaves R's second diagonal entry at rounding level), as the weights keep them exactly equal.
+  p.sampling = amari::deepnet_sampling::conditional;
+  p.c0 = 1.0;
+  const deepnet_result one = amari::run_deepnet(p);
+  for (std::int64_t i = 0; i < p.nets * (p.layers + 1); ++i) {
+    CHECK_THAT(one.c[i], close_to(1.0, 1e-14));
+    CHECK_THAT(one.q2[i], close_to(one.q1[i], 1e-13));
+  }
+}
+
 TEST_CASE("deepnet: bad parameters are refused with the field named", "[deepnet]") {
   deepnet_params p = small("tanh", 1.0, 0.1);
   auto refuses = [&](auto change, const char* message) {
@@ -301,6 +377,17 @@ TEST_CASE("deepnet: bad parameters are refused with the field named", "[deepnet]
   refuses([](deepnet_params& q) { q.c0 = 1.5; }, "c0 = 1.5: must be a finite number in [-1, 1]");
   refuses([](deepnet_params& q) { q.model.sigma_w = -1; }, "sigma_w = -1: must be a finite number >= 0");
   refuses([](deepnet_params& q) { q.seed = -3; }, "seed = -3: must be an integer >= 0");
+  refuses(
+      [](deepnet_params& q) {
+        q.tied = true;
+        q.sampling = amari::deepnet_sampling::conditional;
+      },
+      "sampling = conditional: draws fresh W at every layer, so tied nets (the same W at every layer) need sampling = "
+      "weights");
+  amari::deepnet_sampling s{};
+  CHECK_THROWS_WITH(amari::parse_param("gram", "sampling", s), "sampling = gram: must be weights or conditional");
+  amari::parse_param("conditional", "sampling", s);
+  CHECK(s == amari::deepnet_sampling::conditional);
   // Tied nets store W: 8 N^2 bytes per thread (here 80 GB, more than the machines the suite runs on).
   deepnet_params t = p;
   t.tied = true;
@@ -347,8 +434,21 @@ TEST_CASE("amari deepnet -o writes /deepnet, the library's numbers", "[deepnet][
   const auto j = nlohmann::json::parse(ss.str());
   CHECK(j["q_map"].get<std::vector<double>>() == r.q_map);
   CHECK(j["lambda_mean"][0].is_null());  // no layer yet
+  CHECK(j["sampling"] == "weights");
+  // --sampling conditional: the library's nets of that law, recorded in the file and read back.
+  REQUIRE(run(" --sampling conditional --force -o " + path) == 0);
+  {
+    p.sampling = amari::deepnet_sampling::conditional;
+    auto f = amari::store::file::open_read(path);
+    auto g = f.group_at("/deepnet");
+    CHECK(g.read_doubles("q1") == amari::run_deepnet(p).q1);
+    CHECK(g.attr_string("sampling") == "conditional");
+  }
   fs::remove(path);
   CHECK(run(" --c0 2 -o " + path) == 2);
+  CHECK_FALSE(fs::exists(path));
+  // Tied nets reuse W, so they cannot be drawn from the conditional law: refused, no file.
+  CHECK(run(" --tied --sampling conditional -o " + path) == 2);
   CHECK_FALSE(fs::exists(path));
   fs::remove_all(dir);
 }

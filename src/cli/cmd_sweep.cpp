@@ -188,7 +188,7 @@ class sweep_command final : public command {
            const std::vector<std::int64_t>& mine, const mpi::world* w) {
     const std::int64_t points = plan.points();
     progress_bar bar("sweep", quiet_ || json_);
-    const run_control control{&stop_flag(), nullptr};
+    run_control control{&stop_flag(), nullptr};
     io::sweep::run sweep(f, plan, done, bar.callback());
     int ranks_running = w ? w->size() - 1 : 0;
     const auto handle = [&](const mpi::message& m) {
@@ -216,9 +216,24 @@ class sweep_command final : public command {
         if (m.tag == rank_interrupted) sweep.interrupted();
       }
     };
+    const auto receive = [&] {
+      while (auto m = w->try_receive()) handle(*m);
+    };
+    // The results are also looked for while rank 0 runs a point (at its safe points, at most every
+    // 2 ms): a result larger than the transport's eager limit is sent by rendezvous, and its sender
+    // would otherwise wait, polling a core, until rank 0 finished its point (measured: 2 s of the
+    // 9 s of a 16-point sweep on 2 ranks).
+    if (w) {
+      auto last = std::chrono::steady_clock::now();
+      control.progress = [&](double, double) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::milliseconds(2)) return;
+        last = now;
+        receive();
+      };
+    }
     sweep.run_points(mine, control, [&] {
-      if (w)
-        while (auto m = w->try_receive()) handle(*m);
+      if (w) receive();
     });
     // The other ranks' last points: looked for every 2 ms rather than in a blocking receive, which
     // OpenMPI serves by polling a core (measured: 2 s more CPU in a 16-point sweep on 2 ranks).

@@ -38,6 +38,10 @@ const param_spec entries[] = {
      .help = "a width sweep n1,n2,... (instead of n): the measured n-scaled 1/n quantities beside their theory"},
     {.name = "tied", .kind = K::flag,
      .help = "deep nets with the same (W, b) at every layer: the discrete-time recurrent net h^l = W phi(h^{l-1}) + b"},
+    {.name = "sampling", .kind = K::text,
+     .help = "how untied deep nets are drawn: weights (every W^l) or conditional (each layer's pre-activations from "
+             "their exact Gaussian law given the layer below: the same nets in distribution, 3N normals per layer "
+             "instead of N^2)"},
     {.name = "draws", .kind = K::integer, .help = "independent draws of (W, b), run side by side"},
     {.name = "replicas", .kind = K::integer, .help = "initial conditions sharing W and b"},
     {.name = "draw", .kind = K::integer, .help = "which draw d of (W, b) (simulate's draws are d = 0 .. draws - 1)"},

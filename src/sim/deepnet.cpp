@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <Eigen/QR>
 #include <algorithm>
 #include <atomic>
 #include <boost/random/mersenne_twister.hpp>
@@ -98,7 +99,7 @@ void run_one(const deepnet_params& p, std::int64_t net, net_record& out) {
   record(0);
 
   const double w_scale = p.model.sigma_w / std::sqrt(double(N));
-  Eigen::MatrixXd X(N, 3), Y(N, 3);
+  Eigen::MatrixXd X(N, 3), Y(N, 3), Z;
   Eigen::RowVectorXd row(N);
   Eigen::VectorXd b(N);
   // Tied: W (row-major, each row drawn as the untied net draws the rows of W^1) and b once.
@@ -119,6 +120,16 @@ void run_one(const deepnet_params& p, std::int64_t net, net_record& out) {
     });
     if (p.tied) {
       for (Eigen::Index i = 0; i < N; ++i) Y.row(i).noalias() = W.row(i) * X;
+    } else if (p.sampling == deepnet_sampling::conditional) {
+      // W X = (W Q) R with X = Q R: W Q has i.i.d. N(0, 1) entries (deepnet.hpp). Householder QR
+      // (backward stable, and exact for a rank-deficient X, e.g. h_1 = h_2 at c = 1).
+      const Eigen::Index k = std::min<Eigen::Index>(N, 3);
+      const Eigen::HouseholderQR<Eigen::MatrixXd> qr(X);
+      const Eigen::MatrixXd R = qr.matrixQR().topRows(k).triangularView<Eigen::Upper>();
+      Z.resize(N, k);
+      fill(Z.reshaped());
+      Y.noalias() = Z * R;
+      fill(b);
     } else {
       for (Eigen::Index i = 0; i < N; ++i) {
         fill(row);
@@ -138,6 +149,19 @@ void run_one(const deepnet_params& p, std::int64_t net, net_record& out) {
 
 }  // namespace
 
+std::string_view to_string(deepnet_sampling s) { return s == deepnet_sampling::weights ? "weights" : "conditional"; }
+
+void parse_param(std::string_view text, std::string_view field, deepnet_sampling& out) {
+  if (text == "weights")
+    out = deepnet_sampling::weights;
+  else if (text == "conditional")
+    out = deepnet_sampling::conditional;
+  else
+    throw InvalidArgument(field, text, "must be weights or conditional");
+}
+
+std::string param_text(deepnet_sampling s) { return std::string(to_string(s)); }
+
 const param_table<deepnet_params>& deepnet_params::table() {
   using P = deepnet_params;
   static const auto t = param_table<P>("deepnet")
@@ -152,6 +176,7 @@ const param_table<deepnet_params>& deepnet_params::table() {
                             .add("inputs", [](P& p) -> auto& { return p.inputs; })
                             .add("widths", [](P& p) -> auto& { return p.widths; })
                             .add("tied", [](P& p) -> auto& { return p.tied; })
+                            .add("sampling", [](P& p) -> auto& { return p.sampling; })
                             .add("seed", [](P& p) -> auto& { return p.seed; })
                             .add("threads", [](P& p) -> auto& { return p.threads; });
   return t;
@@ -172,12 +197,15 @@ void deepnet_params::validate() const {
   if (!widths.empty() && nets < 3)
     throw InvalidArgument("nets", std::to_string(nets), "must be >= 3 with widths (jackknife standard errors)");
   if (seed < 0) throw InvalidArgument("seed", std::to_string(seed), "must be an integer >= 0");
+  if (tied && sampling == deepnet_sampling::conditional)
+    throw InvalidArgument("sampling", "conditional",
+                          "draws fresh W at every layer, so tied nets (the same W at every layer) need sampling = weights");
   if (threads < 0 || threads > 4096)
     throw InvalidArgument("threads", std::to_string(threads), "must be an integer in [0, 4096] (0: all cores)");
   // Refuse before allocating: the per-network records (q1, q2, c, lambda over nets x (layers + 1))
-  // and m4) and, per thread, the vectors of one network (h1, h2, v, b, row, X, Y: 13 N doubles).
+  // and m4) and, per thread, the vectors of one network (h1, h2, v, b, row, X, Y, and Z with the QR of X when conditional: 19 N doubles).
   const double width = widths.empty() ? double(n) : *std::max_element(widths.begin(), widths.end());
-  const double need = 5.0 * 8.0 * double(nets) * double(layers + 1) + 13.0 * 8.0 * width * 64.0;
+  const double need = 5.0 * 8.0 * double(nets) * double(layers + 1) + 19.0 * 8.0 * width * 64.0;
   const double have = double(memory_available());
   // Tied nets also hold W (N^2 doubles) in every thread that runs a network.
   const double tied_threads = std::min<double>(double(nets), threads > 0 ? double(threads) : omp_get_max_threads());

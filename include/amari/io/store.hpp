@@ -46,7 +46,7 @@ namespace amari::store {
 // 8: /compare/table gains the `mean_field` column and the finite-width rows; /finite gains
 // lambda_shift and the correlation-depth attributes (c_star, chi_c, xi_c and their 1/n shifts);
 // /deepnet the `tied` attribute.
-inline constexpr std::int64_t format_version = 8;
+inline constexpr std::int64_t format_version = 9;
 
 struct file_options {
   bool force = false;           // overwrite an existing file (otherwise: refuse)

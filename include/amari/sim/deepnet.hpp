@@ -22,11 +22,21 @@
 //   variance q^{l-1} and correlation c^{l-1},   lambda^l = (1/2) ln(sigma_w^2 E[phi'(u)^2]), u of
 //   variance q^{l-1}.
 //
+// `sampling = conditional` draws the same networks' pre-activations without drawing W: given
+// layer l-1, the rows of W^l X (X = [phi(h_1), phi(h_2), phi'(h_1) v], N x 3) are i.i.d.
+// N(0, X^T X), because the rows of W^l are i.i.d. isotropic Gaussian vectors. With X = Q R (thin
+// QR, Q^T Q = I) W^l X = (W^l Q) R and W^l Q has i.i.d. N(0, 1) entries, so W^l X is drawn as Z R
+// with Z an N x 3 matrix of fresh normals: exact in distribution for every N (not an
+// approximation), and 3N normals per layer instead of N^2. It needs fresh W^l at every layer, so
+// tied nets refuse it.
+//
 // As N -> infinity each network follows the maps; at finite N the network-to-network spread is
 // O(N^{-1/2}) and the bias O(1/N). Every network draws from its own random stream, derived from the
 // seed and its index, so results are reproducible and do not depend on the number of threads.
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "amari/core/activation.hpp"
@@ -36,6 +46,13 @@
 #include "amari/theory/maps.hpp"
 
 namespace amari {
+
+// How a network's layers are drawn: weights (every W^l, row by row) or conditional (each layer's
+// pre-activations from their exact Gaussian law given the layer below; see above).
+enum class deepnet_sampling { weights, conditional };
+std::string_view to_string(deepnet_sampling s);
+void parse_param(std::string_view text, std::string_view field, deepnet_sampling& out);
+std::string param_text(deepnet_sampling s);
 
 struct deepnet_params {
   model_params model = defaults::depth;  // phi, sigma_w, sigma_b (w0 = b0 = 0)
@@ -48,6 +65,7 @@ struct deepnet_params {
   std::vector<double> widths;             // the width sweep (integers >= 2; empty: one width n)
   bool tied = false;  // the same (W, b) at every layer (the discrete-time recurrent net): layer 1 is
                       // the untied net's layer 1 (the same random numbers), later layers reuse it
+  deepnet_sampling sampling = deepnet_sampling::weights;  // conditional: untied nets only
   std::int64_t seed = 1;     // random seed (>= 0)
   std::int64_t threads = 0;  // OpenMP threads over networks (0: all available)
 
