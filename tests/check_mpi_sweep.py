@@ -10,6 +10,11 @@
    worker (rank 1) killed and resumed plainly, and rank 0 (the writer) killed and resumed on 3
    ranks.
 3. Under mpirun, a command other than sweep and simulate is refused with one line, exit code 2.
+4. Rank groups (--ranks-per-group): each simulate point run by a group of ranks sharing its rows of
+   W gives the same results (2 ranks in one group, 4 in two groups of 2, 3 in one group of 3; and
+   with --keep, every dataset of every product); a partner of the writer killed during a grouped
+   sweep ends the job, and --resume on 3 ranks in one group completes it to the same results; a bad
+   group size, or groups for a command other than simulate, is refused in one line, exit code 2.
 Exit status 0 when all hold.
 """
 import json
@@ -50,14 +55,15 @@ with tempfile.TemporaryDirectory() as d:
     ref = json.loads(plain.stdout)
     check(ref["done"] == 6 and "lyapunov_spectrum" in ref and "q_final_mean_over_seed" in ref,
           "plain sweep: 6 points, Lyapunov spectrum, means over seeds")
-    for n in (1, 2, 3):
-        r = subprocess.run(mpirun(n, ["sweep", "--json", "-o", path("mpi%d.h5" % n)] + SWEEP), env=env,
-                           capture_output=True, text=True, timeout=600)
-        check(r.returncode == 0, "mpirun -np %d sweep runs (%s)" % (n, r.stderr.strip()[-300:]))
-        check(r.stdout == plain.stdout, "mpirun -np %d: the JSON equals the plain run's byte for byte" % n)
-        h = subprocess.run(["h5diff", path("plain.h5"), path("mpi%d.h5" % n), "/sweep", "/sweep"], capture_output=True,
-                           text=True)
-        check(h.returncode == 0, "mpirun -np %d: h5diff of /sweep finds no difference (%s)" % (n, h.stdout[-300:]))
+    for n, group in ((1, 0), (2, 0), (3, 0), (2, 2), (4, 2), (3, 3)):
+        label = "mpirun -np %d%s" % (n, " --ranks-per-group %d" % group if group else "")
+        name = path("mpi%d_%d.h5" % (n, group))
+        r = subprocess.run(mpirun(n, ["sweep", "--json", "-o", name] + (["--ranks-per-group", str(group)] if group else [])
+                                  + SWEEP), env=env, capture_output=True, text=True, timeout=600)
+        check(r.returncode == 0, "%s sweep runs (%s)" % (label, r.stderr.strip()[-300:]))
+        check(r.stdout == plain.stdout, "%s: the JSON equals the plain run's byte for byte" % label)
+        h = subprocess.run(["h5diff", path("plain.h5"), name, "/sweep", "/sweep"], capture_output=True, text=True)
+        check(h.returncode == 0, "%s: h5diff of /sweep finds no difference (%s)" % (label, h.stdout[-300:]))
 
     # Kill one rank once the file holds a point; the job must end by itself. Once a worker (rank 1),
     # resumed plainly; once rank 0, which writes the file, resumed on 3 ranks (another rank count).
@@ -81,10 +87,13 @@ with tempfile.TemporaryDirectory() as d:
         m = re.search(r"(\d+) of 8 complete", ins.stdout)
         return int(m.group(1)) if ins.returncode == 0 and m else None
 
-    for victim, resume_ranks in ((1, 1), (0, 3)):
-        name = "cut%d.h5" % victim
-        what = "rank %d killed" % victim
-        job = subprocess.Popen(mpirun(2, ["sweep", "--quiet", "-o", path(name)] + long_sweep), env=env,
+    # Third: the two ranks in one group sharing each point's rows; rank 1 (rank 0's partner) killed,
+    # resumed on 3 ranks in one group.
+    for victim, resume_ranks, group in ((1, 1, 0), (0, 3, 0), (1, 3, 2)):
+        name = "cut%d_%d.h5" % (victim, group)
+        what = "rank %d killed%s" % (victim, " in a group of 2" if group else "")
+        job = subprocess.Popen(mpirun(2, ["sweep", "--quiet", "-o", path(name)] +
+                                      (["--ranks-per-group", "2"] if group else []) + long_sweep), env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         killed, seen = False, None
         deadline = time.time() + 300
@@ -111,7 +120,7 @@ with tempfile.TemporaryDirectory() as d:
         after = points_complete(name)
         check(after is not None and after >= seen,
               "%s: the file opens and keeps the points completed before the kill (%s >= %s)" % (what, after, seen))
-        resume = ["sweep", "--json", "--resume", path(name)]
+        resume = ["sweep", "--json", "--resume", path(name)] + (["--ranks-per-group", "3"] if group else [])
         res = subprocess.run(mpirun(resume_ranks, resume) if resume_ranks > 1 else [amari] + resume, env=env,
                              capture_output=True, text=True, timeout=600)
         check(res.returncode == 0, "%s: --resume on %d rank(s) completes the sweep (%s)"
@@ -128,23 +137,39 @@ with tempfile.TemporaryDirectory() as d:
     small = ["simulate", "--n", "60", "--t-end", "5", "--lyapunov", "--sigma-w", "1.5,2", "--seed", "1,2"]
     kp = subprocess.run([amari, "sweep", "--quiet", "--keep", "-o", path("keep_plain.h5")] + small, env=env,
                         capture_output=True, text=True, timeout=600)
-    km = subprocess.run(mpirun(2, ["sweep", "--quiet", "--keep", "-o", path("keep_mpi.h5")] + small), env=env,
-                        capture_output=True, text=True, timeout=600)
-    check(kp.returncode == 0 and km.returncode == 0, "--keep plainly and on 2 ranks (%s)" % km.stderr.strip()[-300:])
-    # Dataset by dataset (a group's attributes include the wall-clock `seconds`, which differ).
-    same, total = 0, 0
-    for k in range(4):
-        root = "/sweep/points/%d/product" % k
-        ls = subprocess.run(["h5ls", "-r", path("keep_plain.h5") + root], capture_output=True, text=True).stdout
-        for line in ls.splitlines():
-            if " Dataset " not in line:
-                continue
-            where = root + line.split()[0]
-            total += 1
-            same += subprocess.run(["h5diff", path("keep_plain.h5"), path("keep_mpi.h5"), where, where],
-                                   capture_output=True).returncode == 0
-    check(total >= 4 * 20 and same == total, "--keep on 2 ranks: every dataset of every point's product equals the "
-          "plain sweep's (h5diff: %d of %d)" % (same, total))
+    for ranks, group in ((2, 0), (4, 2)):
+        label = "--keep on %d ranks%s" % (ranks, " in groups of %d" % group if group else "")
+        name = path("keep_mpi%d.h5" % ranks)
+        km = subprocess.run(mpirun(ranks, ["sweep", "--quiet", "--keep", "-o", name] +
+                                   (["--ranks-per-group", str(group)] if group else []) + small), env=env,
+                            capture_output=True, text=True, timeout=600)
+        check(kp.returncode == 0 and km.returncode == 0, "%s and plainly (%s)" % (label, km.stderr.strip()[-300:]))
+        # Dataset by dataset (a group's attributes include the wall-clock `seconds`, which differ).
+        same, total = 0, 0
+        for k in range(4):
+            root = "/sweep/points/%d/product" % k
+            ls = subprocess.run(["h5ls", "-r", path("keep_plain.h5") + root], capture_output=True, text=True).stdout
+            for line in ls.splitlines():
+                if " Dataset " not in line:
+                    continue
+                where = root + line.split()[0]
+                total += 1
+                same += subprocess.run(["h5diff", path("keep_plain.h5"), name, where, where],
+                                       capture_output=True).returncode == 0
+        check(total >= 4 * 20 and same == total, "%s: every dataset of every point's product equals the plain "
+              "sweep's (h5diff: %d of %d)" % (label, same, total))
+
+    # Bad group sizes: one line from rank 0, exit code 2, no file.
+    for args, says in ((["--ranks-per-group", "3"] + small, "ranks_per_group = 3: must divide the number of MPI ranks (2)"),
+                       (["--ranks-per-group", "2", "maps", "--sigma-w", "1,2"],
+                        "ranks_per_group = 2: shares the rows of W of simulate's points only"),
+                       (["--ranks-per-group", "-1"] + small, "ranks_per_group = -1: must be 0 (chosen) or a divisor")):
+        out = path("bad_group.h5")
+        r = subprocess.run(mpirun(2, ["sweep", "--quiet", "-o", out] + args), env=env, capture_output=True, text=True,
+                           timeout=120)
+        lines = [l for l in r.stderr.splitlines() if l.startswith("amari:")]
+        check(r.returncode == 2 and len(lines) == 1 and says in lines[0] and not os.path.exists(out),
+              "mpirun -np 2 amari sweep %s: refused once, exit 2, no file (%s)" % (" ".join(args[:2]), r.stderr.strip()[-300:]))
 
     bad = subprocess.run(mpirun(2, ["dmft", "--sigma-w", "2", "-o", path("x.h5")]), env=env,
                          capture_output=True, text=True, timeout=120)

@@ -12,9 +12,13 @@
 #include <cstring>
 #include <cstdio>
 #include <fmt/format.h>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <limits>
+#include <memory>
+#include <utility>
 #include <thread>
 
 #include "amari/core/error.hpp"
@@ -69,6 +73,9 @@ class sweep_command final : public command {
     opts.add("json", json_, "print the axes and every result over the grid as one JSON object");
     opts.add("quiet", quiet_);
     opts.add("keep", keep_);
+    opts.add("ranks_per_group", ranks_per_group_,
+             "under mpirun: the ranks that run each simulate point together, sharing its rows of W (1: a rank "
+             "per point; 0: the fewest with which the largest point fits in memory)");
     opts.pass_through();
     options_ = &opts;
   }
@@ -101,9 +108,36 @@ class sweep_command final : public command {
       plan = make_plan(rest.front(), {rest.begin() + 1, rest.end()});
       plan.keep = keep_;
     }
-    // (each node checks its own memory: a node that is short says so through rank 0)
-    if (distributed) mpi::agree_all(*w, [&] { validate_all(plan, w->node_size()); });
-    else validate_all(plan, 1);
+    // The rank groups (simulate points shared by rows of W), then every point checked with its
+    // share; each node checks its own memory (a node that is short says so through rank 0).
+    if (ranks_per_group_ < 0)
+      throw InvalidArgument("ranks_per_group", std::to_string(ranks_per_group_),
+                            "must be 0 (chosen) or a divisor of the MPI ranks");
+    std::unique_ptr<mpi::group> group;
+    io::row_split split;
+    if (distributed) {
+      int size = 1;
+      mpi::agree_all(*w, [&] { size = group_size(plan, *w); });
+      // The nodes' memories may differ, and so the size each rank chose: the largest fits on all.
+      size = w->max(size);
+      group = w->split(size);
+      if (size > 1) {
+        const mpi::group* g = group.get();
+        split.ranks = size;
+        split.rank = g->rank();
+        split.exchange = [g](double* y, std::int64_t n, std::int64_t cols) {
+          const auto [count, first] = row_blocks(n, g->size());
+          g->allgather_rows(y, n, cols, count, first);
+        };
+        split.exchange_float = [g](float* y, std::int64_t n, std::int64_t cols) {
+          const auto [count, first] = row_blocks(n, g->size());
+          g->allgather_rows(y, n, cols, count, first);
+        };
+      }
+      mpi::agree_all(*w, [&] { validate_all(plan, w->node_size(), split); });
+    } else {
+      validate_all(plan, 1);
+    }
 
     // Rank 0 owns the file; the others learn from it which points are left (or why there is none).
     std::optional<store::file> file;
@@ -139,23 +173,131 @@ class sweep_command final : public command {
       throw Error(setup.substr(1));
     }
 
-    // The points left, dealt round-robin over the ranks.
+    // The points left, dealt round-robin over the groups (of one rank each, unless split).
     std::vector<std::int64_t> mine;
     std::int64_t left = 0;
     for (std::int64_t k = 0; k < points; ++k) {
       if (done[std::size_t(k)]) continue;
-      if (!distributed || left % w->size() == w->rank()) mine.push_back(k);
+      if (!distributed || left % group->count() == group->index()) mine.push_back(k);
       ++left;
     }
-    if (!root) return work(*w, plan, mine, inv.command_line);
-    return lead(inv, *file, plan, done, mine, distributed ? w : nullptr);
+    const shared_points shared{group.get(), split};
+    if (!root) return work(*w, plan, mine, inv.command_line, shared);
+    return lead(inv, *file, plan, done, mine, distributed ? w : nullptr, shared);
   }
 
  private:
+  // The rows n r / P .. n (r + 1) / P - 1 of each of P ranks: counts and first rows.
+  static std::pair<std::vector<int>, std::vector<int>> row_blocks(std::int64_t n, int ranks) {
+    std::vector<int> count, first;
+    for (std::int64_t r = 0; r < ranks; ++r) {
+      first.push_back(static_cast<int>(n * r / ranks));
+      count.push_back(static_cast<int>(n * (r + 1) / ranks - n * r / ranks));
+    }
+    return {count, first};
+  }
+
+  // The ranks per group: ranks_per_group when given (a divisor of the ranks; above 1 for simulate
+  // only), else for simulate the smallest divisor with which the largest point's share fits in
+  // this node's memory for every rank on it (the largest divisor when none does: the memory check
+  // then says what is missing), and 1 for the other commands.
+  int group_size(const lay::plan& plan, const mpi::world& w) const {
+    const std::int64_t ranks = w.size(), g = ranks_per_group_;
+    const bool simulate = plan.command == "simulate";
+    if (g != 0) {
+      if (ranks % g != 0)
+        throw InvalidArgument("ranks_per_group", std::to_string(g),
+                              fmt::format("must divide the number of MPI ranks ({}); 0 chooses", ranks));
+      if (g > 1 && !simulate)
+        throw InvalidArgument("ranks_per_group", std::to_string(g),
+                              fmt::format("shares the rows of W of simulate's points only; {} points run on one "
+                                          "rank each: accepted 0 or 1",
+                                          plan.command));
+      return static_cast<int>(g);
+    }
+    if (!simulate) return 1;
+    const std::uint64_t have = memory_available();
+    int s = 1;
+    for (s = 1; s <= ranks; ++s) {
+      if (ranks % s != 0) continue;
+      io::row_split probe;
+      probe.ranks = s;
+      if (have == std::numeric_limits<std::uint64_t>::max() ||
+          io::sweep::largest_point_memory(plan, probe) * static_cast<std::uint64_t>(w.node_size()) <= have / 10 * 9)
+        return s;
+    }
+    return static_cast<int>(ranks);
+  }
+
+  // A group of ranks that run each of their points together, sharing its rows (split.ranks > 1),
+  // or null / a group of one: every rank runs whole points.
+  struct shared_points {
+    const mpi::group* group = nullptr;
+    io::row_split split;
+    bool active() const { return split.ranks > 1; }
+  };
+
+  // The points `mine` of a group whose ranks share each point's rows: every rank of the group runs
+  // every point, the ranks agreeing before each point whether to go on (`halt` on any of them
+  // stops them all) and at every sample whether to stop (a signal to any of them). The group's
+  // first rank gets each result in `deliver` (with --keep, with the path of its product). `poll`
+  // runs at the safe points (rank 0 reads the other ranks' results there). A failure of the
+  // point's computation (NumericalError) is met by every rank of the group at the same sample and
+  // thrown as an Error naming the grid point; an interruption is thrown as Interrupted. Anything
+  // else, met by one rank alone, ends the job: the others would wait for it forever.
+  void run_shared(const mpi::world& w, const shared_points& sh, const lay::plan& plan,
+                  const std::vector<std::int64_t>& mine, const std::string& command_line,
+                  const std::function<bool()>& halt, const std::function<void()>& poll,
+                  const std::function<void(std::int64_t, const io::record&, const std::string&)>& deliver) {
+    const mpi::group& g = *sh.group;
+    std::atomic<int> stop{0};
+    run_control control{&stop, nullptr};
+    control.progress = [&](double, double) {
+      if (poll) poll();
+      stop = g.max(stop_flag().load());
+    };
+    for (std::int64_t k : mine) {
+      if (g.max(halt() ? 1 : 0) != 0) throw Interrupted(stop_flag().load() ? stop_flag().load() : SIGINT, "interrupted");
+      try {
+        if (plan.keep && g.rank() == 0) {
+          const io::sweep::scratch_file product("amari-point");
+          const io::record r = io::sweep::run_point(plan, k, control, product.path(), command_line, sh.split);
+          deliver(k, r, product.path());
+        } else {
+          const io::record r = io::sweep::run_point(plan, k, control, "", "", sh.split);
+          if (g.rank() == 0) deliver(k, r, "");
+        }
+      } catch (const Interrupted&) {
+        throw;
+      } catch (const NumericalError& e) {
+        throw Error(fmt::format("{} (at the grid point {})", e.what(), plan.describe(k)));
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "amari: rank %d: %s (at the grid point %s)\n", w.rank(), e.what(), plan.describe(k).c_str());
+        w.abort(dynamic_cast<const InvalidArgument*>(&e) ? 2 : 1);
+      }
+    }
+  }
   // A rank other than 0: runs its points and sends each result to rank 0; always ends with a
   // message saying how it ended, so that rank 0 never waits for a rank that has stopped.
   int work(const mpi::world& w, const lay::plan& plan, const std::vector<std::int64_t>& mine,
-           const std::string& command_line) {
+           const std::string& command_line, const shared_points& shared) {
+    if (shared.active()) {
+      try {
+        run_shared(
+            w, shared, plan, mine, command_line, [] { return stop_flag().load() != 0; }, nullptr,
+            [&](std::int64_t k, const io::record& r, const std::string& product) {
+              w.send(0, point_done, point_message(k, r, product.empty() ? "" : file_bytes(product)));
+            });
+      } catch (const Interrupted& e) {
+        w.send(0, rank_interrupted, "");
+        throw;
+      } catch (const Error& e) {
+        w.send(0, rank_failed, fmt::format("{} (on rank {})", e.what(), w.rank()));
+        throw;
+      }
+      w.send(0, rank_done, "");
+      return 0;
+    }
     run_control control{&stop_flag(), nullptr};
     for (std::int64_t k : mine) {
       if (stop_flag().load()) break;
@@ -184,8 +326,8 @@ class sweep_command final : public command {
 
   // Rank 0 (or the only process): runs its points, writes every result (its own and those the
   // other ranks send) as it arrives, and the grid at the end.
-  int lead(const invocation&, store::file& f, const lay::plan& plan, const std::vector<bool>& done,
-           const std::vector<std::int64_t>& mine, const mpi::world* w) {
+  int lead(const invocation& inv, store::file& f, const lay::plan& plan, const std::vector<bool>& done,
+           const std::vector<std::int64_t>& mine, const mpi::world* w, const shared_points& shared) {
     const std::int64_t points = plan.points();
     progress_bar bar("sweep", quiet_ || json_);
     run_control control{&stop_flag(), nullptr};
@@ -223,18 +365,30 @@ class sweep_command final : public command {
     // 2 ms): a result larger than the transport's eager limit is sent by rendezvous, and its sender
     // would otherwise wait, polling a core, until rank 0 finished its point (measured: 2 s of the
     // 9 s of a 16-point sweep on 2 ranks).
-    if (w) {
-      auto last = std::chrono::steady_clock::now();
-      control.progress = [&](double, double) {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last < std::chrono::milliseconds(2)) return;
-        last = now;
-        receive();
-      };
+    auto last = std::chrono::steady_clock::now();
+    const auto poll = [&] {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::milliseconds(2)) return;
+      last = now;
+      receive();
+    };
+    if (shared.active()) {
+      try {
+        run_shared(
+            *w, shared, plan, mine, inv.command_line, [&] { return stop_flag().load() != 0 || sweep.stopped(); },
+            poll,
+            [&](std::int64_t k, const io::record& r, const std::string& product) { sweep.write_point(k, r, product); });
+      } catch (const Interrupted&) {
+        sweep.interrupted();
+      } catch (const Error& e) {
+        sweep.fail(e.what());
+      }
+    } else {
+      if (w) control.progress = [&](double, double) { poll(); };
+      sweep.run_points(mine, control, [&] {
+        if (w) receive();
+      });
     }
-    sweep.run_points(mine, control, [&] {
-      if (w) receive();
-    });
     // The other ranks' last points: looked for every 2 ms rather than in a blocking receive, which
     // OpenMPI serves by polling a core (measured: 2 s more CPU in a 16-point sweep on 2 ranks).
     while (ranks_running > 0) {
@@ -250,6 +404,9 @@ class sweep_command final : public command {
     std::printf("amari sweep: %s over %lld points", plan.command.c_str(), (long long)points);
     for (const auto& a : plan.axes) std::printf(", %s (%zu values)", a.name.c_str(), a.values.size());
     if (w) std::printf(" on %d ranks", w->size());
+    if (shared.active())
+      std::printf(" (%d group%s of %d sharing each point's rows)", shared.group->count(),
+                  shared.group->count() == 1 ? "" : "s", shared.split.ranks);
     std::printf("\n  results over the grid in %s (/sweep; `amari inspect %s`, or --json)\n", f.path().c_str(),
                 f.path().c_str());
     return 0;
@@ -257,6 +414,7 @@ class sweep_command final : public command {
 
   std::string output_, resume_;
   bool force_ = false, json_ = false, quiet_ = false, keep_ = false;
+  std::int64_t ranks_per_group_ = 0;
   OptionSet* options_ = nullptr;
 };
 

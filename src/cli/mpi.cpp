@@ -144,6 +144,12 @@ void gather_rows(T* y, std::int64_t n, std::int64_t cols, const std::vector<int>
 }
 }  // namespace
 
+int group::max(int value) const {
+  int out = value;
+  check(MPI_Allreduce(&value, &out, 1, MPI_INT, MPI_MAX, comm_->c), "MPI_Allreduce");
+  return out;
+}
+
 void group::allgather_rows(double* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
                            const std::vector<int>& first) const {
   gather_rows(y, n, cols, count, first, MPI_DOUBLE, comm_->c);
@@ -210,6 +216,7 @@ struct group::comm {};
 group::group(std::unique_ptr<comm> c, int index, int count, int rank, int size)
     : comm_(std::move(c)), index_(index), count_(count), rank_(rank), size_(size) {}
 group::~group() = default;
+int group::max(int value) const { return value; }
 void group::allgather_rows(double*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
 void group::allgather_rows(float*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
 void world::allgather_groups(const double* mine, std::int64_t blocks, std::int64_t block, int, double* all) const {

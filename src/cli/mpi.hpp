@@ -36,6 +36,8 @@ class group {
   int count() const { return count_; }
   int rank() const { return rank_; }  // within the group
   int size() const { return size_; }
+  // The largest of the group's ranks' values (MPI_Allreduce, MPI_MAX), on each of them.
+  int max(int value) const;
   // Rank r's (of the group) block of rows of an n x cols column-major matrix y (rows first[r] ..
   // first[r] + count[r] - 1 of each column) to every rank of the group, in place (MPI_Allgatherv,
   // one call per column).

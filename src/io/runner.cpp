@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <fmt/format.h>
 #include <functional>
 #include <utility>
 
@@ -49,9 +50,10 @@ record results_only(const param_table<P>& table, const P& p, record r) {
 template <class P>
 class table_runner final : public runner {
  public:
-  using run_fn = std::function<record(P&, const run_control&, store::file*)>;
-  using check_fn = std::function<void(P&, const std::vector<std::string>& given)>;
-  using memory_fn = std::function<std::uint64_t(const P&)>;
+  // (the row_split: this process's share of the network, simulate only; ranks = 1: all of it)
+  using run_fn = std::function<record(P&, const run_control&, store::file*, const row_split&)>;
+  using check_fn = std::function<void(P&, const std::vector<std::string>& given, const row_split&)>;
+  using memory_fn = std::function<std::uint64_t(const P&, const row_split&)>;
 
   table_runner(std::string command, run_fn run, check_fn check, memory_fn memory = nullptr)
       : command_(std::move(command)), run_(std::move(run)), check_(std::move(check)), memory_(std::move(memory)) {}
@@ -67,11 +69,21 @@ class table_runner final : public runner {
     given_.emplace_back(name);
   }
   param_value get(std::string_view name) const override { return P::table().get(p_, name); }
-  void validate() override { check_(p_, given_); }
-  std::uint64_t memory_needed() const override { return memory_ ? memory_(p_) : 0; }
-  record run(const run_control& control) override { return results_only(P::table(), p_, run_(p_, control, nullptr)); }
+  void validate() override { check_(p_, given_, split_); }
+  std::uint64_t memory_needed() const override { return memory_ ? memory_(p_, split_) : 0; }
+  void split_rows(const row_split& split) override {
+    if (split.ranks > 1 && command_ != "simulate")
+      throw InvalidArgument("ranks_per_group", std::to_string(split.ranks),
+                            fmt::format("shares the rows of W of simulate's points only; {} points run on one rank "
+                                        "each: accepted 0 or 1",
+                                        command_));
+    split_ = split;
+  }
+  record run(const run_control& control) override {
+    return results_only(P::table(), p_, run_(p_, control, nullptr, split_));
+  }
   record run(const run_control& control, store::file& product) override {
-    return results_only(P::table(), p_, run_(p_, control, &product));
+    return results_only(P::table(), p_, run_(p_, control, &product, split_));
   }
   std::unique_ptr<runner> clone() const override { return std::make_unique<table_runner>(*this); }
 
@@ -82,7 +94,19 @@ class table_runner final : public runner {
   memory_fn memory_;
   P p_{};
   std::vector<std::string> given_;
+  row_split split_;
 };
+
+// This process's rows of a network of n neurons shared as `split` says (all of them: ranks = 1).
+row_range rows_of(const row_split& split, std::int64_t n) {
+  const std::int64_t a = n * split.rank / split.ranks, b = n * (split.rank + 1) / split.ranks;
+  return {a, b - a};
+}
+
+// The largest share of a network of n neurons over `split`'s processes (-1: all of W, unshared).
+std::int64_t rows_held(const row_split& split, std::int64_t n) {
+  return split.ranks > 1 ? (n + split.ranks - 1) / split.ranks : -1;
+}
 
 // Receives nothing: the record comes from the result.
 class null_observer final : public simulation_observer {
@@ -104,28 +128,33 @@ std::unique_ptr<runner> make_runner(std::string_view command) {
   if (command == "simulate")
     return std::make_unique<table_runner<simulate_params>>(
         "simulate",
-        [](simulate_params& p, const run_control& control, store::file* f) {
+        [](simulate_params& p, const run_control& control, store::file* f, const row_split& split) {
+          row_share share{rows_of(split, p.net.n), split.exchange, split.exchange_float};
+          const simulate_inputs in{.share = split.ranks > 1 ? &share : nullptr};
           if (!f) {
             null_observer obs;
-            return layout::simulate::to_record(p, simulate(p, obs, control));
+            return layout::simulate::to_record(p, simulate(p, obs, control, in));
           }
           // As `amari simulate -o`: the writer with the theories' predictions; it finishes the file.
           simulation_writer writer(*f, p, false, false,
                                    [&p](double m0, double q0) { return predict_simulation(p, m0, q0, nullptr); });
-          return layout::simulate::to_record(p, simulate(p, writer, control));
+          return layout::simulate::to_record(p, simulate(p, writer, control, in));
         },
-        [](simulate_params& p, const std::vector<std::string>& given) {
+        [](simulate_params& p, const std::vector<std::string>& given, const row_split& split) {
           // The map samples whole iterations: unless dt_out is given, every one (as `amari simulate`).
           if (p.stepper == stepper_kind::map && std::find(given.begin(), given.end(), "dt_out") == given.end())
             p.dt_out = 1;
           p.validate();
-          require_memory(p);
+          if (p.net.n < split.ranks)
+            throw InvalidArgument("n", std::to_string(p.net.n),
+                                  fmt::format("must be at least ranks_per_group ({}) to spread W over them", split.ranks));
+          require_memory(p, rows_held(split, p.net.n));
         },
-        [](const simulate_params& p) { return memory_needed(p); });
+        [](const simulate_params& p, const row_split& split) { return memory_needed(p, rows_held(split, p.net.n)); });
   if (command == "meanfield")
     return std::make_unique<table_runner<meanfield_params>>(
         "meanfield",
-        [](meanfield_params& p, const run_control& control, store::file* f) {
+        [](meanfield_params& p, const run_control& control, store::file* f, const row_split&) {
           const meanfield_result r = solve_meanfield(p.model, p.settings, control);
           if (f) {
             layout::meanfield::write(*f, p, r, meanfield_network_note(p.model, r));
@@ -142,7 +171,7 @@ std::unique_ptr<runner> make_runner(std::string_view command) {
           out.add("fixed_points_count", static_cast<std::int64_t>(r.fixed_points.size()));
           return out;
         },
-        [](meanfield_params& p, const std::vector<std::string>& given) {
+        [](meanfield_params& p, const std::vector<std::string>& given, const row_split&) {
           auto has = [&](const char* n) { return std::find(given.begin(), given.end(), n) != given.end(); };
           if (has("times") && (has("t_end") || has("dt_out")))
             throw InvalidArgument("times: give either --times or --t-end/--dt-out, not both");
@@ -151,7 +180,7 @@ std::unique_ptr<runner> make_runner(std::string_view command) {
   if (command == "dmft")
     return std::make_unique<table_runner<dmft_params>>(
         "dmft",
-        [](dmft_params& p, const run_control& control, store::file* f) {
+        [](dmft_params& p, const run_control& control, store::file* f, const row_split&) {
           const dmft_result r = solve_dmft(p.model, p.settings, control);
           if (f) {
             layout::dmft::write(*f, p, r);
@@ -159,11 +188,11 @@ std::unique_ptr<runner> make_runner(std::string_view command) {
           }
           return layout::dmft::to_record(p, r);
         },
-        [](dmft_params& p, const auto&) { p.validate(); });
+        [](dmft_params& p, const auto&, const row_split&) { p.validate(); });
   if (command == "maps")
     return std::make_unique<table_runner<maps_params>>(
         "maps",
-        [](maps_params& p, const run_control&, store::file* f) {
+        [](maps_params& p, const run_control&, store::file* f, const row_split&) {
           const maps_result r = solve_maps(p.model);
           if (f) {
             layout::maps::write(*f, p, r, find_length_fixed_points(p.model));
@@ -171,11 +200,11 @@ std::unique_ptr<runner> make_runner(std::string_view command) {
           }
           return layout::maps::to_record(p, r);
         },
-        [](maps_params& p, const auto&) { p.validate(); });
+        [](maps_params& p, const auto&, const row_split&) { p.validate(); });
   if (command == "deepnet")
     return std::make_unique<table_runner<deepnet_params>>(
         "deepnet",
-        [](deepnet_params& p, const run_control& control, store::file* f) {
+        [](deepnet_params& p, const run_control& control, store::file* f, const row_split&) {
           const deepnet_result r = run_deepnet(p, control);
           if (f) {
             layout::deepnet::write(*f, p, r);
@@ -183,11 +212,11 @@ std::unique_ptr<runner> make_runner(std::string_view command) {
           }
           return layout::deepnet::to_record(p, r);
         },
-        [](deepnet_params& p, const auto&) { p.validate(); });
+        [](deepnet_params& p, const auto&, const row_split&) { p.validate(); });
   if (command == "finite")
     return std::make_unique<table_runner<finite_params>>(
         "finite",
-        [](finite_params& p, const run_control&, store::file* f) {
+        [](finite_params& p, const run_control&, store::file* f, const row_split&) {
           const finite_result r = run_finite(p);
           if (f) {
             layout::finite::write(*f, p, r);
@@ -195,7 +224,7 @@ std::unique_ptr<runner> make_runner(std::string_view command) {
           }
           return layout::finite::to_record(p, r);
         },
-        [](finite_params& p, const auto&) { p.validate(); });
+        [](finite_params& p, const auto&, const row_split&) { p.validate(); });
   std::string list;
   for (auto c : commands) list += (list.empty() ? "" : ", ") + std::string(c);
   throw InvalidArgument("command = " + std::string(command) + ": not a command a sweep runs; accepted: " + list);

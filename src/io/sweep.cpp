@@ -141,8 +141,9 @@ scratch_file::~scratch_file() {
 }
 
 record run_point(const plan& p, std::int64_t k, const run_control& control, const std::string& product,
-                 const std::string& sweep_command_line) {
+                 const std::string& sweep_command_line, const row_split& split) {
   auto r = point_runner(p, k);
+  r->split_rows(split);
   r->validate();
   if (product.empty()) return r->run(control);
   std::optional<std::uint64_t> seed;
@@ -167,13 +168,24 @@ std::unique_ptr<runner> point_runner(const plan& p, std::int64_t k) {
   return r;
 }
 
-void validate_all(const plan& p, int ranks_on_node) {
+std::uint64_t largest_point_memory(const plan& p, const row_split& split) {
+  std::uint64_t largest = 0;
+  for (std::int64_t k = 0; k < p.points(); ++k) {
+    auto r = point_runner(p, k);
+    r->split_rows(split);
+    largest = std::max(largest, r->memory_needed());
+  }
+  return largest;
+}
+
+void validate_all(const plan& p, int ranks_on_node, const row_split& split) {
   const std::int64_t points = p.points();
   std::uint64_t largest = 0;
   std::int64_t at = 0;
   for (std::int64_t k = 0; k < points; ++k) {
     try {
       auto r = point_runner(p, k);
+      r->split_rows(split);
       r->validate();
       if (r->memory_needed() > largest) {
         largest = r->memory_needed();
@@ -187,9 +199,10 @@ void validate_all(const plan& p, int ranks_on_node) {
   const double need = double(largest) * ranks_on_node, have = 0.9 * double(memory_available());
   if (ranks_on_node > 1 && need > have)
     throw InvalidArgument(fmt::format(
-        "mpi: {} ranks on this node, each running a point as large as {}, need {:.1f} GB of memory; {:.1f} GB "
-        "available; accepted: fewer ranks per node, or smaller points",
-        ranks_on_node, p.describe(at), need / 1e9, have / 1e9));
+        "mpi: {} ranks on this node, each running {} point as large as {}, need {:.1f} GB of memory; {:.1f} GB "
+        "available; accepted: fewer ranks per node, {}or smaller points",
+        ranks_on_node, split.ranks > 1 ? fmt::format("its 1/{} of a", split.ranks) : std::string("a"), p.describe(at),
+        need / 1e9, have / 1e9, split.ranks > 1 ? "a larger ranks_per_group, " : ""));
 }
 
 // ---- the serial run -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 //
 // The commands: simulate, meanfield, dmft, maps, deepnet, finite (runner_commands()).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -21,6 +22,16 @@
 #include "amari/io/store.hpp"
 
 namespace amari::io {
+
+// A simulate point's network shared by `ranks` processes by rows of W (the ranks of a group of an
+// MPI job, in the CLI; sim/simulate.hpp, row_share): this process is `rank` and holds the rows
+// n rank / ranks .. n (rank + 1) / ranks - 1 of the point's n; exchange(y, n, cols) fills in the
+// other processes' rows of the n x cols column-major y (called by every process at the same point).
+struct row_split {
+  int ranks = 1, rank = 0;
+  std::function<void(double* y, std::int64_t n, std::int64_t cols)> exchange;
+  std::function<void(float* y, std::int64_t n, std::int64_t cols)> exchange_float;
+};
 
 class runner {
  public:
@@ -35,8 +46,13 @@ class runner {
   // The command's own checks (InvalidArgument naming the field), including the memory the run
   // would need against what is available.
   virtual void validate() = 0;
-  // Bytes the run needs at most (0 for the theory commands, whose needs are small).
+  // Bytes the run needs at most (0 for the theory commands, whose needs are small); with
+  // split_rows, this process's share.
   virtual std::uint64_t memory_needed() const { return 0; }
+  // Shares the network by rows with other processes (before validate, which then checks the
+  // memory of this process's rows). InvalidArgument (naming ranks_per_group) for a command other
+  // than simulate, and at validate for n < ranks.
+  virtual void split_rows(const row_split& split) = 0;
   // Runs; the results without the parameters and without wall-clock figures (`seconds`), so that
   // two runs of the same parameters give equal records. Interrupted when control asks to stop.
   virtual record run(const run_control& control) = 0;

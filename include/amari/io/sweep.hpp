@@ -68,14 +68,17 @@ class scratch_file {
 
 // Runs grid point k (validated first). With `product` (plan.keep), also writes the point's product
 // there, as the command alone would (a new file; its command_line says which point of which
-// sweep: `sweep_command_line`).
+// sweep: `sweep_command_line`). With `split` (simulate only), this process's rows of the point's
+// network (runner.hpp): every process of the split runs the point at once.
 record run_point(const plan& p, std::int64_t k, const run_control& control, const std::string& product = "",
-                 const std::string& sweep_command_line = "");
+                 const std::string& sweep_command_line = "", const row_split& split = {});
 
 // Validates every grid point (InvalidArgument naming the point) and checks memory: with
-// `ranks_on_node` processes on a node each running a point, the largest point times their number
-// must fit at once.
-void validate_all(const plan& p, int ranks_on_node = 1);
+// `ranks_on_node` processes on a node each running a point (or, with `split`, its share of a
+// point's rows), the largest times their number must fit at once.
+void validate_all(const plan& p, int ranks_on_node = 1, const row_split& split = {});
+// The most memory a process needs for a point of the grid, each point shared as `split` says.
+std::uint64_t largest_point_memory(const plan& p, const row_split& split = {});
 
 // The serial part of a sweep on the process that owns the file.
 class run {
