@@ -254,6 +254,24 @@ TEST_CASE("the user's network is refused, naming the field, when it does not fit
     W(2, 4) = std::nan("");
     refused(p, u, {}, "weights", "W[2, 4] = nan");
   }
+  SECTION("a NaN in a streamed W: refused from its summary, and by make_network as it reads the rows") {
+    W(2, 4) = std::nan("");
+    user_network s = u;
+    const amari::weights_view held = u.weights;
+    s.weights.data = nullptr;
+    s.weights.fetch = [held](std::int64_t first, std::int64_t count, double* out) {
+      amari::read_weight_rows(held, first, count, out);
+    };
+    REQUIRE(s.weights.streamed());
+    amari::apply_user_network(p, s, {});  // no summary: the rows are not read here
+    s.summary = amari::summarize_weights(s.weights);
+    CHECK(s.summary->non_finite == 2 * n + 4);
+    refused(p, s, {}, "weights", "W[2, 4] = nan");
+    s.summary.reset();
+    amari::network_params np;
+    np.n = n;
+    CHECK_THROWS_WITH(amari::make_network<double>(np, 0, 1, &s), Catch::Contains("W[2, 4] = nan"));
+  }
   SECTION("n disagreeing with W") {
     p.net.n = 7;
     refused(p, u, {"n"}, "n", "disagrees with the weights (w.h5:/W), which are 6 x 6");
@@ -327,6 +345,32 @@ TEST_CASE("rows of W read alone (HDF5 hyperslab, .npy in either order) equal tho
     CHECK(streamed.checksum == amari::fnv1a64_checksum(all.view().weights));
     CHECK(streamed.mean == direct.mean);  // the same additions in the same order: the same bits
     CHECK(streamed.ss == direct.ss);
+    // Streamed (loaded_network::streamed: the rows read from the file a block at a time as the
+    // network is built, never held): the same rows, the same summary, the same network in every
+    // storage, exactly.
+    amari::loaded_network lazy{head, {}, std::nullopt, amari::row_range{13, 9}};
+    const user_network lu = lazy.view();
+    CHECK(lu.weights.streamed());
+    CHECK(lu.weights.held_first() == 13);
+    CHECK(lu.weights.held_end() == 22);
+    std::vector<double> rows(2 * 40);
+    amari::read_weight_rows(lu.weights, 15, 2, rows.data());
+    CHECK(rows == std::vector<double>(whole.values.begin() + 15 * 40, whole.values.begin() + 17 * 40));
+    amari::loaded_network lazy_all{head, {}, std::nullopt, amari::row_range{0, 40}};
+    const amari::weights_summary s_lazy = amari::summarize_weights(lazy_all.view().weights);
+    CHECK(s_lazy.checksum == direct.checksum);
+    CHECK(s_lazy.mean == direct.mean);
+    CHECK(s_lazy.ss == direct.ss);
+    CHECK(s_lazy.non_finite == -1);
+    amari::network_params np;
+    np.n = 40;
+    for (auto storage : {amari::storage_kind::float64, amari::storage_kind::float32, amari::storage_kind::float16}) {
+      const auto held = amari::make_network<double>(np, 0, 2, &u, storage, amari::accumulation_kind::state, {13, 9});
+      const auto read = amari::make_network<double>(np, 0, 2, &lu, storage, amari::accumulation_kind::state, {13, 9});
+      for (std::int64_t i = 13; i < 22; ++i)
+        for (std::int64_t j = 0; j < 40; ++j) CHECK(read.W(i, j) == held.W(i, j));
+      CHECK(read.b == held.b);
+    }
     try {
       (void)amari::read_array("weights", spec, {35, 6});
       FAIL("rows beyond the array were read");

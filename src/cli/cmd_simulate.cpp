@@ -73,12 +73,14 @@ class simulate_command final : public command {
     if (dist_) agree_all([&] { check_memory(!weights_.empty()); });
     else check_memory(!weights_.empty());
     if (!weights_.empty()) {
-      // Each rank reads its rows (an HDF5 hyperslab, or the rows' bytes of a .npy); rank 0 of a
-      // job, which writes W's checksum and solves the theories at W's moments, reads the file
-      // twice more in blocks for them (the same numbers as from W held whole).
+      // Each rank reads its rows (an HDF5 hyperslab, or the rows' bytes of a .npy) a block at a
+      // time as its network is built, rounding them into the storage (loaded_network::streamed):
+      // memory holds the storage and one block. Rank 0, which writes W's checksum and solves the
+      // theories at W's moments, first reads the file twice in blocks for them (the same numbers
+      // as from W held whole), which also finds a non-finite entry before any file is written.
       const auto load = [&] {
-        user.weights = read_array("weights", weights_, held_rows());
-        if (dist_ && root()) user.summary = weights_summary_of(weights_);
+        user.streamed = held_rows();
+        if (root()) user.summary = weights_summary_of(weights_);
         u = user.view();
         validate_user_network(p_, u);
       };
@@ -241,7 +243,8 @@ class simulate_command final : public command {
   // The memory check of this rank's share, counting the ranks of its node (and, with the user's
   // W, its rows as read).
   void check_memory(bool user_weights) const {
-    const std::int64_t user_rows = user_weights ? held_rows().count : 0;
+    // (the user's W is read a block of rows at a time: loaded_network::streamed)
+    const std::int64_t user_rows = user_weights ? std::min(held_rows().count, weights_block_rows(p_.net.n)) : 0;
     if (!dist_) return require_memory(p_, -1, 1, user_rows);
     simulate_params mine = p_;
     std::uint64_t others = 0;  // the other groups' checkpoints, gathered at every flush

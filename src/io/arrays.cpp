@@ -274,7 +274,21 @@ void for_each_row_block(const std::string& field, const std::string& spec, std::
 
 user_network loaded_network::view() const {
   user_network u;
-  if (weights.shape.size() == 2) {
+  if (weights.shape.size() == 2 && streamed) {
+    const std::int64_t rows = weights.shape[0], cols = weights.shape[1];
+    u.weights = weights_view{.data = nullptr, .single = false, .rows = rows, .cols = cols, .row_stride = cols,
+                             .col_stride = 1};
+    u.weights.first_row = streamed->first;
+    u.weights.held = streamed->count < 0 ? rows : streamed->count;
+    u.weights.fetch = [spec = weights.spec, cols](std::int64_t first, std::int64_t count, double* out) {
+      const array_data a = read_array("weights", spec, {first, count});
+      if (static_cast<std::int64_t>(a.values.size()) != count * cols)
+        throw IoError(fmt::format("{}: rows {} .. {} could not be read whole", spec, first, first + count - 1));
+      std::copy(a.values.begin(), a.values.end(), out);
+    };
+    u.weights_source = weights.spec;
+    u.summary = summary;
+  } else if (weights.shape.size() == 2) {
     u.weights = c_order_view(weights.values.data(), weights.shape[0], weights.shape[1]);
     u.weights.first_row = weights.first_row;
     u.weights.held = static_cast<std::int64_t>(weights.values.size()) / std::max<std::int64_t>(weights.shape[1], 1);

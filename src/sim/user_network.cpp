@@ -1,6 +1,7 @@
 // The user's own network (include/amari/sim/user_network.hpp).
 #include "amari/sim/user_network.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -19,6 +20,12 @@ weights_view c_order_view(const double* data, std::int64_t rows, std::int64_t co
 namespace {
 
 std::string source_of(const std::string& s) { return s.empty() ? std::string("memory") : s; }
+
+[[noreturn]] void refuse_non_finite(const std::string& src, std::int64_t i, std::int64_t j, double v) {
+  throw InvalidArgument("weights", src,
+                        fmt::format("has a non-finite entry W[{}, {}] = {}: every entry must be finite", i, j,
+                                    format_number(v)));
+}
 
 void refuse_given(const std::set<std::string>& given, const char* field, const char* what, const user_network& u,
                   const simulate_params& p, bool weights) {
@@ -72,12 +79,12 @@ void validate_user_network(const simulate_params& p, const user_network& u) {
     if (p.draws != 1)
       throw InvalidArgument("draws", std::to_string(p.draws),
                             fmt::format("must be 1 with weights ({}): there is one given W", src));
-    for (std::int64_t i = w.held_first(); i < w.held_end(); ++i)
-      for (std::int64_t j = 0; j < n; ++j)
-        if (!std::isfinite(w(i, j)))
-          throw InvalidArgument("weights", src,
-                                fmt::format("has a non-finite entry W[{}, {}] = {}: every entry must be finite", i, j,
-                                            format_number(w(i, j))));
+    if (u.summary && u.summary->non_finite >= 0)
+      refuse_non_finite(src, u.summary->non_finite / n, u.summary->non_finite % n, u.summary->non_finite_value);
+    if (!w.streamed())
+      for (std::int64_t i = w.held_first(); i < w.held_end(); ++i)
+        for (std::int64_t j = 0; j < n; ++j)
+          if (!std::isfinite(w(i, j))) refuse_non_finite(src, i, j, w(i, j));
   }
   if (u.has_bias()) {
     const std::string src = source_of(u.bias_source);
@@ -109,11 +116,34 @@ inline std::uint64_t fnv_add(std::uint64_t h, double x) {
 
 }  // namespace
 
+void read_weight_rows(const weights_view& w, std::int64_t first, std::int64_t count, double* out) {
+  if (first < w.held_first() || first + count > w.held_end())
+    throw std::logic_error("amari: read_weight_rows: rows not held by the view");
+  if (w.streamed()) return w.fetch(first, count, out);
+  for (std::int64_t i = first; i < first + count; ++i)
+    for (std::int64_t j = 0; j < w.cols; ++j) out[(i - first) * w.cols + j] = w(i, j);
+}
+
+namespace {
+// Every row of a whole view to fn(values, count), in blocks, in row order.
+void for_each_block(const weights_view& w, const std::function<void(const double*, std::int64_t)>& fn) {
+  const std::int64_t block = weights_block_rows(w.cols);
+  std::vector<double> buf;
+  for (std::int64_t first = 0; first < w.rows; first += block) {
+    const std::int64_t count = std::min(block, w.rows - first);
+    buf.resize(static_cast<std::size_t>(count * w.cols));
+    read_weight_rows(w, first, count, buf.data());
+    fn(buf.data(), count * w.cols);
+  }
+}
+}  // namespace
+
 std::uint64_t fnv1a64_checksum(const weights_view& w) {
   if (!w.whole()) throw std::logic_error("amari: the checksum of W needs every row (weights_summary)");
   std::uint64_t h = fnv_offset;
-  for (std::int64_t i = 0; i < w.rows; ++i)
-    for (std::int64_t j = 0; j < w.cols; ++j) h = fnv_add(h, w(i, j));
+  for_each_block(w, [&](const double* v, std::int64_t count) {
+    for (std::int64_t k = 0; k < count; ++k) h = fnv_add(h, v[k]);
+  });
   return h;
 }
 
@@ -121,26 +151,23 @@ void weights_summarizer::first(const double* values, std::int64_t count) {
   for (std::int64_t k = 0; k < count; ++k) {
     checksum_ = fnv_add(checksum_, values[k]);
     sum_ += values[k];
+    if (non_finite_ < 0 && !std::isfinite(values[k])) non_finite_ = seen_ + k, non_finite_value_ = values[k];
   }
+  seen_ += count;
 }
 void weights_summarizer::second(const double* values, std::int64_t count) {
   const double mean = sum_ / static_cast<double>(entries_);
   for (std::int64_t k = 0; k < count; ++k) ss_ += (values[k] - mean) * (values[k] - mean);
 }
 weights_summary weights_summarizer::result() const {
-  return {checksum_, sum_ / static_cast<double>(entries_), ss_};
+  return {checksum_, sum_ / static_cast<double>(entries_), ss_, non_finite_, non_finite_value_};
 }
 
 weights_summary summarize_weights(const weights_view& w) {
   if (!w.whole()) throw std::logic_error("amari: summarize_weights needs every row of W");
   weights_summarizer s(w.rows * w.cols);
-  std::vector<double> row(static_cast<std::size_t>(w.cols));
-  for (int pass = 0; pass < 2; ++pass)
-    for (std::int64_t i = 0; i < w.rows; ++i) {
-      for (std::int64_t j = 0; j < w.cols; ++j) row[std::size_t(j)] = w(i, j);
-      if (pass == 0) s.first(row.data(), w.cols);
-      else s.second(row.data(), w.cols);
-    }
+  for_each_block(w, [&](const double* v, std::int64_t count) { s.first(v, count); });
+  for_each_block(w, [&](const double* v, std::int64_t count) { s.second(v, count); });
   return s.result();
 }
 
@@ -176,6 +203,30 @@ network<S> make_network(const network_params& p, std::int64_t draw, int threads,
   // (weights::set_row rounds it there, as it rounds a drawn row).
   std::int64_t subnormal = 0;
   std::exception_ptr failure;
+  if (w.streamed()) {
+    // A block of rows at a time from the file (the reading is serial; the rounding into the
+    // storage is spread over the threads), each row checked for non-finite entries on the way.
+    const std::string src = source_of(u->weights_source);
+    const std::int64_t block = weights_block_rows(n);
+    std::vector<double> buf;
+    for (std::int64_t b0 = first; b0 < last; b0 += block) {
+      const std::int64_t count = std::min(block, last - b0);
+      buf.resize(static_cast<std::size_t>(count * n));
+      w.fetch(b0, count, buf.data());
+      for (std::int64_t k = 0; k < count * n; ++k)
+        if (!std::isfinite(buf[std::size_t(k)])) refuse_non_finite(src, b0 + k / n, k % n, buf[std::size_t(k)]);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16) reduction(+ : subnormal)
+      for (std::int64_t i = b0; i < b0 + count; ++i) {
+        try {
+          subnormal += net.W.set_row(i, buf.data() + (i - b0) * n);
+        } catch (...) {
+#pragma omp critical(amari_user_weights)
+          if (!failure) failure = std::current_exception();
+        }
+      }
+      if (failure) std::rethrow_exception(failure);
+    }
+  } else {
 #pragma omp parallel num_threads(threads) reduction(+ : subnormal)
   {
     std::vector<double> row(static_cast<std::size_t>(n));
@@ -195,6 +246,7 @@ network<S> make_network(const network_params& p, std::int64_t draw, int threads,
         if (!failure) failure = std::current_exception();
       }
     }
+  }
   }
   if (failure) std::rethrow_exception(failure);
   // Half keeps a subnormal weight with fewer significant bits; a W that is mostly such weights

@@ -43,9 +43,13 @@ void for_each_row_block(const std::string& field, const std::string& spec, std::
 // object, or the one it is moved into, lives).
 struct loaded_network {
   array_data weights, bias;        // no shape: not given
-  // W's checksum and moments when weights holds some of its rows only (computed by streaming the
-  // file: weights_summary_of); view() hands it on.
+  // W's checksum and moments when weights holds some of its rows only, or none (computed by
+  // streaming the file: weights_summary_of); view() hands it on.
   std::optional<weights_summary> summary;
+  // Set: W's rows `*streamed` are not held but read from the file (weights.spec) a block at a
+  // time while the network is built (weights_view::fetch), so that memory holds the storage and
+  // one block; weights then holds W's shape alone.
+  std::optional<row_range> streamed = std::nullopt;
   user_network view() const;
 };
 // Reads --weights and --bias (either spec may be empty: not given). Shapes are checked against

@@ -17,6 +17,7 @@
 // Fortran-order copy of one matrix.
 #include <Eigen/Core>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,16 +39,32 @@ struct weights_view {
   // holds some rows of a W too large to hold whole (the rows of an MPI rank); data points at the
   // first of them.
   std::int64_t first_row = 0, held = -1;
+  // Instead of data: the rows read on demand (from the user's file, in blocks of about
+  // weights_block_entries numbers), so that building the network holds one block of them at a
+  // time beside the storage. fetch(first, count, out) writes rows first .. first + count - 1
+  // (within the held rows) to out, row-major, as float64.
+  std::function<void(std::int64_t first, std::int64_t count, double* out)> fetch = nullptr;
 
   bool given() const { return data != nullptr || rows > 0; }
+  bool streamed() const { return data == nullptr && fetch != nullptr; }
   bool whole() const { return held < 0 || (first_row == 0 && held == rows); }
   std::int64_t held_first() const { return held < 0 ? 0 : first_row; }
   std::int64_t held_end() const { return held < 0 ? rows : first_row + held; }
+  // Entry (i, j) of a view with data (not of a streamed one: read_weight_rows).
   double operator()(std::int64_t i, std::int64_t j) const {
     const std::int64_t k = (i - first_row) * row_stride + j * col_stride;
     return single ? static_cast<double>(static_cast<const float*>(data)[k]) : static_cast<const double*>(data)[k];
   }
 };
+
+// The numbers a block of a streamed view's rows holds at most (64 MB as float64).
+inline constexpr std::int64_t weights_block_entries = std::int64_t{1} << 23;
+// The rows a block of a view of n columns holds.
+inline std::int64_t weights_block_rows(std::int64_t cols) {
+  return cols > 0 ? (weights_block_entries + cols - 1) / cols : 1;
+}
+// Rows first .. first + count - 1 of w (held by it) into out, row-major, as float64.
+void read_weight_rows(const weights_view& w, std::int64_t first, std::int64_t count, double* out);
 
 // W's checksum (the provenance below) and the moments measure_model takes from it, accumulated
 // row by row in order -- the same numbers whether W is held whole or read in blocks from its file.
@@ -55,6 +72,10 @@ struct weights_summary {
   std::uint64_t checksum = 0;
   double mean = 0;  // mean of the entries
   double ss = 0;    // sum of the squared deviations from the mean
+  // The first non-finite entry in row-major order (-1: none) and its value: what
+  // validate_user_network refuses for a streamed W, whose rows it does not hold.
+  std::int64_t non_finite = -1;
+  double non_finite_value = 0;
 };
 // Two passes over W's rows in order (the mean first, then the deviations from it, for accuracy):
 // every block of rows to first(), then every block again to second().
@@ -66,11 +87,11 @@ class weights_summarizer {
   weights_summary result() const;
 
  private:
-  std::int64_t entries_;
+  std::int64_t entries_, seen_ = 0, non_finite_ = -1;
   std::uint64_t checksum_ = 0xcbf29ce484222325ULL;
-  double sum_ = 0, ss_ = 0;
+  double sum_ = 0, ss_ = 0, non_finite_value_ = 0;
 };
-// Of a view that holds every row.
+// Of a view that holds every row (held or streamed).
 weights_summary summarize_weights(const weights_view& w);
 
 // A C-order view of a row-major float64 array of rows x cols.
@@ -98,7 +119,8 @@ struct user_network {
 void apply_user_network(simulate_params& p, const user_network& u, const std::set<std::string>& given);
 
 // Refuses a user's network that does not fit p: W not N x N or b not of length N (N = p.net.n),
-// non-finite entries, draws > 1 with weights. Any strides are accepted (negative, or 0 for a
+// non-finite entries (of a streamed W: those its summary found, if it has one; make_network
+// refuses them too as it reads the rows), draws > 1 with weights. Any strides are accepted (negative, or 0 for a
 // broadcast array). simulate() calls it.
 void validate_user_network(const simulate_params& p, const user_network& u);
 

@@ -135,12 +135,16 @@ loaded_network read_provenance(store::file& f, row_range rows, bool verify) {
       a.dtype = "float64";
       return;  // spec stays empty: "memory"
     }
-    a = read_array(field, src, part ? rows : row_range{});
-    if (part && !verify) return;
+    // W's rows are streamed from its file as the network is built (only the shape is read here);
+    // b is read whole.
+    const bool weights = std::string(field) == "weights";
+    a = read_array(field, src, weights ? row_range{0, 0} : row_range{});
+    if (weights) out.streamed = part ? rows : row_range{0, a.shape.empty() ? 0 : a.shape[0]};
+    if (weights && !verify) return;
     const std::string recorded = g.attr_string(checksum_attr);
     const std::string now = checksum_text(
-        part ? weights_summary_of(src, false).checksum
-             : fnv1a64_checksum(a.values.data(), static_cast<std::int64_t>(a.values.size())));
+        weights ? weights_summary_of(src, false).checksum
+                : fnv1a64_checksum(a.values.data(), static_cast<std::int64_t>(a.values.size())));
     if (now != recorded)
       throw InvalidArgument(field, src,
                             fmt::format("has checksum {}, but the run in {} was made with {}: the array changed since, "
