@@ -69,18 +69,28 @@ class simulate_command final : public command {
     }
     p_.validate();
     distribute();
+    // A plain run holds the user's W whole when it fits as float64 beside the run (read once);
+    // otherwise, and under mpirun, its rows are streamed into the storage.
+    hold_weights_ = !dist_ && !weights_.empty() &&
+                    memory_needed(p_) + static_cast<std::uint64_t>(p_.net.n) * static_cast<std::uint64_t>(p_.net.n) * 8 <=
+                        memory_available() / 10 * 9;
     // (each node checks its own memory; a node that is short says so through rank 0)
     if (dist_) agree_all([&] { check_memory(!weights_.empty()); });
     else check_memory(!weights_.empty());
     if (!weights_.empty()) {
-      // Each rank reads its rows (an HDF5 hyperslab, or the rows' bytes of a .npy) a block at a
-      // time as its network is built, rounding them into the storage (loaded_network::streamed):
-      // memory holds the storage and one block. Rank 0, which writes W's checksum and solves the
-      // theories at W's moments, first reads the file twice in blocks for them (the same numbers
-      // as from W held whole), which also finds a non-finite entry before any file is written.
+      // Held (a plain run where it fits): read whole, once. Streamed: each rank reads its rows (an
+      // HDF5 hyperslab, or the rows' bytes of a .npy) a block at a time as its network is built,
+      // rounding them into the storage (loaded_network::streamed): memory holds the storage and a
+      // block. Rank 0, which writes W's checksum and solves the theories at W's moments, first
+      // reads the file twice in blocks for them (the same numbers as from W held whole), which
+      // also finds a non-finite entry before any file is written.
       const auto load = [&] {
-        user.streamed = held_rows();
-        if (root()) user.summary = weights_summary_of(weights_);
+        if (hold_weights_) {
+          user.weights = read_array("weights", weights_, held_rows());
+        } else {
+          user.streamed = held_rows();
+          if (root()) user.summary = weights_summary_of(weights_);
+        }
         u = user.view();
         validate_user_network(p_, u);
       };
@@ -243,8 +253,10 @@ class simulate_command final : public command {
   // The memory check of this rank's share, counting the ranks of its node (and, with the user's
   // W, its rows as read).
   void check_memory(bool user_weights) const {
-    // (the user's W is read a block of rows at a time: loaded_network::streamed)
-    const std::int64_t user_rows = user_weights ? std::min(held_rows().count, weights_block_rows(p_.net.n)) : 0;
+    // (the user's W held whole, or streamed a block of rows at a time: loaded_network::streamed,
+    // whose reading holds the block about twice, and a float32 file's raw block)
+    const std::int64_t user_rows =
+        !user_weights ? 0 : hold_weights_ ? held_rows().count : std::min(held_rows().count, 3 * weights_block_rows(p_.net.n));
     if (!dist_) return require_memory(p_, -1, 1, user_rows);
     simulate_params mine = p_;
     std::uint64_t others = 0;  // the other groups' checkpoints, gathered at every flush
@@ -430,6 +442,7 @@ class simulate_command final : public command {
   bool force_ = false, json_ = false, quiet_ = false;
   std::int64_t ranks_per_group_ = 0;
   std::unique_ptr<distribution> dist_;  // null in a plain run
+  bool hold_weights_ = false;           // the user's W read whole (else streamed)
 };
 
 }  // namespace

@@ -182,7 +182,11 @@ class sweep_command final : public command {
       ++left;
     }
     const shared_points shared{group.get(), split};
-    if (!root) return work(*w, plan, mine, inv.command_line, shared);
+    // The command line the points' products record (--keep): the sweep's, as its file says (after
+    // --resume too), which rank 0 tells the others.
+    std::string command_line = root ? file->root().attr_string("command_line") : "";
+    if (distributed) w->broadcast(command_line, 0);
+    if (!root) return work(*w, plan, mine, command_line, shared);
     return lead(inv, *file, plan, done, mine, distributed ? w : nullptr, shared);
   }
 
@@ -326,7 +330,7 @@ class sweep_command final : public command {
 
   // Rank 0 (or the only process): runs its points, writes every result (its own and those the
   // other ranks send) as it arrives, and the grid at the end.
-  int lead(const invocation& inv, store::file& f, const lay::plan& plan, const std::vector<bool>& done,
+  int lead(const invocation&, store::file& f, const lay::plan& plan, const std::vector<bool>& done,
            const std::vector<std::int64_t>& mine, const mpi::world* w, const shared_points& shared) {
     const std::int64_t points = plan.points();
     progress_bar bar("sweep", quiet_ || json_);
@@ -365,17 +369,26 @@ class sweep_command final : public command {
     // 2 ms): a result larger than the transport's eager limit is sent by rendezvous, and its sender
     // would otherwise wait, polling a core, until rank 0 finished its point (measured: 2 s of the
     // 9 s of a 16-point sweep on 2 ranks).
+    // (only on this thread: a command may report progress from its OpenMP threads, and MPI runs
+    // at its single-thread level; a result that cannot be written fails the sweep, not the point
+    // rank 0 is running)
     auto last = std::chrono::steady_clock::now();
+    const std::thread::id main_thread = std::this_thread::get_id();
     const auto poll = [&] {
       const auto now = std::chrono::steady_clock::now();
-      if (now - last < std::chrono::milliseconds(2)) return;
+      if (std::this_thread::get_id() != main_thread || now - last < std::chrono::milliseconds(2)) return;
       last = now;
-      receive();
+      try {
+        receive();
+      } catch (const std::exception& e) {
+        sweep.fail(fmt::format("{} (writing a result another rank sent)", e.what()));
+      }
     };
     if (shared.active()) {
       try {
         run_shared(
-            *w, shared, plan, mine, inv.command_line, [&] { return stop_flag().load() != 0 || sweep.stopped(); },
+            *w, shared, plan, mine, f.root().attr_string("command_line"),
+            [&] { return stop_flag().load() != 0 || sweep.stopped(); },
             poll,
             [&](std::int64_t k, const io::record& r, const std::string& product) { sweep.write_point(k, r, product); });
       } catch (const Interrupted&) {

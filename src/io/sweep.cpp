@@ -173,6 +173,12 @@ std::uint64_t largest_point_memory(const plan& p, const row_split& split) {
   for (std::int64_t k = 0; k < p.points(); ++k) {
     auto r = point_runner(p, k);
     r->split_rows(split);
+    // (validate sets the defaults the estimate depends on, e.g. the map stepper's dt_out; whether
+    // the point fits is what the caller asks, so a refusal here is not an answer)
+    try {
+      r->validate();
+    } catch (const InvalidArgument&) {
+    }
     largest = std::max(largest, r->memory_needed());
   }
   return largest;

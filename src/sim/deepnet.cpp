@@ -203,12 +203,14 @@ void deepnet_params::validate() const {
   if (threads < 0 || threads > 4096)
     throw InvalidArgument("threads", std::to_string(threads), "must be an integer in [0, 4096] (0: all cores)");
   // Refuse before allocating: the per-network records (q1, q2, c, lambda over nets x (layers + 1))
-  // and m4) and, per thread, the vectors of one network (h1, h2, v, b, row, X, Y, and Z with the QR of X when conditional: 19 N doubles).
+  // and m4) and, in every thread that runs a network, its vectors (e1, e2, v, h1, h2, b, row, t,
+  // X, Y: 14 N doubles; conditional adds Z and the QR of X: 20 N).
   const double width = widths.empty() ? double(n) : *std::max_element(widths.begin(), widths.end());
-  const double need = 5.0 * 8.0 * double(nets) * double(layers + 1) + 19.0 * 8.0 * width * 64.0;
+  const double tied_threads = std::min<double>(double(nets), threads > 0 ? double(threads) : omp_get_max_threads());
+  const double per_thread = (sampling == deepnet_sampling::conditional ? 20.0 : 14.0) * 8.0 * width;
+  const double need = 5.0 * 8.0 * double(nets) * double(layers + 1) + per_thread * tied_threads;
   const double have = double(memory_available());
   // Tied nets also hold W (N^2 doubles) in every thread that runs a network.
-  const double tied_threads = std::min<double>(double(nets), threads > 0 ? double(threads) : omp_get_max_threads());
   const double need_w = tied ? 8.0 * width * width * tied_threads : 0.0;
   if (need + need_w > 0.9 * have && need <= 0.9 * have)
     throw InvalidArgument(widths.empty() ? "n" : "widths", std::to_string(static_cast<std::int64_t>(width)),
