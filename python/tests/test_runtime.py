@@ -35,16 +35,32 @@ def ticks_during(fn):
 
 
 def test_gil_is_released():
-    sw, sb = np.meshgrid(np.linspace(0.5, 4, 150), np.linspace(0, 1, 60))
-    for name, fn in [("simulate", lambda: amari.simulate(n=400, t_end=200, quiet=True)),
-                     ("maps", lambda: amari.maps(sigma_w=sw, sigma_b=sb, quiet=True)),
-                     ("phase", lambda: amari.phase(sigma_w="0.5:4:150", sigma_b="0:1:60", quiet=True)),
-                     ("dmft", lambda: [amari.dmft(quiet=True) for _ in range(10)])]:
-        ticks, elapsed = ticks_during(fn)
-        # A thread that sleeps 1 ms per tick ticks hundreds of times per second when it can run;
-        # with the GIL held throughout it could tick only at the call's start and end.
-        assert elapsed > 0.1, (name, elapsed)
-        assert ticks > 20 * elapsed, (name, ticks, elapsed)
+    # Each case makes `calls` calls whose work grows with k. k doubles until the case lasts at
+    # least 0.25 s, so that the count means the same on a fast machine as on a slow one.
+    def repeat(calls, f):
+        for _ in range(calls):
+            f()
+        return calls
+
+    cases = [("simulate", lambda k: repeat(1, lambda: amari.simulate(n=200 * k, t_end=200, quiet=True))),
+             ("maps", lambda k: repeat(1, lambda: amari.maps(sigma_w=np.linspace(0.5, 4, 150 * k)[:, None],
+                                                             sigma_b=np.linspace(0, 1, 60)[None, :],
+                                                             quiet=True))),
+             ("phase", lambda k: repeat(1, lambda: amari.phase(sigma_w="0.5:4:%d" % (100 * k),
+                                                               sigma_b="0:1:60", quiet=True))),
+             # One solve is short (about 50 ms here), so this case repeats it.
+             ("dmft", lambda k: repeat(2 * k, lambda: amari.dmft(quiet=True)))]
+    for name, fn in cases:
+        for k in (1, 2, 4, 8, 16, 32):
+            calls = [0]
+            ticks, elapsed = ticks_during(lambda: calls.__setitem__(0, fn(k)))
+            if elapsed >= 0.25:
+                break
+        assert elapsed >= 0.25, (name, k, elapsed)
+        # A thread that sleeps 1 ms per tick ticks hundreds of times per second when it can run.
+        # With the GIL held throughout each call it could tick only between calls: about once
+        # per call, so the count must also exceed 5 per call.
+        assert ticks > max(20 * elapsed, 5 * calls[0]), (name, k, ticks, elapsed, calls[0])
 
 
 def run(code, **env):
