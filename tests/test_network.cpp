@@ -1,6 +1,7 @@
 // Drawing random networks: the statistics of W, b and h(0), and the reproducibility contract
 // (the same seed gives the same numbers whatever the thread count, the replica count or the
 // precision).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -72,6 +73,27 @@ TEST_CASE("W, b and h(0) have the prescribed means and variances", "[network]") 
   const Eigen::VectorXd h = amari::draw_initial(p, 0, 3, 0.0);
   CHECK_THAT(h.mean(), within_se(p.m0, std::sqrt(p.q0 / n), k));
   CHECK_THAT((h.array() - h.mean()).square().sum() / (n - 1), within_se(p.q0, p.q0 * std::sqrt(2 / n), k));
+}
+
+TEST_CASE("row blocks deal the rows of W over the parts contiguously, floor or ceil of n / parts each",
+          "[network]") {
+  for (std::int64_t n : {1, 2, 7, 100, 1001, 100000})
+    for (std::int64_t parts = 1; parts <= std::min<std::int64_t>(n, 13); ++parts) {
+      std::int64_t next = 0, most = 0;
+      for (std::int64_t p = 0; p < parts; ++p) {
+        const amari::row_range b = amari::row_block(n, p, parts);
+        REQUIRE(b.first == next);
+        REQUIRE((b.count == n / parts || b.count == (n + parts - 1) / parts));
+        next += b.count;
+        most = std::max(most, b.count);
+      }
+      REQUIRE(next == n);
+      REQUIRE(amari::largest_row_block(n, parts) == most);
+    }
+  // By hand: n = 10 over 3 parts is rows 0-2, 3-5 and 6-9 (the remainder goes to the last).
+  static_assert(amari::row_block(10, 0, 3).first == 0 && amari::row_block(10, 0, 3).count == 3);
+  static_assert(amari::row_block(10, 1, 3).first == 3 && amari::row_block(10, 1, 3).count == 3);
+  static_assert(amari::row_block(10, 2, 3).first == 6 && amari::row_block(10, 2, 3).count == 4);
 }
 
 TEST_CASE("draws are reproducible and independent of threads, replicas and precision", "[network]") {

@@ -73,7 +73,7 @@ class simulate_command final : public command {
     // otherwise, and under mpirun, its rows are streamed into the storage.
     hold_weights_ = !dist_ && !weights_.empty() &&
                     memory_needed(p_) + static_cast<std::uint64_t>(p_.net.n) * static_cast<std::uint64_t>(p_.net.n) * 8 <=
-                        memory_available() / 10 * 9;
+                        memory_usable();
     // (each node checks its own memory; a node that is short says so through rank 0)
     if (dist_) agree_all([&] { check_memory(!weights_.empty()); });
     else check_memory(!weights_.empty());
@@ -149,16 +149,12 @@ class simulate_command final : public command {
   struct distribution {
     const mpi::world* w = nullptr;
     std::unique_ptr<mpi::group> g;
-    std::vector<int> count, first;  // the group's ranks' rows
     row_share share;
     draw_share draws;
     std::atomic<int> stop{0};  // the stop request, agreed by every rank at every sample
   };
 
   bool root() const { return !dist_ || dist_->w->rank() == 0; }
-
-  // The rows of W a rank holds when a group of `size` ranks shares a network (the largest share).
-  std::int64_t rows_per_rank(std::int64_t size) const { return (p_.net.n + size - 1) / size; }
 
   // The group size: ranks_per_group when given (a divisor of the ranks, leaving a draw for every
   // group), otherwise the smallest such divisor with which every rank of a node fits in memory
@@ -185,21 +181,17 @@ class simulate_command final : public command {
     }
     // The sizes that are possible whatever the memory (the same on every rank), then the smallest
     // that fits (which depends on this node's memory: distribute() agrees on it).
-    std::vector<std::int64_t> valid;
+    std::vector<int> valid;
     for (std::int64_t s = 1; s <= ranks; ++s)
-      if (ranks % s == 0 && ranks / s <= D && n >= s) valid.push_back(s);
+      if (ranks % s == 0 && ranks / s <= D && n >= s) valid.push_back(static_cast<int>(s));
     if (valid.empty())
       throw InvalidArgument("n", std::to_string(n),
                             fmt::format("must be at least the number of MPI ranks ({}) to spread W over them", ranks));
-    const std::uint64_t have = memory_available();
-    for (std::int64_t s : valid) {
+    return mpi::smallest_fitting(valid, node_ranks, [&](int s) {
       simulate_params mine = p_;
       mine.draws = draws_per_group(D, ranks / s);
-      if (have == std::numeric_limits<std::uint64_t>::max() ||
-          memory_needed(mine, rows_per_rank(s)) * static_cast<std::uint64_t>(node_ranks) <= have / 10 * 9)
-        return s;
-    }
-    return valid.back();
+      return memory_needed(mine, largest_row_block(n, s));
+    });
   }
 
   void distribute() {
@@ -215,20 +207,11 @@ class simulate_command final : public command {
     distribution* d = dist_.get();
     d->w = w;
     d->g = w->split(static_cast<int>(size));
-    const std::int64_t n = p_.net.n;
     if (size > 1) {
-      for (std::int64_t r = 0; r < size; ++r) {
-        const std::int64_t a = n * r / size, b = n * (r + 1) / size;
-        d->first.push_back(static_cast<int>(a));
-        d->count.push_back(static_cast<int>(b - a));
-      }
-      d->share.rows = {d->first[std::size_t(d->g->rank())], d->count[std::size_t(d->g->rank())]};
-      d->share.exchange = [d](double* y, std::int64_t rows, std::int64_t cols) {
-        d->g->allgather_rows(y, rows, cols, d->count, d->first);
-      };
-      d->share.exchange_float = [d](float* y, std::int64_t rows, std::int64_t cols) {
-        d->g->allgather_rows(y, rows, cols, d->count, d->first);
-      };
+      const mpi::group* g = d->g.get();
+      d->share.rows = row_block(p_.net.n, g->rank(), g->size());
+      d->share.exchange = [g](double* y, std::int64_t n, std::int64_t cols) { g->allgather_rows(y, n, cols); };
+      d->share.exchange_float = [g](float* y, std::int64_t n, std::int64_t cols) { g->allgather_rows(y, n, cols); };
     }
     if (d->g->count() > 1) {
       const std::int64_t groups = d->g->count();
@@ -277,23 +260,10 @@ class simulate_command final : public command {
   void agree_all(const std::function<void()>& step) const { mpi::agree_all(*dist_->w, step); }
 
   // Runs `setup` on rank 0 (all of it in a plain run); in a distributed run every rank then throws
-  // what it threw (bad input: exit 2; another failure: 1), so that none waits for a rank 0 that
-  // has given up.
+  // what it threw (mpi::agree_root).
   void agree(const std::function<void()>& setup) {
     if (!dist_) return setup();
-    std::string outcome = "0";
-    if (root()) {
-      try {
-        setup();
-      } catch (const InvalidArgument& e) {
-        outcome = std::string("2") + e.what();
-      } catch (const std::exception& e) {
-        outcome = std::string("1") + e.what();
-      }
-    }
-    dist_->w->broadcast(outcome, 0);
-    if (outcome[0] == '2') throw InvalidArgument(outcome.substr(1));
-    if (outcome[0] == '1') throw Error(outcome.substr(1));
+    mpi::agree_root(*dist_->w, setup);
   }
 
   simulate_result execute(simulation_observer& obs, simulate_inputs in) {

@@ -125,14 +125,8 @@ class sweep_command final : public command {
         const mpi::group* g = group.get();
         split.ranks = size;
         split.rank = g->rank();
-        split.exchange = [g](double* y, std::int64_t n, std::int64_t cols) {
-          const auto [count, first] = row_blocks(n, g->size());
-          g->allgather_rows(y, n, cols, count, first);
-        };
-        split.exchange_float = [g](float* y, std::int64_t n, std::int64_t cols) {
-          const auto [count, first] = row_blocks(n, g->size());
-          g->allgather_rows(y, n, cols, count, first);
-        };
+        split.exchange = [g](double* y, std::int64_t n, std::int64_t cols) { g->allgather_rows(y, n, cols); };
+        split.exchange_float = [g](float* y, std::int64_t n, std::int64_t cols) { g->allgather_rows(y, n, cols); };
       }
       mpi::agree_all(*w, [&] { validate_all(plan, w->node_size(), split); });
     } else {
@@ -143,34 +137,25 @@ class sweep_command final : public command {
     std::optional<store::file> file;
     const std::int64_t points = plan.points();
     std::vector<bool> done;
-    std::string setup;  // rank 0's outcome: "" or the kind ('2': bad input, '1': failure) and message
-    if (root) {
-      try {
-        if (!resume_.empty()) {
-          file.emplace(store::file::open_append(resume_));
-        } else {
-          const std::string out = output_.empty() ? "sweep.h5" : output_;
-          require_writable(out, force_);
-          file.emplace(create_output(inv, "sweep", out, force_));
-          lay::write_plan(*file, plan);
-          file->flush();
-        }
-        done = lay::points_done(*file, points);
-      } catch (const InvalidArgument& e) {
-        setup = std::string("2") + e.what();
-      } catch (const std::exception& e) {
-        setup = std::string("1") + e.what();
+    const auto open = [&] {
+      if (!resume_.empty()) {
+        file.emplace(store::file::open_append(resume_));
+      } else {
+        const std::string out = output_.empty() ? "sweep.h5" : output_;
+        require_writable(out, force_);
+        file.emplace(create_output(inv, "sweep", out, force_));
+        lay::write_plan(*file, plan);
+        file->flush();
       }
-    }
+      done = lay::points_done(*file, points);
+    };
     if (distributed) {
-      std::string bytes = setup.empty() ? "0" + std::string(done.begin(), done.end()) : setup;
+      mpi::agree_root(*w, open);
+      std::string bytes = root ? std::string(done.begin(), done.end()) : std::string();
       w->broadcast(bytes, 0);
-      setup = bytes[0] == '0' ? "" : bytes;
-      if (setup.empty()) done.assign(bytes.begin() + 1, bytes.end());
-    }
-    if (!setup.empty()) {
-      if (setup[0] == '2') throw InvalidArgument(setup.substr(1));
-      throw Error(setup.substr(1));
+      done.assign(bytes.begin(), bytes.end());
+    } else {
+      open();
     }
 
     // The points left, dealt round-robin over the groups (of one rank each, unless split).
@@ -191,16 +176,6 @@ class sweep_command final : public command {
   }
 
  private:
-  // The rows n r / P .. n (r + 1) / P - 1 of each of P ranks: counts and first rows.
-  static std::pair<std::vector<int>, std::vector<int>> row_blocks(std::int64_t n, int ranks) {
-    std::vector<int> count, first;
-    for (std::int64_t r = 0; r < ranks; ++r) {
-      first.push_back(static_cast<int>(n * r / ranks));
-      count.push_back(static_cast<int>(n * (r + 1) / ranks - n * r / ranks));
-    }
-    return {count, first};
-  }
-
   // The ranks per group: ranks_per_group when given (a divisor of the ranks; above 1 for simulate
   // only), else for simulate the smallest divisor with which the largest point's share fits in
   // this node's memory for every rank on it (the largest divisor when none does: the memory check
@@ -220,17 +195,14 @@ class sweep_command final : public command {
       return static_cast<int>(g);
     }
     if (!simulate) return 1;
-    const std::uint64_t have = memory_available();
-    int s = 1;
-    for (s = 1; s <= ranks; ++s) {
-      if (ranks % s != 0) continue;
+    std::vector<int> divisors;
+    for (int s = 1; s <= ranks; ++s)
+      if (ranks % s == 0) divisors.push_back(s);
+    return mpi::smallest_fitting(divisors, w.node_size(), [&plan](int s) {
       io::row_split probe;
       probe.ranks = s;
-      if (have == std::numeric_limits<std::uint64_t>::max() ||
-          io::sweep::largest_point_memory(plan, probe) * static_cast<std::uint64_t>(w.node_size()) <= have / 10 * 9)
-        return s;
-    }
-    return static_cast<int>(ranks);
+      return io::sweep::largest_point_memory(plan, probe);
+    });
   }
 
   // A group of ranks that run each of their points together, sharing its rows (split.ranks > 1),

@@ -7,7 +7,9 @@
 #include <limits>
 #include <fmt/format.h>
 
+#include "amari/core/control.hpp"
 #include "amari/core/error.hpp"
+#include "amari/sim/network.hpp"
 
 #ifdef AMARI_MPI
 // The C API only (the deprecated C++ bindings would need libmpi_cxx).
@@ -36,21 +38,49 @@ bool launched() {
 
 const world* current() { return the_world; }
 
-void agree_all(const world& w, const std::function<void()>& step) {
-  std::string outcome = "0";
+namespace {
+// What `step` did, as bytes to send: "0" (it returned), or "2" (bad input) or "1" (another
+// failure) followed by its message.
+std::string outcome_of(const std::function<void()>& step) {
   try {
     step();
   } catch (const InvalidArgument& e) {
-    outcome = std::string("2") + e.what();
+    return std::string("2") + e.what();
   } catch (const std::exception& e) {
-    outcome = std::string("1") + e.what();
+    return std::string("1") + e.what();
   }
+  return "0";
+}
+
+// Throws what `outcome` says was thrown (nothing for "0").
+void rethrow(const std::string& outcome) {
+  if (outcome[0] == '2') throw InvalidArgument(outcome.substr(1));
+  if (outcome[0] == '1') throw Error(outcome.substr(1));
+}
+}  // namespace
+
+void agree_all(const world& w, const std::function<void()>& step) {
+  std::string outcome = outcome_of(step);
   const int ranks = w.size();
   const int first = ranks - w.max(outcome[0] != '0' ? ranks - w.rank() : 0);
   if (first == ranks) return;
   w.broadcast(outcome, first);
-  if (outcome[0] == '2') throw InvalidArgument(outcome.substr(1));
-  throw Error(outcome.substr(1));
+  rethrow(outcome);
+}
+
+void agree_root(const world& w, const std::function<void()>& step) {
+  if (!w.active() || w.size() == 1) return step();
+  std::string outcome = w.rank() == 0 ? outcome_of(step) : std::string("0");
+  w.broadcast(outcome, 0);
+  rethrow(outcome);
+}
+
+int smallest_fitting(const std::vector<int>& sizes, int node_ranks, const std::function<std::uint64_t(int)>& need) {
+  const std::uint64_t usable = memory_usable();
+  for (int s : sizes)
+    if (usable == std::numeric_limits<std::uint64_t>::max() || need(s) * static_cast<std::uint64_t>(node_ranks) <= usable)
+      return s;
+  return sizes.back();
 }
 
 #ifdef AMARI_MPI
@@ -136,8 +166,15 @@ group::~group() {
 
 namespace {
 template <class T>
-void gather_rows(T* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count, const std::vector<int>& first,
-                 MPI_Datatype type, MPI_Comm comm) {
+void gather_rows(T* y, std::int64_t n, std::int64_t cols, int ranks, MPI_Datatype type, MPI_Comm comm) {
+  if (n > std::numeric_limits<int>::max())
+    throw Error(fmt::format("MPI: a network of {} neurons is beyond MPI's int counts", n));
+  std::vector<int> count, first;
+  for (int r = 0; r < ranks; ++r) {
+    const row_range b = row_block(n, r, ranks);
+    first.push_back(static_cast<int>(b.first));
+    count.push_back(static_cast<int>(b.count));
+  }
   for (std::int64_t c = 0; c < cols; ++c)
     check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, y + c * n, count.data(), first.data(), type, comm),
           "MPI_Allgatherv");
@@ -150,13 +187,11 @@ int group::max(int value) const {
   return out;
 }
 
-void group::allgather_rows(double* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
-                           const std::vector<int>& first) const {
-  gather_rows(y, n, cols, count, first, MPI_DOUBLE, comm_->c);
+void group::allgather_rows(double* y, std::int64_t n, std::int64_t cols) const {
+  gather_rows(y, n, cols, size_, MPI_DOUBLE, comm_->c);
 }
-void group::allgather_rows(float* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
-                           const std::vector<int>& first) const {
-  gather_rows(y, n, cols, count, first, MPI_FLOAT, comm_->c);
+void group::allgather_rows(float* y, std::int64_t n, std::int64_t cols) const {
+  gather_rows(y, n, cols, size_, MPI_FLOAT, comm_->c);
 }
 
 void world::allgather_groups(const double* mine, std::int64_t blocks, std::int64_t block, int ranks_per_group,
@@ -217,8 +252,8 @@ group::group(std::unique_ptr<comm> c, int index, int count, int rank, int size)
     : comm_(std::move(c)), index_(index), count_(count), rank_(rank), size_(size) {}
 group::~group() = default;
 int group::max(int value) const { return value; }
-void group::allgather_rows(double*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
-void group::allgather_rows(float*, std::int64_t, std::int64_t, const std::vector<int>&, const std::vector<int>&) const {}
+void group::allgather_rows(double*, std::int64_t, std::int64_t) const {}
+void group::allgather_rows(float*, std::int64_t, std::int64_t) const {}
 void world::allgather_groups(const double* mine, std::int64_t blocks, std::int64_t block, int, double* all) const {
   std::copy_n(mine, blocks * block, all);
 }

@@ -38,13 +38,11 @@ class group {
   int size() const { return size_; }
   // The largest of the group's ranks' values (MPI_Allreduce, MPI_MAX), on each of them.
   int max(int value) const;
-  // Rank r's (of the group) block of rows of an n x cols column-major matrix y (rows first[r] ..
-  // first[r] + count[r] - 1 of each column) to every rank of the group, in place (MPI_Allgatherv,
-  // one call per column).
-  void allgather_rows(double* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
-                      const std::vector<int>& first) const;
-  void allgather_rows(float* y, std::int64_t n, std::int64_t cols, const std::vector<int>& count,
-                      const std::vector<int>& first) const;
+  // Rank r's (of the group) block of rows of an n x cols column-major matrix y -- the rows
+  // row_block(n, r, size()) of each column (sim/network.hpp) -- to every rank of the group, in
+  // place (MPI_Allgatherv, one call per column): the exchange of a row_share (sim/simulate.hpp).
+  void allgather_rows(double* y, std::int64_t n, std::int64_t cols) const;
+  void allgather_rows(float* y, std::int64_t n, std::int64_t cols) const;
 
  private:
   friend class world;
@@ -101,5 +99,16 @@ const world* current();
 // rank throws what the lowest such rank threw -- InvalidArgument (bad input: exit code 2) or Error
 // -- so that rank 0, which alone speaks, says it once, and no rank waits for one that gave up.
 void agree_all(const world& w, const std::function<void()>& step);
+
+// Runs `step` on rank 0 alone (called by every rank at the same point); every rank then throws
+// what it threw, as agree_all, so that none waits for a rank 0 that has given up. Outside a job
+// of several ranks it is step() itself.
+void agree_root(const world& w, const std::function<void()>& step);
+
+// The ranks per group when a job shares networks by rows: the first of `sizes` (ascending) for
+// which `need(size)` bytes per rank, times the `node_ranks` ranks of this node, fit in memory
+// (memory_usable, core/control.hpp); the last when none does (its memory check then says what is
+// missing).
+int smallest_fitting(const std::vector<int>& sizes, int node_ranks, const std::function<std::uint64_t(int)>& need);
 
 }  // namespace amari::cli::mpi

@@ -35,4 +35,9 @@ std::uint64_t memory_available() {
   return available;
 }
 
+std::uint64_t memory_usable() {
+  const std::uint64_t have = memory_available();
+  return have == std::numeric_limits<std::uint64_t>::max() ? have : have / 10 * 9;
+}
+
 }  // namespace amari

@@ -98,14 +98,11 @@ class table_runner final : public runner {
 };
 
 // This process's rows of a network of n neurons shared as `split` says (all of them: ranks = 1).
-row_range rows_of(const row_split& split, std::int64_t n) {
-  const std::int64_t a = n * split.rank / split.ranks, b = n * (split.rank + 1) / split.ranks;
-  return {a, b - a};
-}
+row_range rows_of(const row_split& split, std::int64_t n) { return row_block(n, split.rank, split.ranks); }
 
 // The largest share of a network of n neurons over `split`'s processes (-1: all of W, unshared).
 std::int64_t rows_held(const row_split& split, std::int64_t n) {
-  return split.ranks > 1 ? (n + split.ranks - 1) / split.ranks : -1;
+  return split.ranks > 1 ? largest_row_block(n, split.ranks) : -1;
 }
 
 // Receives nothing: the record comes from the result.

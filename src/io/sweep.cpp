@@ -202,8 +202,8 @@ void validate_all(const plan& p, int ranks_on_node, const row_split& split) {
       throw InvalidArgument(fmt::format("{} (at the grid point {})", e.what(), p.describe(k)));
     }
   }
-  const double need = double(largest) * ranks_on_node, have = 0.9 * double(memory_available());
-  if (ranks_on_node > 1 && need > have)
+  const double need = double(largest) * ranks_on_node, have = double(memory_available());
+  if (ranks_on_node > 1 && need > double(memory_usable()))
     throw InvalidArgument(fmt::format(
         "mpi: {} ranks on this node, each running {} point as large as {}, need {:.1f} GB of memory; {:.1f} GB "
         "available; accepted: fewer ranks per node, {}or smaller points",

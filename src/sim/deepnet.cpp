@@ -209,15 +209,15 @@ void deepnet_params::validate() const {
   const double tied_threads = std::min<double>(double(nets), threads > 0 ? double(threads) : omp_get_max_threads());
   const double per_thread = (sampling == deepnet_sampling::conditional ? 20.0 : 14.0) * 8.0 * width;
   const double need = 5.0 * 8.0 * double(nets) * double(layers + 1) + per_thread * tied_threads;
-  const double have = double(memory_available());
+  const double have = double(memory_available()), usable = double(memory_usable());
   // Tied nets also hold W (N^2 doubles) in every thread that runs a network.
   const double need_w = tied ? 8.0 * width * width * tied_threads : 0.0;
-  if (need + need_w > 0.9 * have && need <= 0.9 * have)
+  if (need + need_w > usable && need <= usable)
     throw InvalidArgument(widths.empty() ? "n" : "widths", std::to_string(static_cast<std::int64_t>(width)),
                           fmt::format("tied nets hold W ({:.1f} GB at this width) in each of {} threads, but only {:.1f} "
                                       "GB is available: use a smaller width or fewer threads",
                                       8.0 * width * width / 1e9, tied_threads, have / 1e9));
-  if (need > 0.9 * have)
+  if (need > usable)
     throw InvalidArgument("nets", std::to_string(nets),
                           fmt::format("with layers = {} the per-network records need {:.1f} GB of memory, but only "
                                       "{:.1f} GB is available: use fewer nets or layers",

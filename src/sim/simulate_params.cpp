@@ -250,7 +250,7 @@ void require_memory(const simulate_params& p, std::int64_t rows, int processes, 
   const std::uint64_t user = static_cast<std::uint64_t>(user_rows) * static_cast<std::uint64_t>(p.net.n) * 8;
   const std::uint64_t need = (memory_needed(p, rows) + user + extra) * static_cast<std::uint64_t>(processes),
                       have = memory_available();
-  if (have == std::numeric_limits<std::uint64_t>::max() || need <= have / 10 * 9) return;
+  if (need <= memory_usable()) return;
   auto gb = [](std::uint64_t b) { return fmt::format("{:.1f} GB", static_cast<double>(b) / 1e9); };
   const std::string where =
       processes > 1 ? fmt::format(" on {} ranks of this machine, {} rows of W each,", processes, rows) : "";

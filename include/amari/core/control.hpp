@@ -26,4 +26,8 @@ struct run_control {
 // allocating.
 std::uint64_t memory_available();
 
+// What a run may plan to use: 9/10 of memory_available(), leaving room for what an estimate leaves
+// out (the maximum of uint64 when unknown). A run whose estimate exceeds it is refused.
+std::uint64_t memory_usable();
+
 }  // namespace amari

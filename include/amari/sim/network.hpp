@@ -57,6 +57,16 @@ struct row_range {
   std::int64_t first = 0, count = -1;
 };
 
+// How `parts` processes share a network of n neurons by rows: part p holds the rows n p / parts ..
+// n (p + 1) / parts - 1 (floor(n / parts) or ceil(n / parts) of them).
+constexpr row_range row_block(std::int64_t n, std::int64_t part, std::int64_t parts) {
+  const std::int64_t first = n * part / parts;
+  return {first, n * (part + 1) / parts - first};
+}
+
+// The most rows a part holds: ceil(n / parts).
+constexpr std::int64_t largest_row_block(std::int64_t n, std::int64_t parts) { return (n + parts - 1) / parts; }
+
 // Draws W and b of draw `draw` (rows of W in parallel over `threads`; the result does not depend
 // on the thread count), W stored in `storage` (by default S) with the product accumulated as `acc`.
 // Only the rows in `rows` are drawn (each from its own stream: the same values as in the whole W);
