@@ -131,11 +131,16 @@ TEST_CASE("the AVX-512VL and AVX2 outer products give the same bits: a fused mul
           "[kernels]") {
   const problem<double> pd(500, 16, 21);
   const problem<float> pf(500, 32, 22);
+  // (and 5 vectors of columns over more than one strip of W: the AVX2 path's last vector alone)
+  const problem<double> pd5(300, 20, 23);
+  const problem<float> pf5(300, 40, 24);
   for (bool wide : {false, true}) {
     INFO((wide ? "AVX-512VL where the processor has it" : "AVX2") << "; this processor: "
          << (amari::kernel_avx512(true) ? "AVX-512VL" : "no AVX-512VL"));
     check_fma_chain(pd, wide);
     check_fma_chain(pf, wide);
+    check_fma_chain(pd5, wide);
+    check_fma_chain(pf5, wide);
   }
   const bool wide = amari::kernel_avx512(true);
   const auto d1 = pd.run(true, true, 8, 2);
