@@ -544,7 +544,8 @@ void multiply_impl(const T* W, std::int64_t rows, std::int64_t n, std::int64_t l
 #pragma omp parallel num_threads(threads) if (par)
     {
       alignas(64) S t[RB * 4 * 32 / sizeof(S)];
-      const aligned_array<S> ts = make_aligned_array<S>(strips ? static_cast<std::size_t>(RB * cp) : 0);
+      aligned_array<S> ts;  // the strips' accumulators (allocated only when strips are taken)
+      if (strips) ts = make_aligned_array<S>(static_cast<std::size_t>(RB * cp));
 #pragma omp for schedule(dynamic, 8)
       for (std::int64_t g = 0; g < rg.count; ++g) {
         const std::int64_t i = rg.first(g);
